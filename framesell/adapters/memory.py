@@ -1,0 +1,293 @@
+"""In-memory adapters for the storage, token, hashing and clock ports; shipped for tests and demos."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import secrets
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from framesell.application.ports import TokenClaims
+from framesell.domain.errors import EmailTaken, NotAuthenticated
+from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, Product, User
+
+
+@dataclass
+class _Tables:
+    users: dict[int, User] = field(default_factory=dict)
+    products: dict[int, Product] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+
+    def copy(self) -> _Tables:
+        # Entities are frozen, so copying the dicts is a full snapshot.
+        return _Tables(dict(self.users), dict(self.products), dict(self.orders))
+
+
+class MemoryStore:
+    """The data behind every MemoryUnitOfWork of one app: one process, lost at exit."""
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        self.lock = threading.RLock()
+        self.ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        """Return a fresh id (shared by every table, which is fine for tests)."""
+        return next(self.ids)
+
+
+class MemoryUserRepository:
+    """UserRepository over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def add(self, user: User) -> User:
+        """Store a new user; EmailTaken on a duplicate email."""
+        if self.get_by_email(user.email) is not None:
+            raise EmailTaken()
+        stored = replace(user, id=self._store.next_id())
+        self._store.tables.users[stored.id or 0] = stored
+        return stored
+
+    def get(self, user_id: int) -> User | None:
+        """Return the user with this id, or None."""
+        return self._store.tables.users.get(user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        """Return the user with this email, or None."""
+        wanted = email.strip().lower()
+        return next((u for u in self._store.tables.users.values() if u.email == wanted), None)
+
+    def update_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace a user's password hash."""
+        users = self._store.tables.users
+        if user_id in users:
+            users[user_id] = replace(users[user_id], password_hash=password_hash)
+
+    def set_admin(self, user_id: int, is_admin: bool) -> None:
+        """Grant or revoke admin rights."""
+        users = self._store.tables.users
+        if user_id in users:
+            users[user_id] = replace(users[user_id], is_admin=is_admin)
+
+
+class MemoryProductRepository:
+    """ProductRepository over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def list_active(self) -> list[Product]:
+        """Return every product on sale, ordered by id."""
+        products = self._store.tables.products
+        return [products[i] for i in sorted(products) if products[i].active]
+
+    def get(self, product_id: int) -> Product | None:
+        """Return the product with this id, or None."""
+        return self._store.tables.products.get(product_id)
+
+    def add(self, product: Product) -> Product:
+        """Store a new product with a fresh id."""
+        stored = replace(product, id=self._store.next_id())
+        self._store.tables.products[stored.id or 0] = stored
+        return stored
+
+    def update(self, product: Product) -> None:
+        """Replace a stored product."""
+        if product.id in self._store.tables.products:
+            self._store.tables.products[product.id] = product
+
+
+class MemoryOrderRepository:
+    """OrderRepository over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def add(self, order: Order) -> Order:
+        """Store a new order with a fresh id."""
+        stored = replace(order, id=self._store.next_id(), updated_at=order.created_at)
+        self._store.tables.orders[stored.id or 0] = stored
+        return stored
+
+    def get(self, order_id: int) -> Order | None:
+        """Return the order with this id, or None."""
+        return self._store.tables.orders.get(order_id)
+
+    def list_for_user(self, user_id: int) -> list[Order]:
+        """Return one shopper's orders, oldest first."""
+        orders = self._store.tables.orders
+        return [orders[i] for i in sorted(orders) if orders[i].user_id == user_id]
+
+    def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
+        """Remember the order's current payment attempt."""
+        orders = self._store.tables.orders
+        if order_id in orders:
+            orders[order_id] = replace(orders[order_id], attempt=attempt)
+
+    def transition(
+        self,
+        order_id: int,
+        expected: PaymentStatus,
+        target: PaymentStatus,
+        *,
+        payment_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Compare-and-swap the status, guarded by the current attempt's payment id."""
+        order = self._store.tables.orders.get(order_id)
+        if order is None or order.status is not expected or not expected.can_become(target):
+            return False
+        attempt = order.attempt
+        if payment_id is not None and attempt is not None:
+            if attempt.payment_id not in (None, payment_id):
+                return False
+            attempt = replace(attempt, payment_id=payment_id)
+        self._store.tables.orders[order_id] = replace(
+            order, status=target, attempt=attempt, updated_at=at
+        )
+        return True
+
+    def find_by_payment_id(self, payment_id: str) -> Order | None:
+        """Return the order whose current attempt is this payment, or None."""
+        return next(
+            (
+                o
+                for o in self._store.tables.orders.values()
+                if o.attempt is not None and o.attempt.payment_id == payment_id
+            ),
+            None,
+        )
+
+    def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
+        """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
+        orders = sorted(self._store.tables.orders.values(), key=lambda o: o.id or 0)
+        pending = [
+            o for o in orders if o.status is PaymentStatus.PENDING and o.created_at < before
+        ]
+        return pending[:limit]
+
+
+class MemoryUnitOfWork:
+    """A UnitOfWork over a MemoryStore: transactions are serialized by one lock."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.users = MemoryUserRepository(store)
+        self.products = MemoryProductRepository(store)
+        self.orders = MemoryOrderRepository(store)
+        self._saved: _Tables | None = None
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        self._store.lock.acquire()
+        self._saved = self._store.tables.copy()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._store.lock.release()
+
+    def commit(self) -> None:
+        """Keep the changes made so far."""
+        self._saved = self._store.tables.copy()
+
+    def rollback(self) -> None:
+        """Restore the data as of the last commit (or the start)."""
+        if self._saved is not None:
+            self._store.tables = self._saved.copy()
+
+
+class MemoryUnitOfWorkFactory:
+    """Makes a fresh MemoryUnitOfWork per call, all sharing one MemoryStore."""
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        self.store = store or MemoryStore()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store)
+
+
+class FakePasswordHasher:
+    """A fast, salted, NOT slow hasher for tests; never for production."""
+
+    def __init__(self, version: str = "1") -> None:
+        self._version = version
+
+    def hash(self, password: str) -> str:
+        """Return ``fake$<version>$<salt>$<sha256>``."""
+        salt = secrets.token_hex(8)
+        digest = hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+        return f"fake${self._version}${salt}${digest}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether the password matches; False for any malformed hash."""
+        try:
+            _, _version, salt, digest = password_hash.split("$")
+        except ValueError:
+            return False
+        candidate = hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+        return hmac.compare_digest(candidate, digest)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made by another version of this hasher."""
+        return not password_hash.startswith(f"fake${self._version}$")
+
+
+class MemoryTokenService:
+    """Opaque random tokens remembered in memory, with the same lifetime rules as JWTs."""
+
+    def __init__(self, clock: SystemClock | FixedClock, lifetime: timedelta) -> None:
+        self._clock = clock
+        self._lifetime = lifetime
+        self._issued: dict[str, TokenClaims] = {}
+
+    def issue(self, user: User) -> str:
+        """Return a new random token for this user."""
+        now = self._clock.now()
+        token = secrets.token_urlsafe(24)
+        self._issued[token] = TokenClaims(user.id or 0, user.email, now, now + self._lifetime)
+        return token
+
+    def verify(self, token: str) -> TokenClaims:
+        """Return the claims of a token this service issued and that has not expired."""
+        claims = self._issued.get(token)
+        if claims is None:
+            raise NotAuthenticated("invalid token")
+        if self._clock.now() >= claims.expires_at:
+            raise NotAuthenticated("token has expired")
+        return claims
+
+
+class SystemClock:
+    """The real time, in UTC."""
+
+    def now(self) -> datetime:
+        """Return the current UTC time."""
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that only moves when told to; for tests."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2017, 2, 11, 2, 40, 24, 333429, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        """Return the clock's current time."""
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward."""
+        self._now += delta

@@ -1,0 +1,34 @@
+"""The catalog service: what is on sale and at what price."""
+
+from __future__ import annotations
+
+from framesell.application.ports import UnitOfWorkFactory
+from framesell.domain.errors import ProductNotFound
+from framesell.domain.models import Product
+
+
+class CatalogService:
+    """Lists and looks up the photos on sale."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def list_products(self) -> list[Product]:
+        """Return every product on sale, ordered by id."""
+        with self._uow() as uow:
+            return uow.products.list_active()
+
+    def product_for_sale(self, product_id: int) -> Product:
+        """Return one product on sale; raise ProductNotFound for unknown or withdrawn ones."""
+        with self._uow() as uow:
+            product = uow.products.get(product_id)
+        if product is None or not product.active:
+            raise ProductNotFound()
+        return product
+
+    def add_product(self, product: Product) -> Product:
+        """Put a new product on sale and return it with its id."""
+        with self._uow() as uow:
+            stored = uow.products.add(product)
+            uow.commit()
+        return stored

@@ -1,0 +1,82 @@
+"""The payment service: takes money through a PaymentGateway and reports outcomes."""
+
+from __future__ import annotations
+
+import logging
+
+from framesell.application.ports import PaymentGateway, PaymentOutcome, PaymentResult
+from framesell.domain.errors import (
+    PaymentDeclined,
+    PaymentMisconfigured,
+    PaymentUnavailable,
+)
+from framesell.domain.money import Money
+from framesell.domain.payments import Payment, PaymentState
+
+log = logging.getLogger(__name__)
+
+_OUTCOMES = {
+    PaymentState.SUCCEEDED: PaymentOutcome.PAID,
+    PaymentState.REQUIRES_ACTION: PaymentOutcome.REQUIRES_ACTION,
+    PaymentState.PROCESSING: PaymentOutcome.PENDING,
+    PaymentState.FAILED: PaymentOutcome.DECLINED,
+    PaymentState.REFUNDED: PaymentOutcome.REFUNDED,
+}
+
+
+def _result(payment: Payment) -> PaymentResult:
+    return PaymentResult(
+        outcome=_OUTCOMES[payment.state],
+        payment_id=payment.id,
+        message=payment.failure_message,
+        client_secret=payment.client_secret,
+    )
+
+
+class PaymentService:
+    """Turns gateway answers and gateway errors into PaymentResults."""
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self._gateway = gateway
+
+    def pay(
+        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+    ) -> PaymentResult:
+        """Charge once per key; declines and outages become outcomes, not exceptions."""
+        try:
+            payment = self._gateway.charge(
+                amount, payment_token, order_id=order_id, idempotency_key=idempotency_key
+            )
+        except PaymentDeclined as declined:
+            return PaymentResult(
+                PaymentOutcome.DECLINED, payment_id=declined.payment_id, message=declined.message
+            )
+        except PaymentMisconfigured as error:
+            log.critical("payment gateway misconfigured for order %s: %s", order_id, error.message)
+            return PaymentResult(PaymentOutcome.UNAVAILABLE, message=PaymentUnavailable.message)
+        except PaymentUnavailable as error:
+            log.warning("payment gateway unavailable for order %s: %s", order_id, error.message)
+            return PaymentResult(PaymentOutcome.UNAVAILABLE, message=PaymentUnavailable.message)
+        return _result(payment)
+
+    def status(self, payment_id: str) -> PaymentResult:
+        """Return how a payment stands now, or UNAVAILABLE when the gateway cannot say."""
+        try:
+            return _result(self._gateway.retrieve(payment_id))
+        except PaymentMisconfigured as error:
+            log.critical("payment gateway misconfigured: %s", error.message)
+        except PaymentUnavailable as error:
+            log.warning("payment gateway unavailable: %s", error.message)
+        return PaymentResult(PaymentOutcome.UNAVAILABLE, payment_id, PaymentUnavailable.message)
+
+    def refund(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Refund in full once per key, or say UNAVAILABLE."""
+        try:
+            return _result(self._gateway.refund(payment_id, idempotency_key=idempotency_key))
+        except PaymentMisconfigured as error:
+            log.critical("payment gateway misconfigured: %s", error.message)
+        except PaymentUnavailable as error:
+            log.warning("payment gateway unavailable: %s", error.message)
+        except PaymentDeclined as error:
+            return PaymentResult(PaymentOutcome.DECLINED, payment_id, error.message)
+        return PaymentResult(PaymentOutcome.UNAVAILABLE, payment_id, PaymentUnavailable.message)

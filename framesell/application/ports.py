@@ -1,0 +1,217 @@
+"""The roles the use cases need filled, as typing.Protocol; adapters/ implements them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, Product, User
+from framesell.domain.money import Money
+from framesell.domain.payments import Payment
+
+
+class UserRepository(Protocol):
+    """Stores accounts; emails are unique case-insensitively."""
+
+    def add(self, user: User) -> User:
+        """Store a new user and return it with its id; raise EmailTaken on a duplicate email."""
+
+    def get(self, user_id: int) -> User | None:
+        """Return the user with this id, or None."""
+
+    def get_by_email(self, email: str) -> User | None:
+        """Return the user with this (normalized) email, or None."""
+
+    def update_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace a user's password hash (after a rehash with newer parameters)."""
+
+    def set_admin(self, user_id: int, is_admin: bool) -> None:
+        """Grant or revoke admin rights."""
+
+
+class ProductRepository(Protocol):
+    """Stores the catalog."""
+
+    def list_active(self) -> list[Product]:
+        """Return every product on sale, ordered by id."""
+
+    def get(self, product_id: int) -> Product | None:
+        """Return the product with this id, on sale or not, or None."""
+
+    def add(self, product: Product) -> Product:
+        """Store a new product and return it with its id."""
+
+    def update(self, product: Product) -> None:
+        """Replace a stored product's fields (description, url, price, active)."""
+
+
+class OrderRepository(Protocol):
+    """Stores orders with a snapshot of what was bought and the state of its payment."""
+
+    def add(self, order: Order) -> Order:
+        """Store a new order and return it with its id."""
+
+    def get(self, order_id: int) -> Order | None:
+        """Return the order with this id, or None."""
+
+    def list_for_user(self, user_id: int) -> list[Order]:
+        """Return one shopper's orders, oldest first, in a constant number of queries."""
+
+    def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
+        """Remember the payment attempt about to be made (its number and idempotency key)."""
+
+    def transition(
+        self,
+        order_id: int,
+        expected: PaymentStatus,
+        target: PaymentStatus,
+        *,
+        payment_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Compare-and-swap the status; True only if the order was in ``expected``.
+
+        With ``payment_id`` the swap also requires that the order's current attempt has
+        that payment id or none yet (which it then stores): a stale attempt changes nothing.
+        """
+
+    def find_by_payment_id(self, payment_id: str) -> Order | None:
+        """Return the order whose current attempt is this payment, or None."""
+
+    def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
+        """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: rolls back on exit unless ``commit`` was called."""
+
+    users: UserRepository
+    products: ProductRepository
+    orders: OrderRepository
+
+    def __enter__(self) -> UnitOfWork:
+        """Begin the transaction."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed and release the connection."""
+
+    def commit(self) -> None:
+        """Make the work so far durable."""
+
+    def rollback(self) -> None:
+        """Discard the work since the last commit."""
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class PaymentGateway(Protocol):
+    """Takes money from shoppers. Adapters: adapters.stripe, adapters.memory."""
+
+    def charge(
+        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+    ) -> Payment:
+        """Create and confirm a payment at most once per key.
+
+        Returns the payment (SUCCEEDED, REQUIRES_ACTION or PROCESSING); raises
+        PaymentDeclined when the card is refused, PaymentUnavailable when the outcome is
+        unknown (network, timeout, 5xx, 429), PaymentMisconfigured for our own errors.
+        """
+
+    def retrieve(self, payment_id: str) -> Payment:
+        """Return the gateway's current view of a payment."""
+
+    def refund(self, payment_id: str, *, idempotency_key: str) -> Payment:
+        """Refund a succeeded payment in full, at most once per key."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a verified access token says about its bearer."""
+
+    user_id: int
+    email: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class TokenService(Protocol):
+    """Issues and verifies access tokens."""
+
+    def issue(self, user: User) -> str:
+        """Return a signed token for this user."""
+
+    def verify(self, token: str) -> TokenClaims:
+        """Return the token's claims; raise NotAuthenticated with the reason if it is not valid."""
+
+
+class PasswordHasher(Protocol):
+    """Turns passwords into slow salted hashes and checks them."""
+
+    def hash(self, password: str) -> str:
+        """Return a new salted hash of the password."""
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether the password matches the hash; never raises for a mismatch."""
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with weaker parameters than today's."""
+
+
+class Clock(Protocol):
+    """Tells the time (UTC, timezone-aware), so tests can stop it."""
+
+    def now(self) -> datetime:
+        """Return the current time in UTC."""
+
+
+class ProductCatalog(Protocol):
+    """What the order service needs of the catalog service."""
+
+    def product_for_sale(self, product_id: int) -> Product:
+        """Return the product if it is on sale; raise ProductNotFound otherwise."""
+
+
+class PaymentOutcome(enum.Enum):
+    """How an attempt to take money ended, as the order service needs to know it."""
+
+    PAID = "paid"
+    DECLINED = "declined"
+    REQUIRES_ACTION = "requires_action"
+    PENDING = "pending"  # accepted by the gateway, settled later (webhook or reconcile)
+    UNAVAILABLE = "unavailable"  # outcome unknown: the order must stay PENDING
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """The payment service's answer: an outcome, never an exception for a card or network."""
+
+    outcome: PaymentOutcome
+    payment_id: str | None = None
+    message: str | None = None
+    client_secret: str | None = None
+
+
+class Payments(Protocol):
+    """What the order service needs of the payment service."""
+
+    def pay(
+        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+    ) -> PaymentResult:
+        """Take the amount at most once per key and say how it went."""
+
+    def status(self, payment_id: str) -> PaymentResult:
+        """Ask the gateway how an earlier payment stands."""
+
+    def refund(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Give the money of a succeeded payment back, at most once per key."""

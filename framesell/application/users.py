@@ -1,0 +1,104 @@
+"""The user service: sign-up, log-in, tokens and profiles."""
+
+from __future__ import annotations
+
+from framesell.application.ports import PasswordHasher, TokenService, UnitOfWorkFactory
+from framesell.domain.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    NotAuthenticated,
+    UserNotFound,
+)
+from framesell.domain.models import User, normalize_email, validate_email, validate_name
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+
+
+def validate_password(password: str) -> str:
+    """Return the password or raise InvalidInput when it breaks the length rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at most {MAX_PASSWORD_LENGTH} characters", field="password"
+        )
+    return password
+
+
+class UserService:
+    """Registers shoppers, logs them in and tells who holds a token."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, tokens: TokenService
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._tokens = tokens
+        # Hashed once, so that logging in as nobody costs as much as a wrong password.
+        self._dummy_hash = hasher.hash("framesell-no-such-user")
+
+    def register(
+        self, *, first_name: str, last_name: str, email: str, password: str, is_admin: bool = False
+    ) -> User:
+        """Create an account; raise InvalidInput or EmailTaken."""
+        user = User(
+            id=None,
+            email=validate_email(email),
+            first_name=validate_name(first_name, "first_name"),
+            last_name=validate_name(last_name, "last_name"),
+            password_hash=self._hasher.hash(validate_password(password)),
+            is_admin=is_admin,
+        )
+        with self._uow() as uow:
+            stored = uow.users.add(user)
+            uow.commit()
+        return stored
+
+    def log_in(self, email: str, password: str) -> str:
+        """Return an access token; raise AuthenticationFailed for any wrong pair."""
+        with self._uow() as uow:
+            user = uow.users.get_by_email(normalize_email(email))
+        if user is None or len(password) > MAX_PASSWORD_LENGTH:
+            self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
+            raise AuthenticationFailed()
+        if not self._hasher.verify(user.password_hash, password):
+            raise AuthenticationFailed()
+        if self._hasher.needs_rehash(user.password_hash):
+            with self._uow() as uow:
+                uow.users.update_password_hash(user.id or 0, self._hasher.hash(password))
+                uow.commit()
+        return self._tokens.issue(user)
+
+    def authenticate(self, token: str) -> User:
+        """Return the user a token belongs to; raise NotAuthenticated otherwise."""
+        claims = self._tokens.verify(token)
+        with self._uow() as uow:
+            user = uow.users.get(claims.user_id)
+        if user is None:
+            raise NotAuthenticated("user not found")
+        return user
+
+    def refresh(self, token: str) -> str:
+        """Return a fresh token for the holder of a still-valid one."""
+        return self._tokens.issue(self.authenticate(token))
+
+    def profile(self, user_id: int) -> User:
+        """Return one user's account; raise UserNotFound."""
+        with self._uow() as uow:
+            user = uow.users.get(user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    def make_admin(self, email: str) -> User:
+        """Grant admin rights to an existing account; raise UserNotFound."""
+        with self._uow() as uow:
+            user = uow.users.get_by_email(normalize_email(email))
+            if user is None or user.id is None:
+                raise UserNotFound()
+            uow.users.set_admin(user.id, True)
+            uow.commit()
+        return self.profile(user.id)

@@ -1,0 +1,115 @@
+"""Every failure the domain and use cases can name, as one exception tree."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error FrameSell raises on purpose; carries a human-readable message."""
+
+    message = "domain error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class InvalidInput(DomainError):
+    """A value the shopper sent breaks a rule (blank name, short password, bad price)."""
+
+    message = "invalid input"
+
+    def __init__(self, message: str | None = None, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class EmailTaken(DomainError):
+    """Signing up with an email that already has an account (compared case-insensitively)."""
+
+    message = "a user with this email already exists"
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong email or password; deliberately says which of the two was wrong."""
+
+    message = "authorization failure"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins for one email or client address; try again later."""
+
+    message = "too many attempts"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NotAuthenticated(DomainError):
+    """A request that needs a token had none, or a malformed, expired or forged one."""
+
+    message = "authentication credentials were not provided"
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but may not do this (an admin-only action)."""
+
+    message = "you do not have permission to perform this action"
+
+
+class NotFound(DomainError):
+    """Base for an entity that does not exist or is not the caller's to see."""
+
+    message = "not found"
+
+
+class UserNotFound(NotFound):
+    """No user with this id."""
+
+    message = "user not found"
+
+
+class ProductNotFound(NotFound):
+    """No product with this id in the catalog."""
+
+    message = "product not found"
+
+
+class OrderNotFound(NotFound):
+    """No order with this id for this shopper."""
+
+    message = "order not found"
+
+
+class InvalidTransition(DomainError):
+    """A payment status change that would move an order backwards or sideways."""
+
+    message = "invalid payment status transition"
+
+
+class PaymentError(DomainError):
+    """Base for failures reported by a payment gateway."""
+
+    message = "payment failed"
+
+
+class PaymentDeclined(PaymentError):
+    """The card issuer refused the charge; the message is the gateway's, fit for the shopper."""
+
+    message = "your card was declined"
+
+    def __init__(self, message: str | None = None, *, payment_id: str | None = None) -> None:
+        super().__init__(message)
+        self.payment_id = payment_id
+
+
+class PaymentUnavailable(PaymentError):
+    """The gateway could not be reached, timed out, or answered 5xx/429: outcome unknown."""
+
+    message = "payment service unavailable"
+
+
+class PaymentMisconfigured(PaymentError):
+    """The gateway refused our credentials or request shape: an operator must act."""
+
+    message = "payment service unavailable"
