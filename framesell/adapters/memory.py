@@ -11,9 +11,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from framesell.application.ports import TokenClaims
+from framesell.application.ports import Clock, TokenClaims
 from framesell.domain.errors import EmailTaken, NotAuthenticated
-from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, Product, User
+from framesell.domain.models import (
+    Order,
+    PaymentAttempt,
+    PaymentStatus,
+    Product,
+    User,
+    normalize_email,
+)
 
 
 @dataclass
@@ -34,6 +41,7 @@ class MemoryStore:
         self.tables = _Tables()
         self.lock = threading.RLock()
         self.ids = itertools.count(1)
+        self.open_transactions = 0  # lets tests prove no transaction spans a payment call
 
     def next_id(self) -> int:
         """Return a fresh id (shared by every table, which is fine for tests)."""
@@ -50,7 +58,7 @@ class MemoryUserRepository:
         """Store a new user; EmailTaken on a duplicate email."""
         if self.get_by_email(user.email) is not None:
             raise EmailTaken()
-        stored = replace(user, id=self._store.next_id())
+        stored = replace(user, id=self._store.next_id(), email=normalize_email(user.email))
         self._store.tables.users[stored.id or 0] = stored
         return stored
 
@@ -60,7 +68,7 @@ class MemoryUserRepository:
 
     def get_by_email(self, email: str) -> User | None:
         """Return the user with this email, or None."""
-        wanted = email.strip().lower()
+        wanted = normalize_email(email)
         return next((u for u in self._store.tables.users.values() if u.email == wanted), None)
 
     def update_password_hash(self, user_id: int, password_hash: str) -> None:
@@ -166,7 +174,9 @@ class MemoryOrderRepository:
 
     def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
         """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
-        orders = sorted(self._store.tables.orders.values(), key=lambda o: o.id or 0)
+        orders = sorted(
+            self._store.tables.orders.values(), key=lambda o: (o.created_at, o.id or 0)
+        )
         pending = [
             o for o in orders if o.status is PaymentStatus.PENDING and o.created_at < before
         ]
@@ -185,6 +195,7 @@ class MemoryUnitOfWork:
 
     def __enter__(self) -> MemoryUnitOfWork:
         self._store.lock.acquire()
+        self._store.open_transactions += 1
         self._saved = self._store.tables.copy()
         return self
 
@@ -197,6 +208,7 @@ class MemoryUnitOfWork:
         try:
             self.rollback()
         finally:
+            self._store.open_transactions -= 1
             self._store.lock.release()
 
     def commit(self) -> None:
@@ -248,7 +260,7 @@ class FakePasswordHasher:
 class MemoryTokenService:
     """Opaque random tokens remembered in memory, with the same lifetime rules as JWTs."""
 
-    def __init__(self, clock: SystemClock | FixedClock, lifetime: timedelta) -> None:
+    def __init__(self, clock: Clock, lifetime: timedelta) -> None:
         self._clock = clock
         self._lifetime = lifetime
         self._issued: dict[str, TokenClaims] = {}

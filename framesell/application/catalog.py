@@ -5,6 +5,7 @@ from __future__ import annotations
 from framesell.application.ports import UnitOfWorkFactory
 from framesell.domain.errors import ProductNotFound
 from framesell.domain.models import Product
+from framesell.domain.money import Money
 
 
 class CatalogService:
@@ -26,9 +27,22 @@ class CatalogService:
             raise ProductNotFound()
         return product
 
-    def add_product(self, product: Product) -> Product:
-        """Put a new product on sale and return it with its id."""
+    def add_product(self, description: str, url: str, price: Money) -> Product:
+        """Put a new product on sale and return it with its id; raise InvalidInput."""
+        product = Product.new(description, url, price)
         with self._uow() as uow:
             stored = uow.products.add(product)
             uow.commit()
         return stored
+
+    def import_products(self, entries: list[tuple[str, str, Money]]) -> list[Product]:
+        """Add many products in one transaction: all of them, or none if one is invalid."""
+        products = [Product.new(description, url, price) for description, url, price in entries]
+        with self._uow() as uow:
+            stored = [uow.products.add(product) for product in products]
+            uow.commit()
+        return stored
+
+    def is_empty(self) -> bool:
+        """Whether nothing is on sale (a fresh database)."""
+        return not self.list_products()

@@ -89,9 +89,19 @@ class OrderRepository(Protocol):
 class UnitOfWork(Protocol):
     """One database transaction: rolls back on exit unless ``commit`` was called."""
 
-    users: UserRepository
-    products: ProductRepository
-    orders: OrderRepository
+    # Read-only members, so that an adapter's own repository classes satisfy them
+    # (a plain annotated attribute is invariant and no concrete unit of work would fit).
+    @property
+    def users(self) -> UserRepository:
+        """The accounts, within this transaction."""
+
+    @property
+    def products(self) -> ProductRepository:
+        """The catalog, within this transaction."""
+
+    @property
+    def orders(self) -> OrderRepository:
+        """The orders, within this transaction."""
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

@@ -93,6 +93,11 @@ class UserService:
             raise UserNotFound()
         return user
 
+    def find_by_email(self, email: str) -> User | None:
+        """Return the account with this email, or None."""
+        with self._uow() as uow:
+            return uow.users.get_by_email(normalize_email(email))
+
     def make_admin(self, email: str) -> User:
         """Grant admin rights to an existing account; raise UserNotFound."""
         with self._uow() as uow:

@@ -58,6 +58,30 @@ class User:
         return f"{self.first_name} {self.last_name}"
 
 
+MAX_DESCRIPTION_LENGTH = 500
+MAX_URL_LENGTH = 2048
+
+
+def validate_description(description: str) -> str:
+    """Return the trimmed description or raise InvalidInput when blank or too long."""
+    text = description.strip()
+    if not text:
+        raise InvalidInput("description may not be blank", field="description")
+    if len(text) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInput(
+            f"description is longer than {MAX_DESCRIPTION_LENGTH} characters", field="description"
+        )
+    return text
+
+
+def validate_image_url(url: str) -> str:
+    """Return the URL or raise InvalidInput unless it is an https URL of sane length."""
+    text = url.strip()
+    if not re.match(r"^https://[^\s/$.?#][^\s]*$", text) or len(text) > MAX_URL_LENGTH:
+        raise InvalidInput("url must be an https:// address of an image", field="url")
+    return text
+
+
 @dataclass(frozen=True)
 class Product:
     """A photo print for sale: what it shows, its picture and its price."""
@@ -67,6 +91,11 @@ class Product:
     url: str
     price: Money
     active: bool = True
+
+    @classmethod
+    def new(cls, description: str, url: str, price: Money) -> Product:
+        """A product not stored yet, with its fields checked."""
+        return cls(None, validate_description(description), validate_image_url(url), price)
 
 
 class PaymentStatus(enum.Enum):

@@ -1,0 +1,16 @@
+"""FrameSell: an online shop for photo prints, paid by card through Stripe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.router import Router
+
+
+def main(global_config: dict[str, Any] | None, **settings: Any) -> Router:
+    """The Pyramid/PasteDeploy app factory: settings → adapters → services → WSGI app."""
+    from framesell.bootstrap import Settings, bootstrap
+    from framesell.entrypoints.http import make_app
+
+    services = bootstrap(Settings.from_mapping(settings))
+    return make_app(services, settings)

@@ -1,0 +1,64 @@
+"""JSON Web Tokens (PyJWT, HS256 pinned) as the TokenService."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from framesell.application.ports import Clock, TokenClaims
+from framesell.domain.errors import NotAuthenticated
+from framesell.domain.models import User
+
+# The original shop's (djangorestframework-jwt) messages, so its clients read the same text.
+EXPIRED = "Signature has expired."
+UNDECODABLE = "Error decoding signature."
+MIN_SECRET_BYTES = 32
+
+
+class JwtTokenService:
+    """Signs ``sub``, ``email``, ``iat`` and ``exp`` with one secret; accepts only its algorithm."""
+
+    def __init__(
+        self, secret: str, clock: Clock, lifetime: timedelta, algorithm: str = "HS256"
+    ) -> None:
+        if not secret:
+            raise ValueError("a JWT secret is required")
+        self._secret = secret
+        self._clock = clock
+        self._lifetime = lifetime
+        self._algorithm = algorithm
+
+    def issue(self, user: User) -> str:
+        """Return a signed token for this user, valid for the configured lifetime."""
+        now = self._clock.now()
+        payload = {
+            "sub": str(user.id),
+            "email": user.email,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self._lifetime).timestamp()),
+        }
+        return jwt.encode(payload, self._secret, algorithm=self._algorithm)
+
+    def verify(self, token: str) -> TokenClaims:
+        """Return the claims of a token signed by us with our algorithm and not yet expired."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self._algorithm],  # pinned: "none" or another alg is forged
+                options={"require": ["sub", "email", "iat", "exp"], "verify_exp": False},
+            )
+        except jwt.InvalidTokenError:
+            raise NotAuthenticated(UNDECODABLE) from None
+        try:
+            user_id = int(payload["sub"])
+            issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
+            expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
+            email = str(payload["email"])
+        except (TypeError, ValueError, OverflowError):
+            raise NotAuthenticated(UNDECODABLE) from None
+        # Expiry is checked against our Clock (not PyJWT's), so tests can move time.
+        if self._clock.now() >= expires_at:
+            raise NotAuthenticated(EXPIRED)
+        return TokenClaims(user_id, email, issued_at, expires_at)

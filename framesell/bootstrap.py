@@ -1,0 +1,312 @@
+"""The composition root: reads settings, picks one adapter per port, builds the services.
+
+The only module that knows every layer. Pyramid's ``main``, the ``framesell`` command and
+the tests all build the shop through ``bootstrap``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from framesell.adapters.argon2 import (
+    OWASP_MEMORY_COST_KIB,
+    OWASP_PARALLELISM,
+    OWASP_TIME_COST,
+    Argon2PasswordHasher,
+)
+from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
+from framesell.adapters.memory import MemoryUnitOfWorkFactory, SystemClock
+from framesell.application.catalog import CatalogService
+from framesell.application.orders import OrderService
+from framesell.application.payments import PaymentService
+from framesell.application.ports import Clock, PaymentGateway, UnitOfWorkFactory
+from framesell.application.users import UserService
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(RuntimeError):
+    """A missing, unknown or unsafe setting: the shop refuses to start."""
+
+
+# Environment variables that override the ini file, in every environment.
+ENVIRONMENT_OVERRIDES = {
+    "FRAMESELL_DATABASE_URL": "framesell.database_url",
+    "FRAMESELL_JWT_SECRET": "framesell.jwt.secret",
+    "FRAMESELL_STRIPE_SECRET_KEY": "framesell.stripe.secret_key",
+    "FRAMESELL_STRIPE_PUBLISHABLE_KEY": "framesell.stripe.publishable_key",
+    "FRAMESELL_STRIPE_API_BASE": "framesell.stripe.api_base",
+    "FRAMESELL_STRIPE_WEBHOOK_SECRET": "framesell.stripe.webhook_secret",
+    "FRAMESELL_PAYMENT": "framesell.payment",
+    "FRAMESELL_STORAGE": "framesell.storage",
+    "FRAMESELL_CORS_ORIGINS": "framesell.cors_origins",
+}
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
+    value = raw.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigurationError(f"{key} must be an integer, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the shop reads, parsed and checked once at start-up."""
+
+    environment: str = "development"
+    storage: str = "sql"
+    database_url: str = ""
+    auto_migrate: bool = False
+    payment: str = "stripe"
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str = ""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_timeout_seconds: float = 10.0
+    stripe_max_retries: int = 2
+    jwt_secret: str = ""
+    jwt_lifetime: timedelta = timedelta(hours=1)
+    argon2_memory_cost_kib: int = OWASP_MEMORY_COST_KIB
+    argon2_time_cost: int = OWASP_TIME_COST
+    argon2_parallelism: int = OWASP_PARALLELISM
+    cors_origins: tuple[str, ...] = ()
+    frontend_dir: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        """Whether the strict production rules apply."""
+        return self.environment == "production"
+
+    @classmethod
+    def from_mapping(
+        cls, raw_settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Parse ini settings with FRAMESELL_* environment overrides, and check them."""
+        environ = os.environ if environ is None else environ
+        raw = dict(raw_settings)
+        for variable, key in ENVIRONMENT_OVERRIDES.items():
+            if environ.get(variable, "") != "":
+                raw[key] = environ[variable]
+        api_base = str(raw.get("framesell.stripe.api_base") or "").strip() or None
+        settings = cls(
+            environment=str(raw.get("framesell.environment", "development")).strip(),
+            storage=str(raw.get("framesell.storage", "sql")).strip(),
+            database_url=str(raw.get("framesell.database_url", "")).strip(),
+            auto_migrate=_truthy(raw.get("framesell.auto_migrate", "false")),
+            payment=str(raw.get("framesell.payment", "stripe")).strip(),
+            stripe_secret_key=str(raw.get("framesell.stripe.secret_key", "")).strip(),
+            stripe_publishable_key=str(raw.get("framesell.stripe.publishable_key", "")).strip(),
+            stripe_api_base=api_base,
+            stripe_webhook_secret=str(raw.get("framesell.stripe.webhook_secret", "")).strip(),
+            stripe_js_url=str(
+                raw.get("framesell.stripe.js_url") or "https://js.stripe.com/v3/"
+            ).strip(),
+            stripe_timeout_seconds=float(raw.get("framesell.stripe.timeout_seconds") or 10),
+            stripe_max_retries=_int(raw, "framesell.stripe.max_retries", 2),
+            jwt_secret=str(raw.get("framesell.jwt.secret", "")),
+            jwt_lifetime=timedelta(seconds=_int(raw, "framesell.jwt.lifetime_seconds", 3600)),
+            argon2_memory_cost_kib=_int(
+                raw, "framesell.argon2.memory_cost_kib", OWASP_MEMORY_COST_KIB
+            ),
+            argon2_time_cost=_int(raw, "framesell.argon2.time_cost", OWASP_TIME_COST),
+            argon2_parallelism=_int(raw, "framesell.argon2.parallelism", OWASP_PARALLELISM),
+            cors_origins=tuple(str(raw.get("framesell.cors_origins", "")).split()),
+            frontend_dir=str(raw.get("framesell.frontend_dir", "")).strip(),
+            extra=raw,
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise ConfigurationError for unknown adapters or unsafe production settings."""
+        if self.environment not in {"production", "development", "test"}:
+            raise ConfigurationError(f"unknown framesell.environment {self.environment!r}")
+        if self.storage not in STORAGE_ADAPTERS:
+            raise ConfigurationError(
+                f"unknown framesell.storage {self.storage!r}; choose one of "
+                + ", ".join(sorted(STORAGE_ADAPTERS))
+            )
+        if self.payment not in PAYMENT_ADAPTERS and ":" not in self.payment:
+            raise ConfigurationError(
+                f"unknown framesell.payment {self.payment!r}; choose one of "
+                + ", ".join(sorted(PAYMENT_ADAPTERS))
+                + " or a module:factory path"
+            )
+        if self.storage == "sql" and not self.database_url:
+            raise ConfigurationError("framesell.database_url (FRAMESELL_DATABASE_URL) is required")
+        if not self.jwt_secret:
+            raise ConfigurationError("framesell.jwt.secret (FRAMESELL_JWT_SECRET) is required")
+        if self.payment == "stripe" and not self.stripe_secret_key:
+            raise ConfigurationError(
+                "framesell.stripe.secret_key (FRAMESELL_STRIPE_SECRET_KEY) is required"
+            )
+        if self.is_production:
+            self._check_production()
+
+    def _check_production(self) -> None:
+        if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                f"FRAMESELL_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production"
+            )
+        if self.storage != "sql":
+            raise ConfigurationError("production keeps its data in SQL (framesell.storage = sql)")
+        if self.payment == "fake":
+            raise ConfigurationError("production never takes payments with the fake gateway")
+        if self.payment == "stripe" and not self.stripe_webhook_secret:
+            raise ConfigurationError(
+                "FRAMESELL_STRIPE_WEBHOOK_SECRET is required in production"
+            )
+        if self.argon2_memory_cost_kib < OWASP_MEMORY_COST_KIB or (
+            self.argon2_time_cost < OWASP_TIME_COST
+        ):
+            raise ConfigurationError("argon2 parameters below OWASP's minimum in production")
+
+
+@dataclass
+class Storage:
+    """A unit-of-work factory and what it needs closed and checked."""
+
+    uow: UnitOfWorkFactory
+    ping: Callable[[], bool]
+    close: Callable[[], None]
+
+
+def _memory_storage(settings: Settings) -> Storage:
+    return Storage(MemoryUnitOfWorkFactory(), ping=lambda: True, close=lambda: None)
+
+
+def _sql_storage(settings: Settings) -> Storage:
+    from framesell.adapters.sql.engine import database_is_reachable, make_engine
+    from framesell.adapters.sql.migrate import upgrade_to_head
+    from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+
+    if settings.auto_migrate:
+        upgrade_to_head(settings.database_url)
+    engine = make_engine(settings.database_url)
+    return Storage(
+        SqlUnitOfWorkFactory(engine),
+        ping=lambda: database_is_reachable(engine),
+        close=engine.dispose,
+    )
+
+
+def _stripe_gateway(settings: Settings) -> PaymentGateway:
+    from framesell.adapters.stripe import StripeGateway
+
+    return StripeGateway(
+        settings.stripe_secret_key,
+        api_base=settings.stripe_api_base,
+        timeout_seconds=settings.stripe_timeout_seconds,
+        max_retries=settings.stripe_max_retries,
+    )
+
+
+def _fake_gateway(settings: Settings) -> PaymentGateway:
+    from framesell.adapters.fake_payments import FakePaymentGateway
+
+    return FakePaymentGateway()
+
+
+# One table per port; adding an adapter is one entry here.
+STORAGE_ADAPTERS: dict[str, Callable[[Settings], Storage]] = {
+    "memory": _memory_storage,
+    "sql": _sql_storage,
+}
+PAYMENT_ADAPTERS: dict[str, Callable[[Settings], PaymentGateway]] = {
+    "stripe": _stripe_gateway,
+    "fake": _fake_gateway,
+}
+
+
+def _payment_factory(name: str) -> Callable[[Settings], PaymentGateway]:
+    if name in PAYMENT_ADAPTERS:
+        return PAYMENT_ADAPTERS[name]
+    module_name, _, attribute = name.partition(":")
+    try:
+        factory: Callable[[Settings], PaymentGateway] = getattr(
+            importlib.import_module(module_name), attribute
+        )
+    except (ImportError, AttributeError) as error:
+        raise ConfigurationError(f"cannot load payment adapter {name!r}: {error}") from None
+    return factory
+
+
+@dataclass
+class Services:
+    """The shop's services, wired to one adapter per port."""
+
+    settings: Settings
+    users: UserService
+    catalog: CatalogService
+    orders: OrderService
+    payments: PaymentService
+    uow: UnitOfWorkFactory
+    gateway: PaymentGateway
+    clock: Clock
+    storage: Storage
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.storage.close()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    gateway: PaymentGateway | None = None,
+    storage: Storage | None = None,
+) -> Services:
+    """Build every service from settings; tests may pass their own clock, gateway or storage."""
+    clock = clock or SystemClock()
+    storage = storage or STORAGE_ADAPTERS[settings.storage](settings)
+    gateway = gateway or _payment_factory(settings.payment)(settings)
+    hasher = Argon2PasswordHasher(
+        memory_cost_kib=settings.argon2_memory_cost_kib,
+        time_cost=settings.argon2_time_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    tokens = JwtTokenService(settings.jwt_secret, clock, settings.jwt_lifetime)
+    catalog = CatalogService(storage.uow)
+    payments = PaymentService(gateway)
+    return Services(
+        settings=settings,
+        users=UserService(storage.uow, hasher, tokens),
+        catalog=catalog,
+        orders=OrderService(storage.uow, catalog, payments, clock),
+        payments=payments,
+        uow=storage.uow,
+        gateway=gateway,
+        clock=clock,
+        storage=storage,
+    )
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the SQL schema to the newest migration; memory storage has none."""
+    if settings.storage == "sql":
+        from framesell.adapters.sql.migrate import upgrade_to_head
+
+        upgrade_to_head(settings.database_url)
+
+
+def project_root() -> Path:
+    """The folder holding the package (and, in a checkout, frontend/)."""
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,1 @@
+"""The ways into the shop: the HTTP API (Pyramid + Cornice) and the ``framesell`` command."""

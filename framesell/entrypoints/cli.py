@@ -1,0 +1,177 @@
+"""The ``framesell`` command: operations on the shop, reading the same ini file as pserve."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from framesell.bootstrap import ConfigurationError, Services, Settings, bootstrap, migrate
+from framesell.domain.errors import DomainError
+from framesell.domain.money import Money
+
+DEFAULT_INI = "development.ini"
+
+
+def load_settings(config_uri: str) -> Settings:
+    """Read the ``[app:main]`` settings of an ini file (with FRAMESELL_* overrides)."""
+    from pyramid.paster import get_appsettings, setup_logging
+
+    setup_logging(config_uri)
+    return Settings.from_mapping(get_appsettings(config_uri, name="main"))
+
+
+def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
+    """Products from a .json list or a .csv file with description, url, price columns."""
+    if path is None:
+        text = resources.files("framesell.entrypoints").joinpath("data/catalog.json").read_text()
+        rows: list[dict[str, Any]] = json.loads(text)
+    elif path.suffix.lower() == ".json":
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    elif path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    else:
+        raise DomainError(f"{path}: expected a .json or .csv file")
+    if not isinstance(rows, list):
+        raise DomainError(f"{path}: expected a list of products")
+    products = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            products.append(
+                (
+                    str(row["description"]),
+                    str(row["url"]),
+                    Money.from_major(str(row["price"]), str(row.get("currency") or "usd")),
+                )
+            )
+        except (KeyError, TypeError) as error:
+            raise DomainError(f"product {number}: missing field {error}") from None
+        except DomainError as error:
+            raise DomainError(f"product {number}: {error.message}") from None
+    return products
+
+
+def cmd_migrate(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+    """Bring the database schema up to date."""
+    migrate(settings)
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_seed(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+    """Load the sample catalog into an empty shop."""
+    assert services is not None
+    if not services.catalog.is_empty():
+        print("catalog already has products; nothing seeded")
+        return 0
+    added = services.catalog.import_products(read_catalog(None))
+    print(f"seeded {len(added)} products")
+    return 0
+
+
+def cmd_import(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+    """Add every product of a CSV or JSON file, all or nothing."""
+    assert services is not None
+    added = services.catalog.import_products(read_catalog(Path(args.file)))
+    print(f"imported {len(added)} products")
+    return 0
+
+
+def cmd_create_admin(
+    services: Services | None, settings: Settings, args: argparse.Namespace
+) -> int:
+    """Create an admin account, or make an existing account an admin."""
+    assert services is not None
+    password = os.environ.get("FRAMESELL_ADMIN_PASSWORD") or ""
+    existing = services.users.find_by_email(args.email)
+    if existing is not None:
+        services.users.make_admin(args.email)
+        print(f"{existing.email} is now an admin")
+        return 0
+    if not password:
+        if not sys.stdin.isatty():
+            raise DomainError("set FRAMESELL_ADMIN_PASSWORD or run in a terminal to be asked")
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            raise DomainError("the passwords do not match")
+    user = services.users.register(
+        first_name=args.first_name,
+        last_name=args.last_name,
+        email=args.email,
+        password=password,
+        is_admin=True,
+    )
+    print(f"created admin {user.email}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: global options and one sub-command per operation."""
+    parser = argparse.ArgumentParser(prog="framesell", description=__doc__)
+    parser.add_argument(
+        "-c",
+        "--config",
+        default=DEFAULT_INI,
+        help=f"the ini file pserve uses (default: {DEFAULT_INI})",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help=cmd_migrate.__doc__, description=cmd_migrate.__doc__)
+    commands.add_parser("seed", help=cmd_seed.__doc__, description=cmd_seed.__doc__)
+
+    admin = commands.add_parser(
+        "create-admin",
+        help=cmd_create_admin.__doc__,
+        description=cmd_create_admin.__doc__
+        + " The password comes from FRAMESELL_ADMIN_PASSWORD or a prompt.",
+    )
+    admin.add_argument("email")
+    admin.add_argument("--first-name", default="Admin")
+    admin.add_argument("--last-name", default="FrameSell")
+
+    products = commands.add_parser("products", help="Manage the catalog.")
+    product_commands = products.add_subparsers(dest="products_command", required=True)
+    importer = product_commands.add_parser(
+        "import", help=cmd_import.__doc__, description=cmd_import.__doc__
+    )
+    importer.add_argument("file", help="a .csv (description,url,price[,currency]) or .json file")
+    return parser
+
+
+HANDLERS = {
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "create-admin": cmd_create_admin,
+    "products": cmd_import,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; errors are one line on stderr and exit status 1 or 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        services = None if args.command == "migrate" else bootstrap(settings)
+        try:
+            return HANDLERS[args.command](services, settings, args)
+        finally:
+            if services is not None:
+                services.close()
+    except (ConfigurationError, FileNotFoundError) as error:
+        print(f"framesell: {error}", file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(f"framesell: {error.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

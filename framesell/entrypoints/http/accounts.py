@@ -1,0 +1,70 @@
+"""Sign-up, log-in, token refresh and the shopper's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cornice import Service
+from cornice.validators import colander_body_validator
+from pyramid.request import Request
+
+from framesell.entrypoints.http.errors import validation_failed
+from framesell.entrypoints.http.schemas import LoginSchema, SignupSchema
+from framesell.entrypoints.http.security import authenticated_user, bearer_token
+from framesell.entrypoints.http.serializers import user_json
+
+JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded")
+
+login = Service(
+    name="login",
+    path="/api/api-token-auth/",
+    description="Log in with email and password; get a JWT.",
+    error_handler=validation_failed,
+)
+signup = Service(
+    name="signup",
+    path="/api/signup/",
+    description="Create a shopper account.",
+    error_handler=validation_failed,
+)
+me = Service(name="me", path="/api/me/", description="The calling shopper's account.")
+refresh = Service(
+    name="token_refresh",
+    path="/api/api-token-refresh/",
+    description="Exchange a still-valid JWT for a fresh one.",
+    error_handler=validation_failed,
+)
+
+
+@login.post(schema=LoginSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM)
+def log_in(request: Request) -> dict[str, Any]:
+    """200 with a token, or 400 "authorization failure" for any wrong email/password pair."""
+    body = request.validated
+    token = request.services.users.log_in(body["username"], body["password"])
+    return {"token": token}
+
+
+@signup.post(schema=SignupSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM)
+def sign_up(request: Request) -> dict[str, Any]:
+    """201 ``{"success": true}``, or 400 with a message (blank field, bad email, taken email)."""
+    body = request.validated
+    request.services.users.register(
+        first_name=body["first_name"],
+        last_name=body["last_name"],
+        email=body["email"],
+        password=body["password"],
+    )
+    request.response.status = 201
+    return {"success": True}
+
+
+@me.get()
+def show_me(request: Request) -> dict[str, Any]:
+    """The caller's id, email and names."""
+    return user_json(authenticated_user(request))
+
+
+@refresh.post()
+def refresh_token(request: Request) -> dict[str, Any]:
+    """A new token for the holder of a still-valid one."""
+    return {"token": request.services.users.refresh(bearer_token(request))}

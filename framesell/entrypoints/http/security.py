@@ -1,0 +1,41 @@
+"""Who is calling: the ``Authorization: JWT|Bearer <token>`` header to a User."""
+
+from __future__ import annotations
+
+from pyramid.request import Request
+
+from framesell.domain.errors import NotAuthenticated, PermissionDenied
+from framesell.domain.models import User
+
+SCHEMES = {"jwt", "bearer"}
+# The original shop's (djangorestframework-jwt) messages, kept for its clients.
+NOT_PROVIDED = "Authentication credentials were not provided."
+NO_CREDENTIALS = "Invalid Authorization header. No credentials provided."
+HAS_SPACES = "Invalid Authorization header. Credentials string should not contain spaces."
+
+
+def bearer_token(request: Request) -> str:
+    """Return the token of a ``JWT`` or ``Bearer`` Authorization header, or raise 403's reason."""
+    header = request.headers.get("Authorization", "")
+    parts = header.split()
+    if not parts or parts[0].lower() not in SCHEMES:
+        raise NotAuthenticated(NOT_PROVIDED)
+    if len(parts) == 1:
+        raise NotAuthenticated(NO_CREDENTIALS)
+    if len(parts) > 2:
+        raise NotAuthenticated(HAS_SPACES)
+    return parts[1]
+
+
+def authenticated_user(request: Request) -> User:
+    """The user the request's token belongs to (raises NotAuthenticated → 403)."""
+    user: User = request.services.users.authenticate(bearer_token(request))
+    return user
+
+
+def admin_user(request: Request) -> User:
+    """The calling user if an admin; PermissionDenied → 403 otherwise."""
+    user = authenticated_user(request)
+    if not user.is_admin:
+        raise PermissionDenied()
+    return user

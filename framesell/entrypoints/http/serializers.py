@@ -1,0 +1,58 @@
+"""Domain objects to the JSON shapes of API.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from framesell.domain.models import Order, Product, ProductSnapshot, User
+from framesell.domain.money import Money
+
+
+def price_json(money: Money) -> int | float:
+    """Major units as the original sent them: ``100`` for $100.00, ``59.99`` for 5999 cents.
+
+    The float is made from the exact decimal text, and a two-decimal value always prints
+    back as that same text, so no rounding error can show up in the JSON.
+    """
+    if money.cents % 100 == 0:
+        return money.cents // 100
+    return float(money.major)
+
+
+def timestamp_json(moment: datetime) -> str:
+    """ISO 8601 in UTC with microseconds and ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def product_json(product: Product | ProductSnapshot) -> dict[str, Any]:
+    """A catalog entry, or the snapshot an order keeps of it."""
+    product_id = product.product_id if isinstance(product, ProductSnapshot) else product.id
+    return {
+        "id": product_id,
+        "price": price_json(product.price),
+        "description": product.description,
+        "url": product.url,
+        "currency": product.price.currency,
+    }
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    """An order with what was bought at the price paid."""
+    return {
+        "id": order.id,
+        "user": order.user_id,
+        "orderdate": timestamp_json(order.created_at),
+        "paymentstatus": order.status.value,
+        "product": product_json(order.product),
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """The shopper's own account, for GET /api/me/."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+    }

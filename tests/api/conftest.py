@@ -1,0 +1,84 @@
+"""WebTest over ``framesell.main`` with in-memory storage and the fake payment gateway."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from webtest import TestApp
+
+from framesell import main
+from framesell.bootstrap import Services
+from framesell.domain.models import Product
+from framesell.domain.money import Money
+
+JWT_SECRET = "api-tests-jwt-secret-of-at-least-32-bytes"
+SETTINGS = {
+    "framesell.environment": "test",
+    "framesell.storage": "memory",
+    "framesell.payment": "fake",
+    "framesell.jwt.secret": JWT_SECRET,
+    # Real argon2id, cheap parameters: the API tests log in hundreds of times.
+    "framesell.argon2.memory_cost_kib": "1024",
+    "framesell.argon2.time_cost": "1",
+}
+PASSWORD = "correct horse battery"
+_numbers = itertools.count(1)
+
+
+def unique_email(prefix: str = "shopper") -> str:
+    """An email no other test uses."""
+    return f"{prefix}{next(_numbers)}@example.com"
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> TestApp:
+    """The whole WSGI app, built by main() as pserve would build it."""
+    for variable in ("FRAMESELL_STORAGE", "FRAMESELL_PAYMENT", "FRAMESELL_DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    return TestApp(main({}, **SETTINGS))
+
+
+@pytest.fixture
+def services(app: TestApp) -> Services:
+    """The services behind ``app`` (to arrange data and look at the fake gateway)."""
+    found: Services = app.app.registry.framesell_services
+    return found
+
+
+@pytest.fixture
+def add_product(services: Services) -> Callable[..., Product]:
+    """Put a product on sale: ``add_product("Parrot", "59.99")``."""
+
+    def add(description: str = "Brooklyn Bridge", price: str = "100") -> Product:
+        url = f"https://photos.example.com/{next(_numbers)}.jpg"
+        return services.catalog.add_product(description, url, Money.from_major(price))
+
+    return add
+
+
+@pytest.fixture
+def sign_up(app: TestApp) -> Callable[..., dict[str, Any]]:
+    """Register a shopper and log in; returns email, token and auth headers."""
+
+    def register(first_name: str = "Foo", last_name: str = "Bar") -> dict[str, Any]:
+        email = unique_email()
+        app.post_json(
+            "/api/signup/",
+            {"first_name": first_name, "last_name": last_name, "email": email, "password": PASSWORD},
+            status=201,
+        )
+        token = app.post_json(
+            "/api/api-token-auth/", {"username": email, "password": PASSWORD}, status=200
+        ).json["token"]
+        return {"email": email, "token": token, "headers": {"Authorization": f"JWT {token}"}}
+
+    return register
+
+
+@pytest.fixture
+def shopper(sign_up: Callable[..., dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One logged-in shopper."""
+    yield sign_up()

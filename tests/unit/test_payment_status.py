@@ -1,0 +1,44 @@
+"""An order's payment status only moves forward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from framesell.domain.errors import InvalidTransition
+from framesell.domain.models import Order, PaymentStatus, ProductSnapshot
+from framesell.domain.money import Money
+
+P, F, R, N = PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.REFUNDED, PaymentStatus.PENDING
+FORWARD = {(N, P), (N, F), (P, R)}
+
+
+@pytest.mark.parametrize("source", list(PaymentStatus))
+@pytest.mark.parametrize("target", list(PaymentStatus))
+def test_only_the_forward_transitions_are_allowed(
+    source: PaymentStatus, target: PaymentStatus
+) -> None:
+    assert source.can_become(target) is ((source, target) in FORWARD)
+
+
+def order(status: PaymentStatus) -> Order:
+    snapshot = ProductSnapshot(1, "Bridge", "https://x.example/b.jpg", Money(100))
+    return Order(1, 1, snapshot, datetime.now(UTC), status, reference="r")
+
+
+def test_a_paid_order_cannot_become_failed() -> None:
+    with pytest.raises(InvalidTransition):
+        order(P).moved_to(F)
+
+
+def test_a_refunded_order_cannot_become_paid_again() -> None:
+    with pytest.raises(InvalidTransition):
+        order(R).moved_to(P)
+
+
+def test_payment_keys_differ_per_attempt_and_per_order() -> None:
+    first = order(N)
+    assert first.payment_key(1) != first.payment_key(2)
+    other = Order(2, 1, first.product, first.created_at, N, reference="s")
+    assert first.payment_key(1) != other.payment_key(1)

@@ -1,0 +1,181 @@
+"""The use cases on in-memory adapters: users, catalog, orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from framesell.adapters.fake_payments import FakePaymentGateway
+from framesell.adapters.memory import (
+    FakePasswordHasher,
+    FixedClock,
+    MemoryTokenService,
+    MemoryUnitOfWorkFactory,
+)
+from framesell.application.catalog import CatalogService
+from framesell.application.orders import OrderService
+from framesell.application.payments import PaymentService
+from framesell.application.ports import PaymentOutcome
+from framesell.application.users import UserService
+from framesell.domain.errors import (
+    AuthenticationFailed,
+    EmailTaken,
+    InvalidInput,
+    NotAuthenticated,
+    PaymentUnavailable,
+    ProductNotFound,
+)
+from framesell.domain.models import PaymentStatus
+from framesell.domain.money import Money
+from framesell.domain.payments import Payment
+
+
+@dataclass
+class Shop:
+    uow: MemoryUnitOfWorkFactory
+    clock: FixedClock
+    gateway: FakePaymentGateway
+    users: UserService
+    catalog: CatalogService
+    orders: OrderService
+    hasher: FakePasswordHasher = field(default_factory=FakePasswordHasher)
+
+
+@pytest.fixture
+def shop() -> Shop:
+    uow = MemoryUnitOfWorkFactory()
+    clock = FixedClock()
+    gateway = FakePaymentGateway()
+    hasher = FakePasswordHasher()
+    users = UserService(uow, hasher, MemoryTokenService(clock, timedelta(hours=1)))
+    catalog = CatalogService(uow)
+    orders = OrderService(uow, catalog, PaymentService(gateway), clock)
+    return Shop(uow, clock, gateway, users, catalog, orders, hasher)
+
+
+def register(shop: Shop, email: str = "foo@example.com") -> int:
+    user = shop.users.register(first_name="Foo", last_name="Bar", email=email, password="password")
+    assert user.id is not None
+    return user.id
+
+
+def test_registering_normalizes_the_email_and_hashes_the_password(shop: Shop) -> None:
+    register(shop, "  Foo@Example.COM ")
+    user = shop.users.find_by_email("foo@example.com")
+    assert user is not None and user.email == "foo@example.com"
+    assert user.password_hash != "password"
+    assert shop.hasher.verify(user.password_hash, "password")
+
+
+def test_an_email_registers_once_whatever_its_case(shop: Shop) -> None:
+    register(shop, "foo@example.com")
+    with pytest.raises(EmailTaken):
+        register(shop, "FOO@example.com")
+
+
+@pytest.mark.parametrize("password", ["short", "x" * 1025])
+def test_passwords_outside_8_to_1024_characters_are_refused(shop: Shop, password: str) -> None:
+    with pytest.raises(InvalidInput):
+        shop.users.register(first_name="a", last_name="b", email="a@b.com", password=password)
+
+
+def test_logging_in_returns_a_token_that_authenticates(shop: Shop) -> None:
+    user_id = register(shop)
+    token = shop.users.log_in("FOO@example.com ", "password")
+    assert shop.users.authenticate(token).id == user_id
+
+
+def test_a_wrong_password_and_an_unknown_email_fail_alike(shop: Shop) -> None:
+    register(shop)
+    with pytest.raises(AuthenticationFailed) as wrong:
+        shop.users.log_in("foo@example.com", "wrong-password")
+    with pytest.raises(AuthenticationFailed) as unknown:
+        shop.users.log_in("nobody@example.com", "password")
+    assert wrong.value.message == unknown.value.message
+
+
+def test_an_expired_token_no_longer_authenticates(shop: Shop) -> None:
+    register(shop)
+    token = shop.users.log_in("foo@example.com", "password")
+    shop.clock.advance(timedelta(hours=1))
+    with pytest.raises(NotAuthenticated):
+        shop.users.authenticate(token)
+
+
+def test_a_hash_made_with_old_parameters_is_replaced_at_login(shop: Shop) -> None:
+    user_id = register(shop)
+    with shop.uow() as uow:
+        uow.users.update_password_hash(user_id, FakePasswordHasher("0").hash("password"))
+        uow.commit()
+    shop.users.log_in("foo@example.com", "password")
+    with shop.uow() as uow:
+        user = uow.users.get(user_id)
+    assert user is not None and not shop.hasher.needs_rehash(user.password_hash)
+
+
+def test_the_order_is_committed_pending_before_money_moves_and_no_transaction_spans_it(
+    shop: Shop,
+) -> None:
+    user_id = register(shop)
+    product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(5999))
+    seen: list[tuple[int, PaymentStatus | None]] = []
+    real_charge = shop.gateway.charge
+
+    def watching_charge(amount: Money, token: str, *, order_id: int, idempotency_key: str) -> Payment:
+        with shop.uow() as uow:  # a fresh transaction sees the committed order
+            order = uow.orders.get(order_id)
+        seen.append((shop.uow.store.open_transactions, order.status if order else None))
+        return real_charge(amount, token, order_id=order_id, idempotency_key=idempotency_key)
+
+    shop.gateway.charge = watching_charge  # type: ignore[method-assign]
+    placement = shop.orders.place_order(user_id, product.id or 0, "tok_visa")
+    assert seen == [(0, PaymentStatus.PENDING)]
+    assert placement.order.status is PaymentStatus.PAID
+    assert placement.order.attempt is not None
+    assert placement.order.attempt.payment_id is not None
+
+
+def test_a_decline_fails_the_order_and_keeps_it(shop: Shop) -> None:
+    user_id = register(shop)
+    product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(100))
+    placement = shop.orders.place_order(user_id, product.id or 0, "tok_chargeDeclined")
+    assert placement.outcome is PaymentOutcome.DECLINED
+    assert placement.message == "Your card was declined."
+    assert shop.orders.list_orders(user_id) == [placement.order]
+    assert placement.order.status is PaymentStatus.FAILED
+
+
+def test_an_unreachable_gateway_leaves_the_order_pending(shop: Shop) -> None:
+    user_id = register(shop)
+    product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(100))
+    shop.gateway.fail_next_with(PaymentUnavailable)
+    placement = shop.orders.place_order(user_id, product.id or 0, "tok_visa")
+    assert placement.outcome is PaymentOutcome.UNAVAILABLE
+    assert placement.order.status is PaymentStatus.PENDING
+
+
+def test_the_amount_comes_from_the_catalog_and_withdrawn_products_cannot_be_bought(
+    shop: Shop,
+) -> None:
+    user_id = register(shop)
+    product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(1234))
+    placement = shop.orders.place_order(user_id, product.id or 0, "tok_visa")
+    (charge,) = shop.gateway.charges_for_order(placement.order.id or 0)
+    assert charge.amount == Money(1234)
+    with shop.uow() as uow:
+        from dataclasses import replace
+
+        uow.products.update(replace(product, active=False))
+        uow.commit()
+    with pytest.raises(ProductNotFound):
+        shop.orders.place_order(user_id, product.id or 0, "tok_visa")
+
+
+def test_catalog_import_is_all_or_nothing(shop: Shop) -> None:
+    with pytest.raises(InvalidInput):
+        shop.catalog.import_products(
+            [("Good", "https://x.example/a.jpg", Money(100)), ("Bad", "http://x", Money(100))]
+        )
+    assert shop.catalog.list_products() == []
