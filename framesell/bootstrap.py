@@ -170,9 +170,7 @@ class Settings:
         if self.payment == "fake":
             raise ConfigurationError("production never takes payments with the fake gateway")
         if self.payment == "stripe" and not self.stripe_webhook_secret:
-            raise ConfigurationError(
-                "FRAMESELL_STRIPE_WEBHOOK_SECRET is required in production"
-            )
+            raise ConfigurationError("FRAMESELL_STRIPE_WEBHOOK_SECRET is required in production")
         if self.argon2_memory_cost_kib < OWASP_MEMORY_COST_KIB or (
             self.argon2_time_cost < OWASP_TIME_COST
         ):

@@ -1,4 +1,4 @@
-"""In-memory adapters for the storage, token, hashing and clock ports; shipped for tests and demos."""
+"""In-memory adapters for storage, tokens, hashing and the clock; shipped for tests and demos."""
 
 from __future__ import annotations
 
@@ -174,12 +174,8 @@ class MemoryOrderRepository:
 
     def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
         """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
-        orders = sorted(
-            self._store.tables.orders.values(), key=lambda o: (o.created_at, o.id or 0)
-        )
-        pending = [
-            o for o in orders if o.status is PaymentStatus.PENDING and o.created_at < before
-        ]
+        orders = sorted(self._store.tables.orders.values(), key=lambda o: (o.created_at, o.id or 0))
+        pending = [o for o in orders if o.status is PaymentStatus.PENDING and o.created_at < before]
         return pending[:limit]
 
 

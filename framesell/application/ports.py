@@ -125,7 +125,7 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 class PaymentGateway(Protocol):
-    """Takes money from shoppers. Adapters: adapters.stripe, adapters.memory."""
+    """Takes money from shoppers. Adapters: adapters.stripe, adapters.fake_payments."""
 
     def charge(
         self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str

@@ -166,7 +166,9 @@ class Order:
     def moved_to(self, target: PaymentStatus) -> Order:
         """Return this order in status ``target``, or raise InvalidTransition."""
         if not self.status.can_become(target):
-            raise InvalidTransition(f"an order cannot go from {self.status.value} to {target.value}")
+            raise InvalidTransition(
+                f"an order cannot go from {self.status.value} to {target.value}"
+            )
         return replace(self, status=target)
 
     def payment_key(self, attempt_number: int) -> str:

@@ -29,7 +29,7 @@ class Money:
     @classmethod
     def from_major(cls, value: str | int | Decimal, currency: str = "usd") -> Money:
         """Parse major units (``"59.99"``, ``100``) exactly; more than two decimals is an error."""
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, bool | float):
             # A float has already lost exactness; callers pass text or Decimal.
             raise InvalidInput("a price must be given as text or an integer", field="price")
         try:

@@ -130,8 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     admin = commands.add_parser(
         "create-admin",
         help=cmd_create_admin.__doc__,
-        description=cmd_create_admin.__doc__
-        + " The password comes from FRAMESELL_ADMIN_PASSWORD or a prompt.",
+        description=f"{cmd_create_admin.__doc__} "
+        "The password comes from FRAMESELL_ADMIN_PASSWORD or a prompt.",
     )
     admin.add_argument("email")
     admin.add_argument("--first-name", default="Admin")

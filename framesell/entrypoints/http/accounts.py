@@ -44,7 +44,9 @@ def log_in(request: Request) -> dict[str, Any]:
     return {"token": token}
 
 
-@signup.post(schema=SignupSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM)
+@signup.post(
+    schema=SignupSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM
+)
 def sign_up(request: Request) -> dict[str, Any]:
     """201 ``{"success": true}``, or 400 with a message (blank field, bad email, taken email)."""
     body = request.validated

@@ -40,4 +40,6 @@ def show_product(request: Request) -> Response:
     raw_id = request.matchdict["id"]
     if not raw_id.isdigit() or len(raw_id) > 18:
         raise ProductNotFound()
-    return cacheable_json(request, product_json(request.services.catalog.product_for_sale(int(raw_id))))
+    return cacheable_json(
+        request, product_json(request.services.catalog.product_for_sale(int(raw_id)))
+    )

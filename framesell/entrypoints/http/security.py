@@ -24,7 +24,7 @@ def bearer_token(request: Request) -> str:
         raise NotAuthenticated(NO_CREDENTIALS)
     if len(parts) > 2:
         raise NotAuthenticated(HAS_SPACES)
-    return parts[1]
+    return str(parts[1])
 
 
 def authenticated_user(request: Request) -> User:

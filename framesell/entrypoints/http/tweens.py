@@ -16,7 +16,10 @@ def _too_large() -> Response:
     message = f"request body larger than {MAX_BODY_BYTES} bytes"
     return Response(
         status=413,
-        json_body={"status": "error", "errors": [{"location": "body", "name": "", "description": message}]},
+        json_body={
+            "status": "error",
+            "errors": [{"location": "body", "name": "", "description": message}],
+        },
         charset="utf-8",
     )
 

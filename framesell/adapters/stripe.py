@@ -1,0 +1,221 @@
+"""The PaymentGateway on Stripe PaymentIntents, through the official ``stripe`` SDK."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import stripe
+
+from framesell.domain.errors import PaymentDeclined, PaymentMisconfigured, PaymentUnavailable
+from framesell.domain.money import Money
+from framesell.domain.payments import Payment, PaymentState
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# The parameters that name what the shopper paid with: a missing one is the shopper's bad
+# token (a stale or forged id from the browser), not our misconfiguration.
+_SHOPPER_PARAMS = frozenset({"payment_method", "card[token]", "card", "confirmation_token"})
+_SHOPPER_MISSING_PREFIXES = ("No such token", "No such PaymentMethod", "No such payment_method",
+                             "No such confirmationtoken", "No such ConfirmationToken")
+
+
+class StripeGateway:
+    """Charges, looks up and refunds card payments as Stripe PaymentIntents.
+
+    Every POST carries an idempotency key, so the SDK's own retries (``max_retries``,
+    default 2: connection errors, timeouts, 409 and 5xx, with backoff) can never charge
+    twice; they hide a blip from the shopper at the cost of at most three ``timeout_seconds``
+    waits before PaymentUnavailable. Pass ``max_retries=0`` to fail fast instead.
+    The client is per instance: the SDK's module-level ``stripe.api_key`` is never touched.
+    """
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        api_base: str | None = None,
+        timeout_seconds: float = 10.0,
+        max_retries: int = 2,
+    ) -> None:
+        if not secret_key:
+            raise PaymentMisconfigured("the Stripe secret key is missing")
+        self._secret_key = secret_key  # only to scrub it from messages we pass on
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=max_retries,
+            http_client=stripe.RequestsClient(timeout=timeout_seconds),
+        )
+
+    def charge(
+        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+    ) -> Payment:
+        """Create and confirm a PaymentIntent once per key; a declined card raises."""
+        params: dict[str, Any] = {
+            "amount": amount.cents,
+            "currency": amount.currency,
+            "metadata": {"order_id": str(order_id)},
+            "confirm": True,
+            # Cards only: no redirect-based method can appear, so no return_url is needed.
+            "payment_method_types": ["card"],
+        }
+        if payment_token.startswith("ctoken_"):
+            params["confirmation_token"] = payment_token
+        elif payment_token.startswith("tok_"):
+            params["payment_method"] = self._payment_method_from_token(
+                payment_token, idempotency_key
+            )
+        else:
+            params["payment_method"] = payment_token
+        intent = self._call(
+            lambda: self._client.v1.payment_intents.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            ),
+            charging=True,
+        )
+        payment = _payment(intent.to_dict())
+        if payment.state is PaymentState.FAILED:
+            raise PaymentDeclined(payment.failure_message, payment_id=payment.id)
+        return payment
+
+    def retrieve(self, payment_id: str) -> Payment:
+        """Return Stripe's current view of a PaymentIntent, refunds included."""
+        intent = self._call(
+            lambda: self._client.v1.payment_intents.retrieve(
+                payment_id, params={"expand": ["latest_charge"]}
+            )
+        )
+        return _payment(intent.to_dict())
+
+    def refund(self, payment_id: str, *, idempotency_key: str) -> Payment:
+        """Refund a PaymentIntent in full once per key and return it as REFUNDED."""
+        # Refunded earlier under another key: the money is back either way.
+        with contextlib.suppress(_AlreadyRefunded):
+            self._call(
+                lambda: self._client.v1.refunds.create(
+                    params={"payment_intent": payment_id},
+                    options={"idempotency_key": idempotency_key},
+                )
+            )
+        payment = self.retrieve(payment_id)
+        return Payment(
+            id=payment.id,
+            state=PaymentState.REFUNDED,
+            amount=payment.amount,
+            order_id=payment.order_id,
+        )
+
+    def _payment_method_from_token(self, token: str, idempotency_key: str) -> str:
+        method = self._call(
+            lambda: self._client.v1.payment_methods.create(
+                params={"type": "card", "card": {"token": token}},
+                options={"idempotency_key": f"{idempotency_key}:pm"},
+            ),
+            charging=True,
+        )
+        return str(method.id)
+
+    def _call(self, request: Callable[[], T], *, charging: bool = False) -> T:
+        """Run one SDK call, turning every ``stripe`` error into a domain error."""
+        try:
+            return request()
+        except stripe.CardError as error:
+            raise PaymentDeclined(
+                error.user_message or PaymentDeclined.message, payment_id=_intent_id(error)
+            ) from None
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+            log.warning("Stripe unavailable: %s (HTTP %s)", type(error).__name__,
+                        error.http_status)
+            raise PaymentUnavailable() from None
+        except stripe.InvalidRequestError as error:
+            if charging and _is_shoppers_missing_token(error):
+                raise PaymentDeclined(
+                    error.user_message or "Your payment details were not found.",
+                    payment_id=_intent_id(error),
+                ) from None
+            if error.code == "charge_already_refunded":
+                raise _AlreadyRefunded() from None
+            raise self._misconfigured(error) from None
+        except (stripe.AuthenticationError, stripe.PermissionError) as error:
+            # Stripe's own message quotes part of the key: never pass it on.
+            raise PaymentMisconfigured(
+                f"Stripe refused our credentials (HTTP {error.http_status})"
+            ) from None
+        except stripe.StripeError as error:  # IdempotencyError and anything newer
+            raise self._misconfigured(error) from None
+
+    def _misconfigured(self, error: stripe.StripeError) -> PaymentMisconfigured:
+        code = f" [{error.code}]" if error.code else ""
+        message = (
+            f"Stripe rejected our request ({type(error).__name__}, HTTP {error.http_status}"
+            f"{code}): {error.user_message}"
+        )
+        return PaymentMisconfigured(message.replace(self._secret_key, "sk_…(redacted)"))
+
+
+class _AlreadyRefunded(Exception):
+    """Stripe's charge_already_refunded; never leaves this module."""
+
+
+def _is_shoppers_missing_token(error: stripe.InvalidRequestError) -> bool:
+    message = error.user_message or ""
+    if message.startswith(_SHOPPER_MISSING_PREFIXES):
+        return True
+    param = getattr(error, "param", None)
+    return error.code == "resource_missing" and param in _SHOPPER_PARAMS
+
+
+def _intent_id(error: stripe.StripeError) -> str | None:
+    body = error.json_body if isinstance(error.json_body, dict) else {}
+    details = body.get("error") or {}
+    intent = details.get("payment_intent") if isinstance(details, dict) else None
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return intent if isinstance(intent, str) else None
+
+
+def _payment(intent: dict[str, Any]) -> Payment:
+    """Translate a PaymentIntent (as a plain dict) into the shop's Payment."""
+    status = intent.get("status")
+    error = intent.get("last_payment_error") or {}
+    state = _state(status, intent)
+    metadata = intent.get("metadata") or {}
+    order_id = str(metadata.get("order_id", ""))
+    return Payment(
+        id=str(intent["id"]),
+        state=state,
+        amount=Money(int(intent["amount"]), str(intent["currency"]).lower()),
+        order_id=int(order_id) if order_id.isdigit() else None,
+        client_secret=intent.get("client_secret") if state is PaymentState.REQUIRES_ACTION
+        else None,
+        failure_message=_failure_message(status, error) if state is PaymentState.FAILED
+        else None,
+    )
+
+
+def _failure_message(status: Any, error: dict[str, Any]) -> str:
+    if error.get("message"):
+        return str(error["message"])
+    return "the payment was canceled" if status == "canceled" else PaymentDeclined.message
+
+
+def _state(status: Any, intent: dict[str, Any]) -> PaymentState:
+    if status == "succeeded":
+        charge = intent.get("latest_charge")
+        if isinstance(charge, dict) and charge.get("refunded"):
+            return PaymentState.REFUNDED
+        return PaymentState.SUCCEEDED
+    if status == "requires_action" or (
+        status == "requires_confirmation" and intent.get("next_action")
+    ):
+        return PaymentState.REQUIRES_ACTION
+    if status in ("requires_payment_method", "canceled"):
+        return PaymentState.FAILED
+    # processing, requires_capture, and a confirmation not yet attempted: not settled yet.
+    return PaymentState.PROCESSING
