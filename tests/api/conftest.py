@@ -67,7 +67,12 @@ def sign_up(app: TestApp) -> Callable[..., dict[str, Any]]:
         email = unique_email()
         app.post_json(
             "/api/signup/",
-            {"first_name": first_name, "last_name": last_name, "email": email, "password": PASSWORD},
+            {
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "password": PASSWORD,
+            },
             status=201,
         )
         token = app.post_json(

@@ -88,9 +88,7 @@ def test_signup_with_bad_input_explains_it(
 
 
 def test_signup_with_malformed_json_is_a_400(app: TestApp) -> None:
-    response = app.post(
-        "/api/signup/", "{first_name", content_type="application/json", status=400
-    )
+    response = app.post("/api/signup/", "{first_name", content_type="application/json", status=400)
     assert response.json["success"] is False
     assert response.json["error"].startswith("Invalid JSON")
 

@@ -24,7 +24,13 @@ def test_the_catalog_lists_products_by_id_with_prices_in_dollars(
             "url": bridge.url,
             "currency": "usd",
         },
-        {"id": parrot.id, "price": 59.99, "description": "Parrot", "url": parrot.url, "currency": "usd"},
+        {
+            "id": parrot.id,
+            "price": 59.99,
+            "description": "Parrot",
+            "url": parrot.url,
+            "currency": "usd",
+        },
     ]
     # The exact decimal text, not a binary-float neighbour of it.
     assert b'"price":59.99' in response.body

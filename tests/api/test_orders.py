@@ -21,10 +21,17 @@ from tests.api.conftest import JWT_SECRET
 ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-def buy(app: TestApp, shopper: dict[str, Any], product: Product, token: str = "tok_visa",
-        status: int | str = 201) -> Any:
+def buy(
+    app: TestApp,
+    shopper: dict[str, Any],
+    product: Product,
+    token: str = "tok_visa",
+    status: int | str = 201,
+) -> Any:
     return app.post_json(
-        "/api/order/", {"token": token, "product": product.id}, headers=shopper["headers"],
+        "/api/order/",
+        {"token": token, "product": product.id},
+        headers=shopper["headers"],
         status=status,
     )
 
@@ -63,8 +70,10 @@ def test_the_product_may_be_a_numeric_string(
 ) -> None:
     product = add_product()
     response = app.post_json(
-        "/api/order", {"token": "pm_card_visa", "product": f"{product.id}"},
-        headers=shopper["headers"], status=201,
+        "/api/order",
+        {"token": "pm_card_visa", "product": f"{product.id}"},
+        headers=shopper["headers"],
+        status=201,
     )
     assert response.json["order"]["product"]["id"] == product.id
 
@@ -155,12 +164,27 @@ def test_one_order_by_id_and_another_shoppers_is_a_404(
         ({"token": "tok_visa"}, "product: Required"),
         ({"token": None, "product": None}, "token: Required; product: Required"),
         ({"token": 12, "product": 1}, "token: must be a string"),
-        ({"token": "visa", "product": 1}, "token: must be a Stripe card token (tok_…), "
-         "PaymentMethod (pm_…) or ConfirmationToken (ctoken_…)"),
-        ({"token": "tok_visa", "product": "abc"}, "product: must be a product id (a positive integer)"),
-        ({"token": "tok_visa", "product": 1.5}, "product: must be a product id (a positive integer)"),
-        ({"token": "tok_visa", "product": True}, "product: must be a product id (a positive integer)"),
-        ({"token": "tok_visa", "product": [1]}, "product: must be a product id (a positive integer)"),
+        (
+            {"token": "visa", "product": 1},
+            "token: must be a Stripe card token (tok_…), "
+            "PaymentMethod (pm_…) or ConfirmationToken (ctoken_…)",
+        ),
+        (
+            {"token": "tok_visa", "product": "abc"},
+            "product: must be a product id (a positive integer)",
+        ),
+        (
+            {"token": "tok_visa", "product": 1.5},
+            "product: must be a product id (a positive integer)",
+        ),
+        (
+            {"token": "tok_visa", "product": True},
+            "product: must be a product id (a positive integer)",
+        ),
+        (
+            {"token": "tok_visa", "product": [1]},
+            "product: must be a product id (a positive integer)",
+        ),
         ({"token": "tok_visa", "product": 0}, "product: must be a product id (a positive integer)"),
         ({"token": "tok_visa", "product": 987654}, "unknown product"),
     ],
@@ -207,11 +231,15 @@ def test_both_jwt_and_bearer_schemes_are_accepted(app: TestApp, shopper: dict[st
 
 def forged_tokens(valid: str) -> dict[str, str]:
     claims = jwt.decode(valid, JWT_SECRET, algorithms=["HS256"])
-    header, payload, signature = valid.split(".")
-    edited = jwt.encode({**claims, "sub": str(int(claims["sub"]) + 1000)}, "x" * 40, algorithm="HS256").split(".")[1]
+    header, _payload, signature = valid.split(".")
+    edited = jwt.encode(
+        {**claims, "sub": str(int(claims["sub"]) + 1000)}, "x" * 40, algorithm="HS256"
+    ).split(".")[1]
     return {
         "alg none": jwt.encode(claims, None, algorithm="none"),
-        "another key": jwt.encode(claims, "another-secret-of-enough-length-123456", algorithm="HS256"),
+        "another key": jwt.encode(
+            claims, "another-secret-of-enough-length-123456", algorithm="HS256"
+        ),
         "another algorithm": jwt.encode(claims, JWT_SECRET, algorithm="HS512"),
         "edited payload": f"{header}.{edited}.{signature}",
         "garbage": "not.a.token",

@@ -123,7 +123,9 @@ def test_the_order_is_committed_pending_before_money_moves_and_no_transaction_sp
     seen: list[tuple[int, PaymentStatus | None]] = []
     real_charge = shop.gateway.charge
 
-    def watching_charge(amount: Money, token: str, *, order_id: int, idempotency_key: str) -> Payment:
+    def watching_charge(
+        amount: Money, token: str, *, order_id: int, idempotency_key: str
+    ) -> Payment:
         with shop.uow() as uow:  # a fresh transaction sees the committed order
             order = uow.orders.get(order_id)
         seen.append((shop.uow.store.open_transactions, order.status if order else None))
