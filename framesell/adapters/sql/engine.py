@@ -1,0 +1,92 @@
+"""Building SQLAlchemy engines for MySQL/MariaDB and SQLite with the settings FrameSell needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+MYSQL_POOL_RECYCLE_SECONDS = 1800  # well below the servers' default wait_timeout (8 hours)
+MYSQL_CONNECT_TIMEOUT_SECONDS = 10
+MYSQL_SQL_MODE = (
+    "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+
+
+def make_engine(url: str | URL, **opts: Any) -> Engine:
+    """Create an engine for ``url``; keyword options override the defaults chosen here."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in ("mysql", "mariadb"):
+        return _mysql_engine(parsed, opts)
+    if backend == "sqlite":
+        return _sqlite_engine(parsed, opts)
+    return sa.create_engine(parsed, **opts)
+
+
+def database_is_reachable(engine: Engine) -> bool:
+    """Whether the database answers ``SELECT 1`` right now (for a health check)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+def _mysql_engine(url: URL, opts: dict[str, Any]) -> Engine:
+    if "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    connect_args = {
+        "connect_timeout": MYSQL_CONNECT_TIMEOUT_SECONDS,
+        # Strict mode: an over-long or invalid value is an error, never silently truncated.
+        "init_command": f"SET SESSION sql_mode = '{MYSQL_SQL_MODE}'",
+        **opts.pop("connect_args", {}),
+    }
+    settings: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_recycle": MYSQL_POOL_RECYCLE_SECONDS,
+        # Each compare-and-swap UPDATE must see the latest committed row, not a snapshot.
+        "isolation_level": "READ COMMITTED",
+        "connect_args": connect_args,
+        **opts,
+    }
+    return sa.create_engine(url, **settings)
+
+
+def _sqlite_engine(url: URL, opts: dict[str, Any]) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    connect_args = {
+        # Connections move between the threads of a threaded server via the pool.
+        "check_same_thread": False,
+        "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+        **opts.pop("connect_args", {}),
+    }
+    settings: dict[str, Any] = {"connect_args": connect_args, **opts}
+    if in_memory:
+        # One shared connection, or every checkout would see its own empty database;
+        # fine for single-threaded tests and demos, not for concurrent use.
+        settings.setdefault("poolclass", StaticPool)
+    engine = sa.create_engine(url, **settings)
+    busy_timeout_ms = int(float(connect_args["timeout"]) * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+            if not in_memory:
+                # Readers no longer block the writer, nor the writer the readers.
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    return engine

@@ -1,0 +1,302 @@
+"""The storage ports over SQLAlchemy Core: users, products and orders on one connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from framesell.adapters.sql.tables import orders, products, users
+from framesell.domain.errors import EmailTaken
+from framesell.domain.models import (
+    Order,
+    PaymentAttempt,
+    PaymentStatus,
+    Product,
+    ProductSnapshot,
+    User,
+    normalize_email,
+)
+from framesell.domain.money import Money
+
+ConnectionSource = Callable[[], Connection]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _user(row: RowMapping) -> User:
+    return User(
+        id=row["id"],
+        email=row["email"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        password_hash=row["password_hash"],
+        is_admin=bool(row["is_admin"]),
+    )
+
+
+def _product(row: RowMapping) -> Product:
+    return Product(
+        id=row["id"],
+        description=row["description"],
+        url=row["url"],
+        price=Money(row["price_cents"], row["currency"]),
+        active=bool(row["active"]),
+    )
+
+
+def _order(row: RowMapping) -> Order:
+    attempt = None
+    if row["attempt_number"] is not None:
+        attempt = PaymentAttempt(
+            number=row["attempt_number"],
+            idempotency_key=row["attempt_idempotency_key"],
+            payment_id=row["payment_id"],
+        )
+    return Order(
+        id=row["id"],
+        user_id=row["user_id"],
+        product=ProductSnapshot(
+            product_id=row["product_id"],
+            description=row["product_description"],
+            url=row["product_url"],
+            price=Money(row["product_price_cents"], row["product_currency"]),
+        ),
+        created_at=row["created_at"],
+        status=PaymentStatus(row["status"]),
+        reference=row["reference"],
+        attempt=attempt,
+        updated_at=row["updated_at"],
+    )
+
+
+def _attempt_values(attempt: PaymentAttempt | None) -> dict[str, Any]:
+    return {
+        "attempt_number": attempt.number if attempt else None,
+        "attempt_idempotency_key": attempt.idempotency_key if attempt else None,
+        "payment_id": attempt.payment_id if attempt else None,
+    }
+
+
+class SqlUserRepository:
+    """UserRepository over the ``users`` table; the email is stored normalized."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def add(self, user: User) -> User:
+        """Store a new user; EmailTaken when the unique email index refuses it."""
+        email = normalize_email(user.email)
+        connection = self._connection()
+        try:
+            result = connection.execute(
+                users.insert().values(
+                    email=email,
+                    first_name=user.first_name,
+                    last_name=user.last_name,
+                    password_hash=user.password_hash,
+                    is_admin=user.is_admin,
+                    created_at=_now(),
+                )
+            )
+        except IntegrityError:
+            # MySQL and SQLite undo only the failed statement, so the transaction lives on
+            # and can tell a duplicate email from any other integrity problem.
+            if self.get_by_email(email) is not None:
+                raise EmailTaken() from None
+            raise
+        (user_id,) = result.inserted_primary_key or (None,)
+        return User(
+            id=user_id,
+            email=email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            password_hash=user.password_hash,
+            is_admin=user.is_admin,
+        )
+
+    def get(self, user_id: int) -> User | None:
+        """Return the user with this id, or None."""
+        row = self._connection().execute(users.select().where(users.c.id == user_id)).first()
+        return _user(row._mapping) if row else None
+
+    def get_by_email(self, email: str) -> User | None:
+        """Return the user with this email (compared normalized), or None."""
+        query = users.select().where(users.c.email == normalize_email(email))
+        row = self._connection().execute(query).first()
+        return _user(row._mapping) if row else None
+
+    def update_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace a user's password hash."""
+        self._connection().execute(
+            users.update().where(users.c.id == user_id).values(password_hash=password_hash)
+        )
+
+    def set_admin(self, user_id: int, is_admin: bool) -> None:
+        """Grant or revoke admin rights."""
+        self._connection().execute(
+            users.update().where(users.c.id == user_id).values(is_admin=is_admin)
+        )
+
+
+class SqlProductRepository:
+    """ProductRepository over the ``products`` table."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def list_active(self) -> list[Product]:
+        """Return every product on sale, ordered by id."""
+        query = products.select().where(products.c.active == sa.true()).order_by(products.c.id)
+        return [_product(row) for row in self._connection().execute(query).mappings()]
+
+    def get(self, product_id: int) -> Product | None:
+        """Return the product with this id, on sale or not, or None."""
+        query = products.select().where(products.c.id == product_id)
+        row = self._connection().execute(query).first()
+        return _product(row._mapping) if row else None
+
+    def add(self, product: Product) -> Product:
+        """Store a new product and return it with its id."""
+        now = _now()
+        result = self._connection().execute(
+            products.insert().values(
+                description=product.description,
+                url=product.url,
+                price_cents=product.price.cents,
+                currency=product.price.currency,
+                active=product.active,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        (product_id,) = result.inserted_primary_key or (None,)
+        return Product(product_id, product.description, product.url, product.price, product.active)
+
+    def update(self, product: Product) -> None:
+        """Replace a stored product's fields; an unknown id changes nothing."""
+        if product.id is None:
+            return
+        self._connection().execute(
+            products.update()
+            .where(products.c.id == product.id)
+            .values(
+                description=product.description,
+                url=product.url,
+                price_cents=product.price.cents,
+                currency=product.price.currency,
+                active=product.active,
+                updated_at=_now(),
+            )
+        )
+
+
+class SqlOrderRepository:
+    """OrderRepository over the ``orders`` table, which carries the product snapshot."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def add(self, order: Order) -> Order:
+        """Store a new order and return it with its id (updated_at starts at created_at)."""
+        snapshot = order.product
+        result = self._connection().execute(
+            orders.insert().values(
+                user_id=order.user_id,
+                product_id=snapshot.product_id,
+                product_description=snapshot.description,
+                product_url=snapshot.url,
+                product_price_cents=snapshot.price.cents,
+                product_currency=snapshot.price.currency,
+                created_at=order.created_at,
+                updated_at=order.created_at,
+                status=order.status.value,
+                reference=order.reference,
+                **_attempt_values(order.attempt),
+            )
+        )
+        (order_id,) = result.inserted_primary_key or (None,)
+        return Order(
+            id=order_id,
+            user_id=order.user_id,
+            product=snapshot,
+            created_at=order.created_at,
+            status=order.status,
+            reference=order.reference,
+            attempt=order.attempt,
+            updated_at=order.created_at,
+        )
+
+    def get(self, order_id: int) -> Order | None:
+        """Return the order with this id, or None."""
+        row = self._connection().execute(orders.select().where(orders.c.id == order_id)).first()
+        return _order(row._mapping) if row else None
+
+    def list_for_user(self, user_id: int) -> list[Order]:
+        """Return one shopper's orders, oldest first, in a single SELECT."""
+        query = orders.select().where(orders.c.user_id == user_id).order_by(orders.c.id)
+        return [_order(row) for row in self._connection().execute(query).mappings()]
+
+    def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
+        """Remember the order's current payment attempt, replacing the previous one."""
+        self._connection().execute(
+            orders.update().where(orders.c.id == order_id).values(**_attempt_values(attempt))
+        )
+
+    def transition(
+        self,
+        order_id: int,
+        expected: PaymentStatus,
+        target: PaymentStatus,
+        *,
+        payment_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Compare-and-swap the status in one UPDATE, guarded by the attempt's payment id."""
+        if not expected.can_become(target):
+            return False
+        query = orders.update().where(
+            orders.c.id == order_id, orders.c.status == expected.value
+        )
+        values: dict[str, Any] = {"status": target.value, "updated_at": at}
+        if payment_id is not None:
+            query = query.where(
+                sa.or_(orders.c.payment_id.is_(None), orders.c.payment_id == payment_id)
+            )
+            # Only an order with a recorded attempt has a place for the payment id.
+            values["payment_id"] = sa.case(
+                (orders.c.attempt_number.is_(None), orders.c.payment_id),
+                else_=sa.func.coalesce(orders.c.payment_id, payment_id),
+            )
+        result = self._connection().execute(query.values(**values))
+        return result.rowcount == 1
+
+    def find_by_payment_id(self, payment_id: str) -> Order | None:
+        """Return the order whose current attempt is this payment, or None."""
+        query = (
+            orders.select()
+            .where(orders.c.payment_id == payment_id, orders.c.attempt_number.is_not(None))
+            .order_by(orders.c.id)
+            .limit(1)
+        )
+        row = self._connection().execute(query).first()
+        return _order(row._mapping) if row else None
+
+    def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
+        """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
+        query = (
+            orders.select()
+            .where(
+                orders.c.status == PaymentStatus.PENDING.value,
+                orders.c.created_at < before,
+            )
+            .order_by(orders.c.created_at, orders.c.id)
+            .limit(limit)
+        )
+        return [_order(row) for row in self._connection().execute(query).mappings()]

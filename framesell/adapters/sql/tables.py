@@ -1,0 +1,127 @@
+"""The database schema as SQLAlchemy Core tables; migrations/versions must produce exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+# Stable constraint names on every backend, so later migrations can refer to them by name.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# InnoDB and real 4-byte UTF-8 on MySQL/MariaDB; the other dialects ignore these keywords.
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def exact_text(length: int) -> sa.String:
+    """A VARCHAR compared byte for byte (utf8mb4_bin on MySQL) for keys, ids and emails.
+
+    MySQL's default collations ignore case, accents and trailing blanks, which would make
+    ``josé@x.com`` collide with ``jose@x.com`` in a unique index, or match a payment id
+    that differs only in case.
+    """
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime, stored naive in UTC with microseconds (DATETIME(6))."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Use DATETIME(6) on MySQL, whose plain DATETIME drops the microseconds."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to naive UTC; a naive one is a bug, not a guess."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store a naive datetime: {value!r}")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Mark the stored naive UTC value as UTC again."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", exact_text(254), nullable=False),
+    sa.Column("first_name", sa.String(150), nullable=False),
+    sa.Column("last_name", sa.String(150), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index(None, "email", unique=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("description", sa.String(500), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id"), nullable=False),
+    # The snapshot of what was bought, so a later catalog change never rewrites history.
+    sa.Column("product_description", sa.String(500), nullable=False),
+    sa.Column("product_url", sa.String(2048), nullable=False),
+    sa.Column("product_price_cents", sa.Integer, nullable=False),
+    sa.Column("product_currency", sa.String(3), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reference", exact_text(64), nullable=False),
+    # The current payment attempt; all three NULL until the first attempt is recorded.
+    sa.Column("attempt_number", sa.Integer, nullable=True),
+    sa.Column("attempt_idempotency_key", exact_text(255), nullable=True),
+    sa.Column("payment_id", exact_text(255), nullable=True),
+    sa.CheckConstraint(
+        "status IN ('PENDING', 'PAID', 'FAILED', 'REFUNDED')", name="status_is_known"
+    ),
+    sa.Index(None, "reference", unique=True),
+    sa.Index(None, "user_id", "id"),
+    sa.Index(None, "product_id"),
+    sa.Index(None, "status", "created_at"),
+    sa.Index(None, "payment_id"),
+    **MYSQL_TABLE_OPTIONS,
+)

@@ -1,0 +1,93 @@
+"""The explicit Alembic migrations build exactly the schema that tables.py describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from framesell.adapters.sql.migrate import alembic_config, current_revision, upgrade_to_head
+from framesell.adapters.sql.tables import metadata
+
+
+def _head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def _column_shape(column_type: Any, dialect_name: str) -> tuple[Any, ...]:
+    """What must agree between a reflected and a declared column type."""
+    affinity = column_type._type_affinity
+    if dialect_name in ("mysql", "mariadb") and affinity is sa.Boolean:
+        affinity = sa.Integer  # MySQL has no boolean: BOOL is TINYINT(1) and reflects so
+    return (
+        affinity,
+        getattr(column_type, "length", None),
+        getattr(column_type, "collation", None),
+        getattr(column_type, "fsp", None),
+    )
+
+
+def test_a_fresh_database_is_migrated_to_the_head_revision(sql_engine: Engine) -> None:
+    assert current_revision(sql_engine.url.render_as_string(hide_password=False)) == _head()
+    tables = set(sa.inspect(sql_engine).get_table_names())
+    assert tables == {"alembic_version", *metadata.tables}
+
+
+def test_the_migrated_schema_matches_the_core_tables(sql_engine: Engine) -> None:
+    with sql_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        inspector = sa.inspect(connection)
+        for table in metadata.sorted_tables:
+            reflected = {c["name"]: c for c in inspector.get_columns(table.name)}
+            declared = {c.name: c for c in table.columns}
+            assert list(reflected) == list(declared), table.name
+            for name, column in declared.items():
+                dialect_type = column.type.dialect_impl(connection.dialect)
+                assert reflected[name]["nullable"] == column.nullable, (table.name, name)
+                dialect_name = connection.dialect.name
+                assert _column_shape(reflected[name]["type"], dialect_name) == _column_shape(
+                    dialect_type, dialect_name
+                ), (table.name, name)
+            reflected_indexes = {
+                i["name"]: (tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(table.name)
+            }
+            declared_indexes = {
+                i.name: (tuple(c.name for c in i.columns), bool(i.unique)) for i in table.indexes
+            }
+            assert reflected_indexes == declared_indexes, table.name
+            reflected_keys = {
+                (tuple(k["constrained_columns"]), k["referred_table"], tuple(k["referred_columns"]))
+                for k in inspector.get_foreign_keys(table.name)
+            }
+            declared_keys = {
+                (
+                    tuple(c.name for c in k.columns),
+                    k.referred_table.name,
+                    tuple(e.column.name for e in k.elements),
+                )
+                for k in table.foreign_key_constraints
+            }
+            assert reflected_keys == declared_keys, table.name
+
+
+def test_upgrading_an_up_to_date_database_changes_nothing(sqlite_url: str) -> None:
+    upgrade_to_head(sqlite_url)
+    assert current_revision(sqlite_url) == _head()
+
+
+def test_the_migrations_can_be_undone_and_redone(sqlite_url: str) -> None:
+    command.downgrade(alembic_config(sqlite_url), "base")
+    assert current_revision(sqlite_url) is None
+    upgrade_to_head(sqlite_url)
+    assert current_revision(sqlite_url) == _head()
+
+
+def test_an_unmigrated_database_has_no_revision(tmp_path: Any) -> None:
+    assert current_revision(f"sqlite:///{tmp_path / 'empty.sqlite3'}") is None

@@ -1,0 +1,194 @@
+"""What only the SQL adapters promise: few statements, one-UPDATE swaps, engine settings."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from framesell.adapters.sql.engine import database_is_reachable, make_engine
+from framesell.adapters.sql.tables import metadata
+from framesell.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from framesell.domain.models import PaymentStatus
+from tests.contract.helpers import (
+    T0,
+    a_user,
+    an_order,
+    attempt_for,
+    later,
+    save_order,
+    save_shopper_and_product,
+)
+from tests.fixtures.database import count_statements
+
+PENDING, PAID, FAILED = PaymentStatus.PENDING, PaymentStatus.PAID, PaymentStatus.FAILED
+
+
+def _statements_to_list_orders(engine: Engine, how_many: int) -> int:
+    factory = SqlUnitOfWorkFactory(engine)
+    with factory() as uow:
+        user, product = save_shopper_and_product(uow)
+        for minute in range(how_many):
+            uow.orders.add(an_order(user, product, created_at=later(minute)))
+        uow.commit()
+    with factory() as uow, count_statements(engine) as log:
+        listed = uow.orders.list_for_user(user.id or 0)
+    assert len(listed) == how_many
+    return log.count
+
+
+def test_listing_a_shoppers_orders_takes_one_statement_however_many_there_are(
+    sql_engine: Engine,
+) -> None:
+    counts = {n: _statements_to_list_orders(sql_engine, n) for n in (0, 1, 7)}
+    assert counts == {0: 1, 1: 1, 7: 1}
+
+
+def test_a_transition_is_one_update_statement(sql_engine: Engine) -> None:
+    with SqlUnitOfWork(sql_engine) as uow:
+        order = save_order(uow)
+        with count_statements(sql_engine) as log:
+            moved = uow.orders.transition(
+                order.id or 0, PENDING, PAID, payment_id="pi_one", at=T0
+            )
+    assert moved is True
+    assert len(log.statements) == 1
+    assert log.statements[0].lstrip().upper().startswith("UPDATE")
+
+
+def test_a_transition_the_rules_forbid_sends_nothing_to_the_database(sql_engine: Engine) -> None:
+    with SqlUnitOfWork(sql_engine) as uow:
+        order = save_order(uow, status=PAID)
+        with count_statements(sql_engine) as log:
+            moved = uow.orders.transition(order.id or 0, PAID, PENDING, payment_id=None, at=T0)
+    assert moved is False
+    assert log.statements == []
+
+
+def test_only_one_of_two_racing_transitions_wins(sql_engine: Engine) -> None:
+    factory = SqlUnitOfWorkFactory(sql_engine)
+    with factory() as uow:
+        order = save_order(uow)
+        uow.orders.record_attempt(order.id or 0, attempt_for(order, 1, "pi_race"))
+        uow.commit()
+    results: dict[str, bool] = {}
+
+    def webhook() -> None:
+        with factory() as other:
+            results["webhook"] = other.orders.transition(
+                order.id or 0, PENDING, FAILED, payment_id="pi_race", at=later(2)
+            )
+            other.commit()
+
+    with factory() as uow:
+        results["checkout"] = uow.orders.transition(
+            order.id or 0, PENDING, PAID, payment_id="pi_race", at=later(1)
+        )
+        # The webhook's UPDATE waits for our row lock, then finds the status changed.
+        racer = threading.Thread(target=webhook)
+        racer.start()
+        racer.join(timeout=0.5)
+        uow.commit()
+    racer.join(timeout=30)
+    assert not racer.is_alive()
+    assert results == {"checkout": True, "webhook": False}
+    with factory() as uow:
+        reread = uow.orders.get(order.id or 0)
+    assert reread is not None and reread.status is PAID
+
+
+def test_an_order_for_an_unknown_shopper_is_refused_by_the_foreign_key(
+    sql_engine: Engine,
+) -> None:
+    with SqlUnitOfWork(sql_engine) as uow:
+        _, product = save_shopper_and_product(uow)
+        stranger = a_user(id=987_654)
+        with pytest.raises(IntegrityError):
+            uow.orders.add(an_order(stranger, product))
+
+
+def test_a_naive_datetime_is_refused(sql_engine: Engine) -> None:
+    with SqlUnitOfWork(sql_engine) as uow:
+        user, product = save_shopper_and_product(uow)
+        naive = an_order(user, product, created_at=datetime(2017, 2, 11, 2, 40, 24))
+        with pytest.raises(StatementError, match="naive datetime"):
+            uow.orders.add(naive)
+
+
+def test_money_is_stored_as_integer_cents_beside_a_currency(sql_engine: Engine) -> None:
+    inspector = sa.inspect(sql_engine)
+    for table, amount, currency in [
+        ("products", "price_cents", "currency"),
+        ("orders", "product_price_cents", "product_currency"),
+    ]:
+        columns = {c["name"]: c["type"] for c in inspector.get_columns(table)}
+        assert isinstance(columns[amount], sa.Integer)
+        currency_type = columns[currency]
+        assert isinstance(currency_type, sa.String) and currency_type.length == 3
+    for declared in metadata.tables.values():
+        for column in declared.columns:
+            assert not isinstance(column.type, sa.Float | sa.Numeric), column
+
+
+def test_the_database_is_reachable(sql_engine: Engine) -> None:
+    assert database_is_reachable(sql_engine) is True
+
+
+def test_a_database_that_cannot_be_reached_is_reported_so() -> None:
+    engine = make_engine(
+        "mysql+pymysql://nobody@127.0.0.1:1/nowhere", connect_args={"connect_timeout": 1}
+    )
+    try:
+        assert database_is_reachable(engine) is False
+    finally:
+        engine.dispose()
+
+
+def test_a_unit_of_work_outside_its_block_refuses_to_work(sql_engine: Engine) -> None:
+    uow = SqlUnitOfWork(sql_engine)
+    with pytest.raises(RuntimeError):
+        uow.users.get(1)
+
+
+def test_a_unit_of_work_returns_its_connection_to_the_pool(sql_engine: Engine) -> None:
+    pool = sql_engine.pool
+    before = pool.checkedout()  # type: ignore[attr-defined]
+    with SqlUnitOfWork(sql_engine) as uow:
+        uow.users.get(1)
+        assert pool.checkedout() == before + 1  # type: ignore[attr-defined]
+    assert pool.checkedout() == before  # type: ignore[attr-defined]
+
+
+def test_sqlite_enforces_foreign_keys_and_writes_ahead(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert (connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) > 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.mysql
+def test_mysql_talks_utf8mb4_in_read_committed(mysql_url: str) -> None:
+    engine = make_engine(mysql_url)
+    try:
+        with engine.connect() as connection:
+            charset = connection.exec_driver_sql("SELECT @@character_set_connection").scalar()
+            level = connection.get_isolation_level()
+            mode = str(connection.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar())
+            engines = connection.exec_driver_sql(
+                "SELECT DISTINCT engine, table_collation FROM information_schema.tables"
+                " WHERE table_schema = DATABASE()"
+            ).all()
+    finally:
+        engine.dispose()
+    assert charset == "utf8mb4"
+    assert level == "READ COMMITTED"
+    assert "STRICT_TRANS_TABLES" in mode
+    assert set(engines) == {("InnoDB", "utf8mb4_unicode_ci")}
