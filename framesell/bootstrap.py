@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,10 +25,18 @@ from framesell.adapters.argon2 import (
 from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
 from framesell.adapters.memory import MemoryUnitOfWorkFactory, SystemClock
 from framesell.application.catalog import CatalogService
-from framesell.application.orders import OrderService
+from framesell.application.orders import OrderService, no_fault
 from framesell.application.payments import PaymentService
-from framesell.application.ports import Clock, PaymentGateway, UnitOfWorkFactory
+from framesell.application.ports import (
+    Clock,
+    PaymentEventParser,
+    PaymentGateway,
+    PaymentResult,
+    UnitOfWorkFactory,
+)
+from framesell.application.requests import IdempotentRequests
 from framesell.application.users import UserService
+from framesell.domain.models import Order
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +96,9 @@ class Settings:
     argon2_parallelism: int = OWASP_PARALLELISM
     cors_origins: tuple[str, ...] = ()
     frontend_dir: str = ""
+    idempotency_lock_seconds: int = 90
+    idempotency_keep_hours: int = 24
+    crash_after_charge: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -129,6 +141,9 @@ class Settings:
             argon2_parallelism=_int(raw, "framesell.argon2.parallelism", OWASP_PARALLELISM),
             cors_origins=tuple(str(raw.get("framesell.cors_origins", "")).split()),
             frontend_dir=str(raw.get("framesell.frontend_dir", "")).strip(),
+            idempotency_lock_seconds=_int(raw, "framesell.idempotency.lock_seconds", 90),
+            idempotency_keep_hours=_int(raw, "framesell.idempotency.keep_hours", 24),
+            crash_after_charge=_truthy(raw.get("framesell.testing.crash_after_charge", "false")),
             extra=raw,
         )
         settings.check()
@@ -171,6 +186,10 @@ class Settings:
             raise ConfigurationError("production never takes payments with the fake gateway")
         if self.payment == "stripe" and not self.stripe_webhook_secret:
             raise ConfigurationError("FRAMESELL_STRIPE_WEBHOOK_SECRET is required in production")
+        if self.crash_after_charge:
+            raise ConfigurationError("framesell.testing.* fault points are for tests only")
+        if self.idempotency_keep_hours < 24:
+            raise ConfigurationError("Idempotency-Keys must be kept at least 24 hours")
         if self.argon2_memory_cost_kib < OWASP_MEMORY_COST_KIB or (
             self.argon2_time_cost < OWASP_TIME_COST
         ):
@@ -222,6 +241,24 @@ def _fake_gateway(settings: Settings) -> PaymentGateway:
     return FakePaymentGateway()
 
 
+def _stripe_events(settings: Settings, clock: Clock) -> PaymentEventParser:
+    from framesell.adapters.stripe_webhooks import StripeEventParser
+
+    return StripeEventParser(settings.stripe_webhook_secret)
+
+
+def _fake_events(settings: Settings, clock: Clock) -> PaymentEventParser:
+    from framesell.adapters.stripe_webhooks import SignedEventParser
+
+    return SignedEventParser(settings.stripe_webhook_secret, clock)
+
+
+def _crash_after_charge(order: Order, result: PaymentResult) -> None:
+    """The test-only fault point: die like a killed process after the money moved."""
+    log.critical("fault point: killing the process after charging order %s", order.id)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 # One table per port; adding an adapter is one entry here.
 STORAGE_ADAPTERS: dict[str, Callable[[Settings], Storage]] = {
     "memory": _memory_storage,
@@ -230,6 +267,11 @@ STORAGE_ADAPTERS: dict[str, Callable[[Settings], Storage]] = {
 PAYMENT_ADAPTERS: dict[str, Callable[[Settings], PaymentGateway]] = {
     "stripe": _stripe_gateway,
     "fake": _fake_gateway,
+}
+# Webhook verification follows the payment adapter; a custom gateway gets Stripe's.
+EVENT_PARSERS: dict[str, Callable[[Settings, Clock], PaymentEventParser]] = {
+    "stripe": _stripe_events,
+    "fake": _fake_events,
 }
 
 
@@ -255,6 +297,8 @@ class Services:
     catalog: CatalogService
     orders: OrderService
     payments: PaymentService
+    requests: IdempotentRequests
+    events: PaymentEventParser
     uow: UnitOfWorkFactory
     gateway: PaymentGateway
     clock: Clock
@@ -288,8 +332,21 @@ def bootstrap(
         settings=settings,
         users=UserService(storage.uow, hasher, tokens),
         catalog=catalog,
-        orders=OrderService(storage.uow, catalog, payments, clock),
+        orders=OrderService(
+            storage.uow,
+            catalog,
+            payments,
+            clock,
+            after_charge=_crash_after_charge if settings.crash_after_charge else no_fault,
+        ),
         payments=payments,
+        requests=IdempotentRequests(
+            storage.uow,
+            clock,
+            lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
+            keep_for=timedelta(hours=settings.idempotency_keep_hours),
+        ),
+        events=EVENT_PARSERS.get(settings.payment, _stripe_events)(settings, clock),
         uow=storage.uow,
         gateway=gateway,
         clock=clock,

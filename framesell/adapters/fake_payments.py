@@ -216,6 +216,22 @@ class FakePaymentGateway:
                 raise lose_answer
             return self._current(self._intents[payment_id])
 
+    def cancel(self, payment_id: str, *, idempotency_key: str) -> Payment:
+        """Cancel an unfinished payment; a succeeded or refunded one is returned unchanged."""
+        with self._lock:
+            lose_answer = self._take_fault()
+            intent = self._intent(payment_id)
+            if intent.payment.state in (PaymentState.REQUIRES_ACTION, PaymentState.PROCESSING):
+                intent.payment = replace(
+                    intent.payment,
+                    state=PaymentState.FAILED,
+                    client_secret=None,
+                    failure_message="The payment was canceled.",
+                )
+            if lose_answer is not None:
+                raise lose_answer
+            return self._current(intent)
+
     # --- internals ------------------------------------------------------------------------
 
     def _remember(self, prefix: str, card_number: str) -> str:

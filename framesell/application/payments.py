@@ -80,3 +80,15 @@ class PaymentService:
         except PaymentDeclined as error:
             return PaymentResult(PaymentOutcome.DECLINED, payment_id, error.message)
         return PaymentResult(PaymentOutcome.UNAVAILABLE, payment_id, PaymentUnavailable.message)
+
+    def cancel(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Cancel an unfinished payment; a canceled one is DECLINED, a succeeded one PAID."""
+        try:
+            return _result(self._gateway.cancel(payment_id, idempotency_key=idempotency_key))
+        except PaymentMisconfigured as error:
+            log.critical("payment gateway misconfigured: %s", error.message)
+        except PaymentUnavailable as error:
+            log.warning("payment gateway unavailable: %s", error.message)
+        except PaymentDeclined as error:
+            return PaymentResult(PaymentOutcome.DECLINED, payment_id, error.message)
+        return PaymentResult(PaymentOutcome.UNAVAILABLE, payment_id, PaymentUnavailable.message)

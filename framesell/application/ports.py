@@ -12,6 +12,7 @@ from typing import Protocol
 from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, Product, User
 from framesell.domain.money import Money
 from framesell.domain.payments import Payment
+from framesell.domain.records import PaymentEvent, RequestRecord
 
 
 class UserRepository(Protocol):
@@ -103,6 +104,18 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository:
         """The orders, within this transaction."""
 
+    @property
+    def request_keys(self) -> RequestKeyRepository:
+        """Clients' Idempotency-Keys, within this transaction."""
+
+    @property
+    def payment_events(self) -> PaymentEventRepository:
+        """The gateway events already applied, within this transaction."""
+
+    @property
+    def leases(self) -> ReconciliationLeases:
+        """Reconcile workers' claims on PENDING orders, within this transaction."""
+
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""
 
@@ -142,6 +155,12 @@ class PaymentGateway(Protocol):
 
     def refund(self, payment_id: str, *, idempotency_key: str) -> Payment:
         """Refund a succeeded payment in full, at most once per key."""
+
+    def cancel(self, payment_id: str, *, idempotency_key: str) -> Payment:
+        """Cancel a payment that never completed; returns it as it stands.
+
+        A payment that succeeded meanwhile cannot be canceled and comes back SUCCEEDED.
+        """
 
 
 @dataclass(frozen=True)
@@ -225,3 +244,71 @@ class Payments(Protocol):
 
     def refund(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         """Give the money of a succeeded payment back, at most once per key."""
+
+    def cancel(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Cancel a payment that never completed (PAID if it succeeded after all)."""
+
+
+class RequestKeyRepository(Protocol):
+    """Stores clients' Idempotency-Keys; unique per user and key across every app process."""
+
+    def add(self, record: RequestRecord) -> bool:
+        """Store a new key; False (and nothing written) if this user already used the key."""
+
+    def get(self, user_id: int, key: str) -> RequestRecord | None:
+        """Return the record of this user's key, or None."""
+
+    def take_over(self, user_id: int, key: str, *, stale_before: datetime, now: datetime) -> bool:
+        """Lock an unanswered key whose lock is free or older than ``stale_before``; CAS."""
+
+    def attach_order(self, user_id: int, key: str, order_id: int) -> None:
+        """Link the order the keyed request created."""
+
+    def answer(self, user_id: int, key: str, status: int, body: str) -> None:
+        """Store the final response for replay and free the lock."""
+
+    def release(self, user_id: int, key: str) -> None:
+        """Free the lock without an answer, so a retry with the key may resume the request."""
+
+    def purge(self, created_before: datetime) -> int:
+        """Delete keys created before the cutoff; return how many."""
+
+
+class PaymentEventRepository(Protocol):
+    """Remembers which gateway events were applied, each exactly once."""
+
+    def add(self, event_id: str, event_type: str, received_at: datetime) -> bool:
+        """Record an event id; False (and nothing written) if it was recorded before."""
+
+
+class ReconciliationLeases(Protocol):
+    """Lets one reconcile worker at a time own a PENDING order, across machines."""
+
+    def lease(self, order_id: int, *, until: datetime, now: datetime) -> bool:
+        """Take the order's lease if free or expired (compare-and-swap); True if taken."""
+
+
+class PaymentEventParser(Protocol):
+    """Turns a signed webhook body into a PaymentEvent. Adapters: stripe, memory."""
+
+    def parse(self, payload: bytes, signature: str) -> PaymentEvent:
+        """Verify the signature (raise InvalidPaymentEvent) and read the event."""
+
+
+class LoginThrottle(Protocol):
+    """Remembers failed logins per key (an email, a client address) for every app process.
+
+    Keys are opaque strings of at most 64 characters. Adapters: adapters.memory,
+    adapters.sql.throttle. Each call is its own short transaction, outside any unit of work.
+    """
+
+    def failures(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's failure times after ``since``, oldest first (every key present)."""
+
+    def record_failure(
+        self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime
+    ) -> None:
+        """Remember one failure at ``at`` for each key; forget any key's older than the cutoff."""
+
+    def reset(self, key: str) -> None:
+        """Forget every failure of one key (after a successful login)."""

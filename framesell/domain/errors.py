@@ -113,3 +113,33 @@ class PaymentMisconfigured(PaymentError):
     """The gateway refused our credentials or request shape: an operator must act."""
 
     message = "payment service unavailable"
+
+
+class IdempotencyKeyInUse(DomainError):
+    """A request with this Idempotency-Key is still being processed."""
+
+    message = "a request with this Idempotency-Key is still in progress; retry later"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The same Idempotency-Key came with a different request body."""
+
+    message = "this Idempotency-Key was already used for a different request"
+
+
+class StorageUnavailable(DomainError):
+    """The database cannot be reached; nothing was written."""
+
+    message = "service temporarily unavailable"
+
+
+class InvalidPaymentEvent(DomainError):
+    """A webhook whose signature is missing, wrong or too old, or whose body is unreadable."""
+
+    message = "invalid payment event"
+
+
+class PaymentEventTooEarly(DomainError):
+    """A payment event for an order this process cannot see yet; the sender should retry."""
+
+    message = "order not found for this payment event yet; retry later"

@@ -138,11 +138,16 @@ class ProductSnapshot:
 
 @dataclass(frozen=True)
 class PaymentAttempt:
-    """One try at taking the money for an order, as the gateway knows it."""
+    """One try at taking the money for an order, as the gateway knows it.
+
+    The payment token (a ``tok_``/``pm_`` id, never card data) is kept so that a later
+    process can repeat the very same gateway call under the same idempotency key.
+    """
 
     number: int
     idempotency_key: str
     payment_id: str | None = None
+    payment_token: str | None = None
 
 
 @dataclass(frozen=True)

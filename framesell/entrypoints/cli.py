@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,30 @@ def cmd_create_admin(
     return 0
 
 
+def cmd_reconcile(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+    """Settle PENDING orders from Stripe's truth; safe on several machines at once."""
+    assert services is not None
+    report = services.orders.reconcile(
+        older_than=timedelta(seconds=args.older_than),
+        give_up_after=timedelta(hours=args.give_up_after_hours),
+        limit=args.limit,
+    )
+    for order_id, status in sorted(report.settled.items()):
+        print(f"order {order_id}: {status.value}")
+    print(
+        f"settled {len(report.settled)}, still pending {len(report.unchanged)}, "
+        f"leased elsewhere {len(report.skipped)}"
+    )
+    return 0
+
+
+def cmd_purge_keys(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+    """Delete Idempotency-Keys older than the keeping period (24 hours by default)."""
+    assert services is not None
+    print(f"purged {services.requests.purge()} idempotency keys")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: global options and one sub-command per operation."""
     parser = argparse.ArgumentParser(prog="framesell", description=__doc__)
@@ -137,6 +162,28 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--first-name", default="Admin")
     admin.add_argument("--last-name", default="FrameSell")
 
+    reconcile = commands.add_parser(
+        "reconcile", help=cmd_reconcile.__doc__, description=cmd_reconcile.__doc__
+    )
+    reconcile.add_argument(
+        "--older-than",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="only orders PENDING for longer than this (default: 300)",
+    )
+    reconcile.add_argument(
+        "--give-up-after-hours",
+        type=int,
+        default=24,
+        metavar="HOURS",
+        help="an order Stripe never charged becomes FAILED after this (default: 24)",
+    )
+    reconcile.add_argument("--limit", type=int, default=500, help="orders per run (default: 500)")
+    commands.add_parser(
+        "purge-idempotency-keys", help=cmd_purge_keys.__doc__, description=cmd_purge_keys.__doc__
+    )
+
     products = commands.add_parser("products", help="Manage the catalog.")
     product_commands = products.add_subparsers(dest="products_command", required=True)
     importer = product_commands.add_parser(
@@ -151,6 +198,8 @@ HANDLERS = {
     "seed": cmd_seed,
     "create-admin": cmd_create_admin,
     "products": cmd_import,
+    "reconcile": cmd_reconcile,
+    "purge-idempotency-keys": cmd_purge_keys,
 }
 
 

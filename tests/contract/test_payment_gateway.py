@@ -228,3 +228,27 @@ def test_a_bad_api_key_is_misconfiguration_and_is_never_repeated(fake_stripe, ne
 
     assert bad_key not in str(misconfigured.value)
     assert bad_key not in misconfigured.value.message
+
+
+def test_canceling_an_unfinished_3d_secure_payment_fails_it(payment_gateway, new_order_id):
+    pending = payment_gateway.charge(
+        Money(700), "pm_card_threeDSecure2Required", order_id=new_order_id(),
+        idempotency_key=a_key(),
+    )
+    assert pending.state is PaymentState.REQUIRES_ACTION
+
+    canceled = payment_gateway.cancel(pending.id, idempotency_key=a_key())
+
+    assert canceled.state is PaymentState.FAILED
+    assert payment_gateway.retrieve(pending.id).state is PaymentState.FAILED
+
+
+def test_canceling_a_succeeded_payment_leaves_it_succeeded(payment_gateway, new_order_id):
+    paid = payment_gateway.charge(
+        Money(700), "pm_card_visa", order_id=new_order_id(), idempotency_key=a_key()
+    )
+
+    answer = payment_gateway.cancel(paid.id, idempotency_key=a_key())
+
+    assert answer.state is PaymentState.SUCCEEDED
+    assert payment_gateway.retrieve(paid.id).state is PaymentState.SUCCEEDED

@@ -25,6 +25,11 @@ STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
     (errors.PaymentDeclined, 402),
     (errors.TooManyAttempts, 429),
     (errors.PaymentError, 503),
+    (errors.IdempotencyKeyInUse, 409),
+    (errors.IdempotencyKeyReused, 422),
+    (errors.StorageUnavailable, 503),
+    (errors.InvalidPaymentEvent, 400),
+    (errors.PaymentEventTooEarly, 503),
 ]
 
 # The original endpoints answer errors in their own shapes (API.md); the rest use "status".
@@ -114,6 +119,10 @@ def domain_error(exc: errors.DomainError, request: Request) -> Response:
     response = json_error(request, status, body)
     if isinstance(exc, errors.TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    elif isinstance(exc, errors.IdempotencyKeyInUse | errors.StorageUnavailable):
+        response.headers["Retry-After"] = "1"
+    elif isinstance(exc, errors.PaymentEventTooEarly):
+        response.headers["Retry-After"] = "60"
     return response
 
 

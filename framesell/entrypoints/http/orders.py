@@ -1,20 +1,29 @@
-"""Buying a photo and listing the caller's orders."""
+"""Buying a photo, settling it after 3-D Secure, refunds, and listing the caller's orders."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.request import Request
+from pyramid.response import Response
 
 from framesell.application.orders import Placement
 from framesell.application.ports import PaymentOutcome
-from framesell.domain.errors import InvalidInput, OrderNotFound, PaymentUnavailable, ProductNotFound
+from framesell.application.requests import MAX_KEY_LENGTH, Start
+from framesell.domain.errors import (
+    InvalidInput,
+    OrderNotFound,
+    PaymentUnavailable,
+    ProductNotFound,
+)
 from framesell.domain.models import PaymentStatus
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.schemas import PlaceOrderSchema
-from framesell.entrypoints.http.security import authenticated_user
+from framesell.entrypoints.http.security import admin_user, authenticated_user
 from framesell.entrypoints.http.serializers import order_json
 
 orders = Service(
@@ -24,12 +33,50 @@ orders = Service(
     error_handler=validation_failed,
 )
 order = Service(name="order", path="/api/order/{id}/", description="One of the caller's orders.")
+confirm = Service(
+    name="order_confirm",
+    path="/api/order/{id}/confirm/",
+    description="Settle an order after 3-D Secure.",
+)
+refund = Service(
+    name="order_refund", path="/api/order/{id}/refund/", description="Refund a paid order (admin)."
+)
 
 
 def _authenticate_then_validate(request: Request, **kwargs: Any) -> None:
     # A request without a valid token is 403 whatever its body says.
     authenticated_user(request)
     colander_body_validator(request, **kwargs)
+
+
+def _order_id(request: Request) -> int:
+    raw_id = str(request.matchdict["id"])
+    if not raw_id.isdigit() or len(raw_id) > 18:
+        raise OrderNotFound()
+    return int(raw_id)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+def _fingerprint(request: Request, body: dict[str, Any]) -> str:
+    """The same request means the same path and the same validated body."""
+    canonical = json.dumps([request.path_info, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, Any]:
+    request.response.status = status
+    return payload
 
 
 @orders.get()
@@ -44,24 +91,59 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
     validators=(_authenticate_then_validate,),
     content_type=("application/json",),
 )
-def place_order(request: Request) -> dict[str, Any]:
-    """201 paid, 402 declined or 3-D Secure needed, 503 payment service unavailable."""
+def place_order(request: Request) -> dict[str, Any] | Response:
+    """201 paid, 402 declined or 3-D Secure needed, 503 payment service unavailable.
+
+    With an ``Idempotency-Key`` the first answer is stored and replayed for repeats; a
+    503 is not final, so a retry with the same key continues the same order.
+    """
     user = authenticated_user(request)
-    body = request.validated
+    body = {"product": request.validated["product"], "token": request.validated["token"]}
+    key = _idempotency_key(request)
+    if key is None:
+        return _json(request, *_place(request, user.id, body, None))
+    requests = request.services.requests
+    started = requests.begin(user.id, key, _fingerprint(request, body))
+    if started.start is Start.REPLAY:
+        response = Response(status=started.status, body=(started.body or "").encode())
+        response.content_type = "application/json"
+        response.charset = "utf-8"
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
     try:
-        placement = request.services.orders.place_order(user.id, body["product"], body["token"])
+        if started.start is Start.RESUME and started.order_id is not None:
+            status, payload = placement_response(
+                request.services.orders.resume(user.id, started.order_id)
+            )
+        else:
+            status, payload = _place(request, user.id, body, key)
+    except BaseException:
+        requests.release(user.id, key)
+        raise
+    if status == 503:
+        requests.release(user.id, key)  # not an answer: a retry must continue the order
+    else:
+        requests.answer(user.id, key, status, json.dumps(payload))
+    return _json(request, status, payload)
+
+
+def _place(
+    request: Request, user_id: int, body: dict[str, Any], key: str | None
+) -> tuple[int, dict[str, Any]]:
+    try:
+        placement = request.services.orders.place_order(
+            user_id, body["product"], body["token"], request_key=key
+        )
     except ProductNotFound:
         raise InvalidInput("unknown product", field="product") from None
-    status, payload = placement_response(placement)
-    request.response.status = status
-    return payload
+    return placement_response(placement)
 
 
 def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
     """The status code and body API.md gives for how an order's payment went."""
     order_body = order_json(placement.order)
     status = placement.order.status
-    if status is PaymentStatus.PAID:
+    if status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
         return 201, {"success": True, "order": order_body}
     if status is PaymentStatus.FAILED:
         message = placement.message or "Your card was declined."
@@ -83,7 +165,21 @@ def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
 def show_order(request: Request) -> dict[str, Any]:
     """One of the caller's orders; another shopper's or an unknown id is 404."""
     user = authenticated_user(request)
-    raw_id = request.matchdict["id"]
-    if not raw_id.isdigit() or len(raw_id) > 18:
-        raise OrderNotFound()
-    return order_json(request.services.orders.get_order(user.id, int(raw_id)))
+    return order_json(request.services.orders.get_order(user.id, _order_id(request)))
+
+
+@confirm.post()
+def confirm_order(request: Request) -> dict[str, Any]:
+    """After 3-D Secure: 200 with the settled order, 402 if still or again not paid."""
+    user = authenticated_user(request)
+    placement = request.services.orders.confirm(user.id, _order_id(request))
+    status, payload = placement_response(placement)
+    return _json(request, 200 if status == 201 else status, payload)
+
+
+@refund.post()
+def refund_order(request: Request) -> dict[str, Any]:
+    """Refund a paid order in full through the gateway; a repeat refunds nothing more."""
+    admin_user(request)
+    refunded = request.services.orders.refund(_order_id(request))
+    return {"success": True, "order": order_json(refunded)}
