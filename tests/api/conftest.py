@@ -15,11 +15,13 @@ from framesell.domain.models import Product
 from framesell.domain.money import Money
 
 JWT_SECRET = "api-tests-jwt-secret-of-at-least-32-bytes"
+WEBHOOK_SECRET = "whsec_api_tests"
 SETTINGS = {
     "framesell.environment": "test",
     "framesell.storage": "memory",
     "framesell.payment": "fake",
     "framesell.jwt.secret": JWT_SECRET,
+    "framesell.stripe.webhook_secret": WEBHOOK_SECRET,
     # Real argon2id, cheap parameters: the API tests log in hundreds of times.
     "framesell.argon2.memory_cost_kib": "1024",
     "framesell.argon2.time_cost": "1",

@@ -1,0 +1,181 @@
+// The FrameSell API client: JSON over fetch, `Authorization: JWT <token>`, errors carrying
+// the server's own message, and an Idempotency-Key on purchases that is reused when the
+// same attempt is retried after a network failure.
+
+/** An answer from the API other than 2xx; `message` is the server's own message. */
+export class ApiError extends Error {
+  constructor(message, { status, body = null, retryAfter = null } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** A 403 from an authenticated call: the token is missing, expired or invalid. */
+export class SessionExpiredError extends ApiError {
+  constructor(message, options) {
+    super(message, options);
+    this.name = "SessionExpiredError";
+  }
+}
+
+/** The server could not be reached (or did not answer in time): the outcome is unknown. */
+export class NetworkError extends Error {
+  constructor(message = "The shop could not be reached. Check your connection and try again.") {
+    super(message);
+    this.name = "NetworkError";
+  }
+}
+
+/** A fresh Idempotency-Key; one per purchase attempt. */
+export function newIdempotencyKey() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  // crypto.randomUUID exists only in secure contexts (https or localhost); same format here.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The most useful message in an error body of any of the API's shapes. */
+export function errorMessage(body, status) {
+  if (body && typeof body === "object") {
+    if (typeof body.error === "string" && body.error) return body.error;
+    if (typeof body.detail === "string" && body.detail) return body.detail;
+    if (Array.isArray(body.errors) && body.errors.length) {
+      const text = body.errors.map((e) => e?.description).filter(Boolean).join(" ");
+      if (text) return text;
+    }
+  }
+  return `The shop answered with an error (HTTP ${status}).`;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function timeoutSignal(ms) {
+  return typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(ms) : undefined;
+}
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text.slice(0, 200) };
+  }
+}
+
+/**
+ * Creates the client.
+ * - baseUrl: where the API lives ("" = this origin).
+ * - getToken(): the current JWT or null.
+ * - onSessionExpired(error): called on a 403 from an authenticated call.
+ */
+export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} }) {
+  const root = String(baseUrl || "").replace(/\/+$/, "");
+
+  async function send(method, path, { body, auth, idempotencyKey, timeoutMs }) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth) {
+      const token = getToken();
+      if (!token) {
+        const error = new SessionExpiredError("Please log in.", { status: 403 });
+        onSessionExpired(error);
+        throw error;
+      }
+      headers.Authorization = `JWT ${token}`;
+    }
+    if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+    let response;
+    try {
+      response = await fetch(`${root}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: auth ? "no-store" : "default",
+        signal: timeoutSignal(timeoutMs),
+      });
+    } catch {
+      throw new NetworkError();
+    }
+    const data = await readBody(response);
+    if (response.ok) return data;
+    const options = { status: response.status, body: data, retryAfter: response.headers.get("Retry-After") };
+    if (auth && response.status === 403) {
+      const error = new SessionExpiredError(errorMessage(data, response.status), options);
+      onSessionExpired(error);
+      throw error;
+    }
+    throw new ApiError(errorMessage(data, response.status), options);
+  }
+
+  /**
+   * One call, retried (with the very same request, Idempotency-Key included) up to `retries`
+   * times when the network fails or the server says the same key is still in flight (409).
+   */
+  async function request(method, path, { body, auth = false, idempotencyKey, retries = 0, timeoutMs = 30000 } = {}) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await send(method, path, { body, auth, idempotencyKey, timeoutMs });
+      } catch (error) {
+        const inFlight = error instanceof ApiError && error.status === 409 && idempotencyKey;
+        const retryable = error instanceof NetworkError || inFlight;
+        if (!retryable || attempt >= retries) throw error;
+        await sleep(inFlight ? 1500 : 500 * 2 ** attempt);
+      }
+    }
+  }
+
+  const id = (value) => encodeURIComponent(String(value));
+
+  return {
+    /** POST /api/api-token-auth/ → the JWT. */
+    async login(email, password) {
+      const data = await request("POST", "/api/api-token-auth/", { body: { username: email, password } });
+      return data.token;
+    },
+    /** POST /api/signup/ → {success: true}. */
+    signup({ firstName, lastName, email, password }) {
+      return request("POST", "/api/signup/", {
+        body: { first_name: firstName, last_name: lastName, email, password },
+      });
+    },
+    /** GET /api/product/ → the catalog, ordered by id. */
+    products() {
+      return request("GET", "/api/product/", { retries: 1 });
+    },
+    /** GET /api/me/ → {id, email, first_name, last_name}. */
+    me() {
+      return request("GET", "/api/me/", { auth: true, retries: 1 });
+    },
+    /** GET /api/order/ → the shopper's orders, oldest first. */
+    orders() {
+      return request("GET", "/api/order/", { auth: true, retries: 1 });
+    },
+    /** GET /api/order/{id}/ → one of the shopper's orders. */
+    async order(orderId) {
+      const data = await request("GET", `/api/order/${id(orderId)}/`, { auth: true });
+      return data && data.order ? data.order : data;
+    },
+    /**
+     * POST /api/order/ with the Stripe token or PaymentMethod id; the Idempotency-Key belongs
+     * to the purchase attempt, so retries of this attempt can never buy twice.
+     */
+    placeOrder({ token, product }, idempotencyKey) {
+      return request("POST", "/api/order/", {
+        body: { token, product }, auth: true, idempotencyKey, retries: 3, timeoutMs: 60000,
+      });
+    },
+    /** POST /api/order/{id}/confirm/ after 3-D Secure → the settled order. */
+    async confirmOrder(orderId) {
+      const data = await request("POST", `/api/order/${id(orderId)}/confirm/`, { body: {}, auth: true, retries: 2 });
+      return data && data.order ? data.order : data;
+    },
+  };
+}

@@ -1,0 +1,499 @@
+// FrameSell's shop: a hash router (#/, #/shop, #/orders), the session, and the views.
+
+import { ApiError, SessionExpiredError, createApi } from "./api.js";
+import { h, photo, setButtonBusy, spinner } from "./dom.js";
+import { formatDateTime, formatMoney } from "./format.js";
+import { createCheckout } from "./payment.js";
+
+const TOKEN_KEY = "framesell.token";
+const POLL_INTERVAL_MS = 3000;
+const POLL_ROUNDS = 20;
+const SESSION_EXPIRED = "Your session has expired, please log in again.";
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 1024;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const STATUS_BADGES = {
+  PAID: "text-bg-success",
+  PENDING: "text-bg-warning",
+  FAILED: "text-bg-danger",
+  REFUNDED: "text-bg-secondary",
+};
+
+/** The JWT, kept for this tab only (sessionStorage), with a fallback when storage is blocked. */
+const session = {
+  memory: null,
+  get token() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY);
+    } catch {
+      return this.memory;
+    }
+  },
+  save(token) {
+    this.memory = token;
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch { /* storage blocked: the in-memory copy lasts until reload */ }
+  },
+  clear() {
+    this.memory = null;
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+    } catch { /* nothing stored */ }
+  },
+};
+
+const viewRoot = document.getElementById("view");
+const noticeRoot = document.getElementById("notices");
+const nav = document.getElementById("site-nav");
+const config = window.FRAMESELL_CONFIG;
+
+let api;
+let checkout;
+let pendingNotice = null;
+let currentView = null;
+let firstRender = true;
+
+// ---------------------------------------------------------------- notices and navigation
+
+/** Shows a message above the next view rendered (and only that one). */
+function flash(text, { kind = "info", testid = "notice", alert = false } = {}) {
+  pendingNotice = { text, kind, testid, alert };
+}
+
+function renderNotice() {
+  noticeRoot.replaceChildren();
+  if (!pendingNotice) return;
+  const { text, kind, testid, alert } = pendingNotice;
+  pendingNotice = null;
+  noticeRoot.append(h("div", {
+    class: `alert alert-${kind} notice`, role: alert ? "alert" : "status", "data-testid": testid, text,
+  }));
+}
+
+function navigate(path) {
+  if (location.hash === `#${path}`) render();
+  else location.hash = path;
+}
+
+function onSessionExpired() {
+  if (!session.token) return; // already handled (several calls may fail at once)
+  session.clear();
+  checkout.close();
+  flash(SESSION_EXPIRED, { kind: "warning", testid: "session-expired", alert: true });
+  navigate("/");
+}
+
+function logout() {
+  session.clear();
+  checkout.close();
+  flash("You have logged out. See you soon!", { testid: "logout-notice" });
+  navigate("/");
+}
+
+function updateNav(path) {
+  nav.hidden = !session.token;
+  for (const link of nav.querySelectorAll("a[href^='#/']")) {
+    if (link.getAttribute("href") === `#${path}`) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+const routes = {
+  "/": { view: landingView, title: "Buy amazing photos online", public: true },
+  "/shop": { view: catalogView, title: "Photo prints" },
+  "/orders": { view: ordersView, title: "Your orders" },
+};
+
+function render() {
+  currentView?.abort();
+  currentView = new AbortController();
+  let path = location.hash.replace(/^#/, "");
+  if (!routes[path]) path = "/";
+  if (!routes[path].public && !session.token) path = "/";
+  else if (path === "/" && session.token) path = "/shop";
+  if (location.hash !== `#${path}`) history.replaceState(null, "", `#${path}`);
+
+  updateNav(path);
+  renderNotice();
+  document.title = `${routes[path].title} — FrameSell`;
+  const root = h("div", { class: "view", "data-view": path.slice(1) || "landing" });
+  viewRoot.replaceChildren(root);
+  routes[path].view(root, currentView.signal);
+  // Move focus to the new page's heading so keyboard and screen-reader users start there.
+  if (!firstRender) root.querySelector("h1")?.focus();
+  firstRender = false;
+}
+
+// ---------------------------------------------------------------- form helpers
+
+function field({ id, label, type = "text", autocomplete, testid }) {
+  const input = h("input", {
+    id, name: id, type, class: "form-control", autocomplete, required: true,
+    "aria-describedby": `${id}-feedback`, "data-testid": testid,
+  });
+  const feedback = h("div", { id: `${id}-feedback`, class: "invalid-feedback" });
+  const wrapper = h("div", { class: "mb-3" }, h("label", { for: id, class: "form-label", text: label }), input, feedback);
+  return { wrapper, input, feedback };
+}
+
+function setFieldError({ input, feedback }, message) {
+  input.classList.toggle("is-invalid", Boolean(message));
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  feedback.textContent = message || "";
+}
+
+/** Shows field errors; focuses the first invalid field; true when there were none. */
+function showFieldErrors(fields, errors) {
+  let first = null;
+  for (const [name, f] of Object.entries(fields)) {
+    setFieldError(f, errors[name]);
+    if (errors[name] && !first) first = f.input;
+  }
+  first?.focus();
+  return !first;
+}
+
+function formAlert(testid) {
+  return h("div", { class: "alert alert-danger", role: "alert", "data-testid": testid, hidden: true });
+}
+
+function showAlert(box, message) {
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+function submitButton(label, testid) {
+  return h("button", { type: "submit", class: "btn btn-primary w-100", "data-testid": testid },
+    h("span", { class: "btn-label", text: label }));
+}
+
+/** The number of characters as the server counts them (code points, not UTF-16 units). */
+const length = (text) => [...text].length;
+
+/** Checks the sign-up form as the API does, plus the repeated password. */
+function validateSignup({ firstName, lastName, email, password, repeat }) {
+  const errors = {};
+  if (!firstName.trim()) errors.firstName = "Enter your first name.";
+  if (!lastName.trim()) errors.lastName = "Enter your last name.";
+  if (!email.trim()) errors.email = "Enter your email address.";
+  else if (!EMAIL_PATTERN.test(email.trim())) errors.email = "Enter a valid email address, like name@example.com.";
+  if (!password.trim()) errors.password = "Choose a password.";
+  else if (length(password) < PASSWORD_MIN) errors.password = `Use at least ${PASSWORD_MIN} characters.`;
+  else if (length(password) > PASSWORD_MAX) errors.password = `Use at most ${PASSWORD_MAX} characters.`;
+  if (!repeat) errors.repeat = "Repeat your password.";
+  else if (repeat !== password) errors.repeat = "The passwords do not match.";
+  return errors;
+}
+
+function loginFailure(error) {
+  if (error instanceof ApiError && error.status === 400) return "Wrong email or password.";
+  if (error instanceof ApiError && error.status === 429) {
+    const seconds = Number(error.retryAfter);
+    const wait = seconds > 0 ? ` in ${Math.ceil(seconds / 60)} minute${seconds > 60 ? "s" : ""}` : " later";
+    return `Too many attempts. Please try again${wait}.`;
+  }
+  return error.message;
+}
+
+// ---------------------------------------------------------------- landing: hero, login, sign-up
+
+function landingView(root) {
+  root.append(
+    h("section", { class: "hero" },
+      h("div", { class: "hero-text" },
+        h("p", { class: "hero-eyebrow", text: "Photo prints, made to frame" }),
+        h("h1", { class: "hero-title", tabindex: "-1", text: "Buy amazing photos online!" }),
+        h("p", { class: "hero-lead", text: "Cities, races, wildlife and landmarks by photographers we love — printed on archival paper and paid for safely by card." })),
+      h("div", { class: "hero-art", "aria-hidden": "true" },
+        h("span", { class: "hero-frame hero-frame-1" }),
+        h("span", { class: "hero-frame hero-frame-2" }),
+        h("span", { class: "hero-frame hero-frame-3" }))),
+    h("div", { class: "row g-4 align-items-start auth-panels" },
+      h("div", { class: "col-12 col-md-6" }, loginPanel()),
+      h("div", { class: "col-12 col-md-6" }, signupPanel())),
+  );
+}
+
+function loginPanel() {
+  const fields = {
+    email: field({ id: "login-email", label: "Email", type: "email", autocomplete: "email", testid: "login-email" }),
+    password: field({ id: "login-password", label: "Password", type: "password", autocomplete: "current-password", testid: "login-password" }),
+  };
+  const alert = formAlert("login-error");
+  const button = submitButton("Log in", "login-submit");
+  const form = h("form", { class: "auth-form", novalidate: true, "data-testid": "login-form", "aria-labelledby": "login-heading" },
+    alert, fields.email.wrapper, fields.password.wrapper, button);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(alert, "");
+    const email = fields.email.input.value.trim();
+    const password = fields.password.input.value;
+    const errors = {};
+    if (!email) errors.email = "Enter your email address.";
+    else if (!EMAIL_PATTERN.test(email)) errors.email = "Enter a valid email address, like name@example.com.";
+    if (!password) errors.password = "Enter your password.";
+    if (!showFieldErrors(fields, errors)) return;
+    setButtonBusy(button, true, "Logging in…");
+    try {
+      session.save(await api.login(email, password));
+      navigate("/shop");
+    } catch (error) {
+      setButtonBusy(button, false);
+      showAlert(alert, loginFailure(error));
+      fields.password.input.focus();
+    }
+  });
+
+  return h("section", { class: "card auth-card" },
+    h("div", { class: "card-body p-4" },
+      h("h2", { id: "login-heading", class: "h4 mb-1", text: "Existing user? Login" }),
+      h("p", { class: "text-body-secondary mb-4", text: "Welcome back — log in to buy and see your orders." }),
+      form));
+}
+
+function signupPanel() {
+  const fields = {
+    firstName: field({ id: "signup-first-name", label: "First name", autocomplete: "given-name", testid: "signup-first-name" }),
+    lastName: field({ id: "signup-last-name", label: "Last name", autocomplete: "family-name", testid: "signup-last-name" }),
+    email: field({ id: "signup-email", label: "Email", type: "email", autocomplete: "email", testid: "signup-email" }),
+    password: field({ id: "signup-password", label: "Password", type: "password", autocomplete: "new-password", testid: "signup-password" }),
+    repeat: field({ id: "signup-password-repeat", label: "Repeat password", type: "password", autocomplete: "new-password", testid: "signup-password-repeat" }),
+  };
+  fields.password.input.setAttribute("aria-describedby", "signup-password-feedback signup-password-hint");
+  fields.password.wrapper.append(h("div", { id: "signup-password-hint", class: "form-text", text: `At least ${PASSWORD_MIN} characters.` }));
+  const alert = formAlert("signup-error");
+  const button = submitButton("Sign up", "signup-submit");
+  const form = h("form", { class: "auth-form", novalidate: true, "data-testid": "signup-form", "aria-labelledby": "signup-heading" },
+    alert,
+    h("div", { class: "row g-0 gx-sm-3" },
+      h("div", { class: "col-12 col-sm-6" }, fields.firstName.wrapper),
+      h("div", { class: "col-12 col-sm-6" }, fields.lastName.wrapper)),
+    fields.email.wrapper, fields.password.wrapper, fields.repeat.wrapper, button);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(alert, "");
+    const values = Object.fromEntries(Object.entries(fields).map(([name, f]) => [name, f.input.value]));
+    if (!showFieldErrors(fields, validateSignup(values))) return;
+    const account = {
+      firstName: values.firstName.trim(), lastName: values.lastName.trim(), email: values.email.trim(), password: values.password,
+    };
+    setButtonBusy(button, true, "Creating your account…");
+    try {
+      await api.signup(account);
+    } catch (error) {
+      setButtonBusy(button, false);
+      showAlert(alert, error.message);
+      return;
+    }
+    try {
+      session.save(await api.login(account.email, account.password));
+      flash(`Welcome to FrameSell, ${account.firstName}!`, { kind: "success", testid: "welcome" });
+      navigate("/shop");
+    } catch (error) {
+      setButtonBusy(button, false);
+      showAlert(alert, `Your account is ready, but we could not log you in: ${loginFailure(error)} Please log in.`);
+    }
+  });
+
+  return h("section", { class: "card auth-card" },
+    h("div", { class: "card-body p-4" },
+      h("h2", { id: "signup-heading", class: "h4 mb-1", text: "New user? Sign up" }),
+      h("p", { class: "text-body-secondary mb-4", text: "It takes a minute; you are logged in right after." }),
+      form));
+}
+
+// ---------------------------------------------------------------- catalog
+
+function loadingRow(text) {
+  return h("div", { class: "loading-row", role: "status" }, spinner(), h("span", { text }));
+}
+
+function loadFailed(error, retry) {
+  return h("div", { class: "alert alert-danger d-flex flex-wrap align-items-center gap-3", role: "alert", "data-testid": "load-error" },
+    h("span", { class: "me-auto", text: error.message }),
+    h("button", { type: "button", class: "btn btn-sm btn-outline-danger", onclick: retry, text: "Try again" }));
+}
+
+function productCard(product) {
+  const price = formatMoney(product.price, product.currency);
+  const titleId = `product-title-${product.id}`;
+  // The visible text is the price; the title, read as its description, says which photo.
+  const button = h("button", {
+    type: "button", class: "btn btn-primary w-100 pay-button", "aria-describedby": titleId,
+    "data-testid": "pay-button", dataset: { productId: product.id }, text: `Pay ${price}`,
+  });
+  button.addEventListener("click", () => checkout.open(product, button));
+  return h("li", { class: "col" },
+    h("article", { class: "card product-card h-100", "data-testid": "product-card", dataset: { productId: product.id } },
+      photo(product.url, product.description, { className: "card-img-top" }),
+      h("div", { class: "card-body d-flex flex-column" },
+        h("h2", { id: titleId, class: "h5 card-title product-title", "data-testid": "product-title", text: product.description }),
+        h("p", { class: "product-meta", text: "Archival photo print" }),
+        h("div", { class: "mt-auto" }, button))));
+}
+
+function catalogView(root, signal) {
+  const body = h("div");
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { tabindex: "-1", text: "Photo prints" }),
+      h("p", { class: "lead text-body-secondary", text: "Pick a photo you love; we print it and send it your way." })),
+    body);
+  checkout.preload();
+
+  async function load() {
+    body.replaceChildren(loadingRow("Loading photos…"));
+    let products;
+    try {
+      products = await api.products();
+    } catch (error) {
+      if (!signal.aborted) body.replaceChildren(loadFailed(error, load));
+      return;
+    }
+    if (signal.aborted) return;
+    if (!Array.isArray(products) || !products.length) {
+      body.replaceChildren(h("p", { class: "empty-state", "data-testid": "catalog-empty", text: "No photos are for sale right now. Please come back soon." }));
+      return;
+    }
+    body.replaceChildren(h("ul", { class: "row row-cols-1 row-cols-sm-2 row-cols-lg-3 g-4 list-unstyled catalog", "data-testid": "catalog" },
+      products.map(productCard)));
+  }
+  load();
+}
+
+// ---------------------------------------------------------------- orders
+
+function newestFirst(a, b) {
+  return (Date.parse(b.orderdate) || 0) - (Date.parse(a.orderdate) || 0) || Number(b.id) - Number(a.id);
+}
+
+function orderRow(order) {
+  const item = order.product || {};
+  const title = item.description || `Order ${order.id}`;
+  const badge = h("span", { class: "badge order-status", "data-testid": "order-status" });
+  const progress = h("span", { class: "order-progress small text-body-secondary", hidden: true });
+  const row = h("li", { class: "card order-row", "data-testid": "order-row", dataset: { orderId: order.id } },
+    h("div", { class: "order-row-inner" },
+      photo(item.url, title, { className: "order-thumb", width: 160, height: 120 }),
+      h("div", { class: "order-info" },
+        h("h3", { class: "h6 order-title", "data-testid": "order-title", text: title }),
+        h("p", { class: "order-date" }, "Placed on ",
+          h("time", { datetime: order.orderdate, "data-testid": "order-date", text: formatDateTime(order.orderdate) })),
+        h("p", { class: "order-number", text: `Order #${order.id}` })),
+      h("div", { class: "order-side" },
+        h("p", { class: "order-price", "data-testid": "order-price", text: formatMoney(item.price, item.currency) }),
+        h("div", { class: "order-status-wrap", "aria-live": "polite" },
+          h("span", { class: "order-status-label", text: "Payment status" }), badge),
+        progress)));
+
+  const view = {
+    id: order.id,
+    status: null,
+    row,
+    setStatus(status) {
+      view.status = String(status || "UNKNOWN");
+      row.dataset.status = view.status;
+      badge.className = `badge order-status ${STATUS_BADGES[view.status] || "text-bg-light"}`;
+      badge.textContent = view.status;
+      if (view.status === "PENDING") {
+        progress.replaceChildren(spinner(), " Checking the payment…");
+        progress.hidden = false;
+      } else {
+        progress.hidden = true;
+      }
+    },
+    giveUp() {
+      progress.replaceChildren("Still being settled — check again later.");
+    },
+  };
+  view.setStatus(order.paymentstatus);
+  return view;
+}
+
+/** Refreshes PENDING orders every few seconds until they settle or the rounds run out. */
+function pollPending(rows, signal) {
+  let round = 0;
+  let timer = null;
+  const tick = async () => {
+    const pending = rows.filter((r) => r.status === "PENDING");
+    if (signal.aborted || !pending.length) return;
+    if (round >= POLL_ROUNDS) {
+      pending.forEach((r) => r.giveUp());
+      return;
+    }
+    round += 1;
+    for (const r of pending) {
+      try {
+        const order = await api.order(r.id);
+        if (signal.aborted) return;
+        r.setStatus(order.paymentstatus);
+      } catch (error) {
+        if (error instanceof SessionExpiredError || signal.aborted) return;
+        if (error instanceof ApiError && error.status === 404) r.giveUp();
+        // Other failures (network, 5xx): try again next round.
+      }
+    }
+    timer = setTimeout(tick, POLL_INTERVAL_MS);
+  };
+  timer = setTimeout(tick, POLL_INTERVAL_MS);
+  signal.addEventListener("abort", () => clearTimeout(timer));
+}
+
+function ordersView(root, signal) {
+  const greeting = h("h1", { tabindex: "-1", "data-testid": "orders-greeting", text: "Hello!" });
+  const body = h("div");
+  root.append(h("div", { class: "page-head" }, greeting, h("p", { class: "lead text-body-secondary mb-0", text: "Your orders" })), body);
+
+  async function load() {
+    body.replaceChildren(loadingRow("Loading your orders…"));
+    const [me, orders] = await Promise.allSettled([api.me(), api.orders()]);
+    if (signal.aborted) return;
+    if (me.status === "fulfilled" && me.value) {
+      const name = [me.value.first_name, me.value.last_name].filter(Boolean).join(" ");
+      if (name) greeting.textContent = `Hello, ${name}`;
+    }
+    if (orders.status === "rejected") {
+      if (!(orders.reason instanceof SessionExpiredError)) body.replaceChildren(loadFailed(orders.reason, load));
+      return;
+    }
+    const list = Array.isArray(orders.value) ? [...orders.value].sort(newestFirst) : [];
+    if (!list.length) {
+      body.replaceChildren(h("div", { class: "empty-state", "data-testid": "orders-empty" },
+        h("p", { text: "You have not ordered anything yet." }),
+        h("a", { class: "btn btn-primary", href: "#/shop", text: "Browse the photos" })));
+      return;
+    }
+    const rows = list.map(orderRow);
+    body.replaceChildren(h("ol", { class: "orders list-unstyled", "data-testid": "orders-list" }, rows.map((r) => r.row)));
+    pollPending(rows, signal);
+  }
+  load();
+}
+
+// ---------------------------------------------------------------- start
+
+function start() {
+  if (!config || typeof config !== "object") {
+    viewRoot.replaceChildren(h("div", { class: "alert alert-danger", role: "alert", "data-testid": "app-error",
+      text: "The shop is not configured: config.js did not set window.FRAMESELL_CONFIG." }));
+    return;
+  }
+  api = createApi({ baseUrl: config.apiBase, getToken: () => session.token, onSessionExpired });
+  checkout = createCheckout({ api, config, showOrders: () => navigate("/orders") });
+  document.getElementById("logout").addEventListener("click", logout);
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    // The hash belongs to the router, so the skip link moves focus itself.
+    event.preventDefault();
+    document.getElementById("main").focus();
+  });
+  window.addEventListener("hashchange", render);
+  render();
+}
+
+start();
+
