@@ -21,6 +21,7 @@ from framesell.domain.models import (
     User,
     normalize_email,
 )
+from framesell.domain.records import RequestRecord
 
 
 @dataclass
@@ -28,10 +29,20 @@ class _Tables:
     users: dict[int, User] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
+    request_keys: dict[tuple[int, str], RequestRecord] = field(default_factory=dict)
+    payment_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    leases: dict[int, datetime] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         # Entities are frozen, so copying the dicts is a full snapshot.
-        return _Tables(dict(self.users), dict(self.products), dict(self.orders))
+        return _Tables(
+            dict(self.users),
+            dict(self.products),
+            dict(self.orders),
+            dict(self.request_keys),
+            dict(self.payment_events),
+            dict(self.leases),
+        )
 
 
 class MemoryStore:
@@ -179,6 +190,98 @@ class MemoryOrderRepository:
         return pending[:limit]
 
 
+class MemoryRequestKeyRepository:
+    """RequestKeyRepository over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def add(self, record: RequestRecord) -> bool:
+        """Store a new key; False if this user already used it."""
+        keys = self._store.tables.request_keys
+        if (record.user_id, record.key) in keys:
+            return False
+        keys[(record.user_id, record.key)] = record
+        return True
+
+    def get(self, user_id: int, key: str) -> RequestRecord | None:
+        """Return the record of this user's key, or None."""
+        return self._store.tables.request_keys.get((user_id, key))
+
+    def take_over(self, user_id: int, key: str, *, stale_before: datetime, now: datetime) -> bool:
+        """Lock an unanswered key whose lock is free or stale."""
+        record = self.get(user_id, key)
+        if record is None or record.answered:
+            return False
+        if record.locked_at is not None and record.locked_at >= stale_before:
+            return False
+        self._put(replace(record, locked_at=now))
+        return True
+
+    def attach_order(self, user_id: int, key: str, order_id: int) -> None:
+        """Link the order the keyed request created."""
+        record = self.get(user_id, key)
+        if record is not None:
+            self._put(replace(record, order_id=order_id))
+
+    def answer(self, user_id: int, key: str, status: int, body: str) -> None:
+        """Store the final response and free the lock."""
+        record = self.get(user_id, key)
+        if record is not None:
+            self._put(
+                replace(record, locked_at=None, response_status=status, response_body=body)
+            )
+
+    def release(self, user_id: int, key: str) -> None:
+        """Free the lock without an answer."""
+        record = self.get(user_id, key)
+        if record is not None:
+            self._put(replace(record, locked_at=None))
+
+    def purge(self, created_before: datetime) -> int:
+        """Delete keys created before the cutoff."""
+        keys = self._store.tables.request_keys
+        old = [k for k, record in keys.items() if record.created_at < created_before]
+        for k in old:
+            del keys[k]
+        return len(old)
+
+    def _put(self, record: RequestRecord) -> None:
+        self._store.tables.request_keys[(record.user_id, record.key)] = record
+
+
+class MemoryPaymentEventRepository:
+    """PaymentEventRepository over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def add(self, event_id: str, event_type: str, received_at: datetime) -> bool:
+        """Record an event id once; False if seen before."""
+        events = self._store.tables.payment_events
+        if event_id in events:
+            return False
+        events[event_id] = (event_type, received_at)
+        return True
+
+
+class MemoryReconciliationLeases:
+    """ReconciliationLeases over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def lease(self, order_id: int, *, until: datetime, now: datetime) -> bool:
+        """Take the order's lease if free or expired."""
+        if order_id not in self._store.tables.orders:
+            return False
+        current = self._store.tables.leases.get(order_id)
+        if current is not None and current > now:
+            return False
+        self._store.tables.leases[order_id] = until
+        return True
+
+
 class MemoryUnitOfWork:
     """A UnitOfWork over a MemoryStore: transactions are serialized by one lock."""
 
@@ -187,6 +290,9 @@ class MemoryUnitOfWork:
         self.users = MemoryUserRepository(store)
         self.products = MemoryProductRepository(store)
         self.orders = MemoryOrderRepository(store)
+        self.request_keys = MemoryRequestKeyRepository(store)
+        self.payment_events = MemoryPaymentEventRepository(store)
+        self.leases = MemoryReconciliationLeases(store)
         self._saved: _Tables | None = None
 
     def __enter__(self) -> MemoryUnitOfWork:
@@ -299,3 +405,37 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward."""
         self._now += delta
+
+
+class MemoryLoginThrottle:
+    """LoginThrottle in one process's memory (shared by its threads, lost at exit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[datetime]] = {}
+
+    def failures(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's failure times after ``since``, oldest first."""
+        with self._lock:
+            return {
+                key: sorted(at for at in self._failures.get(key, ()) if at > since) for key in keys
+            }
+
+    def record_failure(
+        self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime
+    ) -> None:
+        """Remember one failure per key and drop every failure older than the cutoff."""
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, []).append(at)
+            for key in list(self._failures):
+                kept = [when for when in self._failures[key] if when >= forget_before]
+                if kept:
+                    self._failures[key] = kept
+                else:
+                    del self._failures[key]
+
+    def reset(self, key: str) -> None:
+        """Forget one key's failures."""
+        with self._lock:
+            self._failures.pop(key, None)

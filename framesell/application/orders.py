@@ -178,7 +178,8 @@ class OrderService:
             raise OrderNotFound()
         if order.status is PaymentStatus.REFUNDED:
             return order
-        if order.status is not PaymentStatus.PAID or not (order.attempt and order.attempt.payment_id):
+        paid = order.status is PaymentStatus.PAID
+        if not paid or order.attempt is None or order.attempt.payment_id is None:
             raise InvalidTransition(f"only a paid order can be refunded, not {order.status.value}")
         result = self._payments.refund(
             order.attempt.payment_id, idempotency_key=f"{order.attempt.idempotency_key}-refund"

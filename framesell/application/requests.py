@@ -44,7 +44,7 @@ class IdempotentRequests:
     ) -> None:
         self._uow = uow
         self._clock = clock
-        # Longer than the slowest request (payment timeout × tries); after it a crashed
+        # Longer than the slowest request (payment timeout times tries); after it a crashed
         # process's lock may be taken over.
         self._lock_timeout = lock_timeout
         self._keep_for = keep_for
@@ -66,7 +66,10 @@ class IdempotentRequests:
                 raise IdempotencyKeyReused()
             if existing.answered:
                 return KeyedRequest(
-                    Start.REPLAY, existing.order_id, existing.response_status, existing.response_body
+                    Start.REPLAY,
+                    existing.order_id,
+                    existing.response_status,
+                    existing.response_body,
                 )
             taken = uow.request_keys.take_over(
                 user_id, key, stale_before=now - self._lock_timeout, now=now

@@ -17,17 +17,27 @@ from framesell.domain.models import Product
 from tests.api.conftest import PASSWORD, WEBHOOK_SECRET, unique_email
 
 
-def buy(app: TestApp, shopper: dict[str, Any], product: Product, *, key: str | None = None,
-        token: str = "tok_visa", status: int | str = "*") -> Any:
+def buy(
+    app: TestApp,
+    shopper: dict[str, Any],
+    product: Product,
+    *,
+    key: str | None = None,
+    token: str = "tok_visa",
+    status: int | str = "*",
+) -> Any:
     headers = dict(shopper["headers"])
     if key is not None:
         headers["Idempotency-Key"] = key
-    return app.post_json("/api/order/", {"token": token, "product": product.id},
-                         headers=headers, status=status)
+    return app.post_json(
+        "/api/order/", {"token": token, "product": product.id}, headers=headers, status=status
+    )
 
 
 def test_a_repeated_idempotency_key_replays_the_first_answer_and_buys_once(
-    app: TestApp, services: Services, shopper: dict[str, Any],
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     product = add_product()
@@ -44,8 +54,10 @@ def test_a_replayed_decline_stays_a_decline(
 ) -> None:
     product = add_product()
     first = buy(app, shopper, product, key="d-1", token="tok_chargeDeclined", status=402)
-    assert buy(app, shopper, product, key="d-1", token="tok_chargeDeclined", status=402).json \
+    assert (
+        buy(app, shopper, product, key="d-1", token="tok_chargeDeclined", status=402).json
         == first.json
+    )
 
 
 def test_the_same_key_with_another_body_is_422(
@@ -72,7 +84,9 @@ def test_keys_belong_to_one_user(
 
 
 def test_a_key_still_in_flight_is_409(
-    app: TestApp, services: Services, shopper: dict[str, Any],
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     product = add_product()
@@ -96,7 +110,8 @@ def test_a_malformed_idempotency_key_is_400(
     app: TestApp, shopper: dict[str, Any], add_product: Callable[..., Product], key: str
 ) -> None:
     response = app.post_json(
-        "/api/order/", {"token": "tok_visa", "product": add_product().id},
+        "/api/order/",
+        {"token": "tok_visa", "product": add_product().id},
         headers={**shopper["headers"], "Idempotency-Key": key.encode("utf-8").decode("latin-1")},
         status=400,
     )
@@ -104,7 +119,9 @@ def test_a_malformed_idempotency_key_is_400(
 
 
 def test_a_503_is_not_final_and_a_retry_with_the_key_pays_the_same_order_once(
-    app: TestApp, services: Services, shopper: dict[str, Any],
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     product = add_product()
@@ -118,7 +135,9 @@ def test_a_503_is_not_final_and_a_retry_with_the_key_pays_the_same_order_once(
 
 
 def test_confirm_after_3d_secure_settles_the_order(
-    app: TestApp, services: Services, shopper: dict[str, Any],
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
@@ -129,11 +148,16 @@ def test_confirm_after_3d_secure_settles_the_order(
     (payment,) = services.gateway.payments_for_order(order_id)
     services.gateway.complete_authentication(payment.id, succeed=True)
     done = app.post(path, headers=shopper["headers"], status=200)
-    assert done.json == {"success": True, "order": {**placed.json["order"], "paymentstatus": "PAID"}}
+    assert done.json == {
+        "success": True,
+        "order": {**placed.json["order"], "paymentstatus": "PAID"},
+    }
 
 
 def test_a_failed_3d_secure_challenge_gives_402_failed(
-    app: TestApp, services: Services, shopper: dict[str, Any],
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
@@ -164,7 +188,10 @@ def admin(app: TestApp, services: Services) -> dict[str, Any]:
 
 
 def test_an_admin_refund_gives_the_money_back_once(
-    app: TestApp, services: Services, shopper: dict[str, Any], admin: dict[str, Any],
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    admin: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     order = buy(app, shopper, add_product("Bridge", "59.99"), status=201).json["order"]
@@ -177,33 +204,58 @@ def test_an_admin_refund_gives_the_money_back_once(
 
 
 def test_only_admins_refund_and_only_paid_orders(
-    app: TestApp, shopper: dict[str, Any], admin: dict[str, Any],
+    app: TestApp,
+    shopper: dict[str, Any],
+    admin: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     order = buy(app, shopper, add_product(), status=201).json["order"]
     denied = app.post(f"/api/order/{order['id']}/refund/", headers=shopper["headers"], status=403)
     assert denied.json == {"detail": "you do not have permission to perform this action"}
     declined = buy(app, shopper, add_product(), token="tok_chargeDeclined", status=402)
-    app.post(f"/api/order/{declined.json['order']['id']}/refund/", headers=admin["headers"],
-             status=409)
+    app.post(
+        f"/api/order/{declined.json['order']['id']}/refund/", headers=admin["headers"], status=409
+    )
     app.post("/api/order/99999/refund/", headers=admin["headers"], status=404)
 
 
-def webhook(app: TestApp, payload: dict[str, Any], *, secret: str = WEBHOOK_SECRET,
-            age: int = 0, status: int | str = "*") -> Any:
+def webhook(
+    app: TestApp,
+    payload: dict[str, Any],
+    *,
+    secret: str = WEBHOOK_SECRET,
+    age: int = 0,
+    status: int | str = "*",
+) -> Any:
     body = json.dumps(payload).encode()
     signature = sign(body, secret, int(time.time()) - age)
-    return app.post("/api/webhooks/stripe/", body, content_type="application/json",
-                    headers={"Stripe-Signature": signature}, status=status)
+    return app.post(
+        "/api/webhooks/stripe/",
+        body,
+        content_type="application/json",
+        headers={"Stripe-Signature": signature},
+        status=status,
+    )
 
 
 def intent_event(event_id: str, kind: str, payment_id: str, order_id: int) -> dict[str, Any]:
-    return {"id": event_id, "type": kind, "data": {"object": {
-        "id": payment_id, "object": "payment_intent", "metadata": {"order_id": str(order_id)}}}}
+    return {
+        "id": event_id,
+        "type": kind,
+        "data": {
+            "object": {
+                "id": payment_id,
+                "object": "payment_intent",
+                "metadata": {"order_id": str(order_id)},
+            }
+        },
+    }
 
 
 def test_a_signed_success_event_pays_once_and_a_duplicate_is_a_harmless_200(
-    app: TestApp, services: Services, shopper: dict[str, Any],
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
@@ -218,8 +270,12 @@ def test_a_signed_success_event_pays_once_and_a_duplicate_is_a_harmless_200(
 
 @pytest.mark.parametrize(("secret", "age"), [("whsec_wrong", 0), (WEBHOOK_SECRET, 301)])
 def test_a_badly_signed_or_old_event_is_400_and_changes_nothing(
-    app: TestApp, services: Services, shopper: dict[str, Any],
-    add_product: Callable[..., Product], secret: str, age: int,
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    add_product: Callable[..., Product],
+    secret: str,
+    age: int,
 ) -> None:
     placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
     order_id = placed.json["order"]["id"]
@@ -227,14 +283,21 @@ def test_a_badly_signed_or_old_event_is_400_and_changes_nothing(
     event = intent_event("evt_bad", "payment_intent.succeeded", payment.id, order_id)
     response = webhook(app, event, secret=secret, age=age, status=400)
     assert response.json["status"] == "error"
-    assert app.get(f"/api/order/{order_id}/", headers=shopper["headers"]).json[
-        "paymentstatus"] == "PENDING"
+    assert (
+        app.get(f"/api/order/{order_id}/", headers=shopper["headers"]).json["paymentstatus"]
+        == "PENDING"
+    )
 
 
 def test_a_webhook_without_signature_or_with_garbage_is_400(app: TestApp) -> None:
     app.post("/api/webhooks/stripe/", b"{}", content_type="application/json", status=400)
-    app.post("/api/webhooks/stripe/", b"\xff", headers={"Stripe-Signature": "t=1,v1=00"},
-             content_type="application/json", status=400)
+    app.post(
+        "/api/webhooks/stripe/",
+        b"\xff",
+        headers={"Stripe-Signature": "t=1,v1=00"},
+        content_type="application/json",
+        status=400,
+    )
 
 
 def test_event_types_the_shop_ignores_get_200(app: TestApp) -> None:

@@ -11,8 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from framesell.adapters.sql.engine import make_engine
 from framesell.adapters.sql.migrate import alembic_config, current_revision, upgrade_to_head
 from framesell.adapters.sql.tables import metadata
+from framesell.adapters.sql.unit_of_work import SqlUnitOfWork
+from tests.contract.helpers import T0, later, save_order
 
 
 def _head() -> str | None:
@@ -91,3 +94,22 @@ def test_the_migrations_can_be_undone_and_redone(sqlite_url: str) -> None:
 
 def test_an_unmigrated_database_has_no_revision(tmp_path: Any) -> None:
     assert current_revision(f"sqlite:///{tmp_path / 'empty.sqlite3'}") is None
+
+
+def test_undoing_the_payment_safety_migration_keeps_the_orders(sqlite_url: str) -> None:
+    # On SQLite the downgrade copies the orders table to drop its two new columns.
+    engine = make_engine(sqlite_url)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            order = save_order(uow)
+            assert uow.leases.lease(order.id or 0, until=later(60), now=T0)
+            uow.commit()
+        engine.dispose()
+        command.downgrade(alembic_config(sqlite_url), "0001")
+        upgrade_to_head(sqlite_url)
+        with SqlUnitOfWork(engine) as uow:
+            assert uow.orders.get(order.id or 0) == order
+            # The lease went with its column.
+            assert uow.leases.lease(order.id or 0, until=later(60), now=T0)
+    finally:
+        engine.dispose()

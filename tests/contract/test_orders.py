@@ -126,6 +126,58 @@ def test_a_recorded_attempt_round_trips(uow_factory: UnitOfWorkFactory) -> None:
     assert reread is not None and reread.attempt == attempt
 
 
+def test_an_attempts_payment_token_round_trips(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        order = save_order(uow)
+        attempt = PaymentAttempt(1, order.payment_key(1), payment_token=f"pm_{unique()}Xy")
+        uow.orders.record_attempt(order.id or 0, attempt)
+        uow.commit()
+    with uow_factory() as uow:
+        reread = uow.orders.get(order.id or 0)
+        listed = uow.orders.list_for_user(order.user_id)
+    assert reread is not None and reread.attempt == attempt
+    assert [o.attempt for o in listed] == [attempt]
+
+
+def test_an_order_added_with_a_tokened_attempt_keeps_the_token(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        user, product = save_shopper_and_product(uow)
+        unsaved = an_order(user, product)
+        attempt = PaymentAttempt(1, "framesell-test-attempt-1", f"pi_{unique()}", "tok_visa")
+        order = uow.orders.add(replace(unsaved, attempt=attempt))
+        uow.commit()
+    with uow_factory() as uow:
+        reread = uow.orders.get(order.id or 0)
+    assert reread is not None and reread.attempt == attempt
+
+
+def test_a_new_attempt_without_a_token_drops_the_previous_token(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        order = save_order(uow)
+        tokened = PaymentAttempt(1, order.payment_key(1), payment_token="tok_visa")
+        uow.orders.record_attempt(order.id or 0, tokened)
+        uow.orders.record_attempt(order.id or 0, attempt_for(order, 2))
+        reread = uow.orders.get(order.id or 0)
+    assert reread is not None and reread.attempt == attempt_for(order, 2)
+    assert reread.attempt.payment_token is None
+
+
+def test_a_transition_keeps_the_attempts_payment_token(uow_factory: UnitOfWorkFactory) -> None:
+    payment_id = f"pi_{unique()}"
+    with uow_factory() as uow:
+        order = save_order(uow)
+        tokened = PaymentAttempt(1, order.payment_key(1), payment_token="tok_visa")
+        uow.orders.record_attempt(order.id or 0, tokened)
+        uow.orders.transition(order.id or 0, PENDING, PAID, payment_id=payment_id, at=T0)
+        found = uow.orders.find_by_payment_id(payment_id)
+    assert found is not None
+    assert found.attempt == replace(tokened, payment_id=payment_id)
+
+
 def test_a_new_attempt_replaces_the_previous_one(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         order = save_order(uow)

@@ -14,6 +14,7 @@ from framesell.adapters.sql.engine import database_is_reachable, make_engine
 from framesell.adapters.sql.tables import metadata
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from framesell.domain.models import PaymentStatus
+from framesell.domain.records import RequestRecord
 from tests.contract.helpers import (
     T0,
     a_user,
@@ -58,6 +59,36 @@ def test_a_transition_is_one_update_statement(sql_engine: Engine) -> None:
     assert moved is True
     assert len(log.statements) == 1
     assert log.statements[0].lstrip().upper().startswith("UPDATE")
+
+
+def test_taking_over_a_request_key_is_one_update_statement(sql_engine: Engine) -> None:
+    with SqlUnitOfWork(sql_engine) as uow:
+        user = uow.users.add(a_user())
+        uow.request_keys.add(RequestRecord(user.id or 0, "key-1", "f" * 64, T0, locked_at=T0))
+        with count_statements(sql_engine) as log:
+            taken = uow.request_keys.take_over(
+                user.id or 0, "key-1", stale_before=later(1), now=later(2)
+            )
+    assert taken is True
+    assert len(log.statements) == 1
+    assert log.statements[0].lstrip().upper().startswith("UPDATE")
+
+
+def test_leasing_an_order_is_one_update_statement(sql_engine: Engine) -> None:
+    with SqlUnitOfWork(sql_engine) as uow:
+        order = save_order(uow)
+        with count_statements(sql_engine) as log:
+            leased = uow.leases.lease(order.id or 0, until=later(5), now=later(0))
+    assert leased is True
+    assert len(log.statements) == 1
+    assert log.statements[0].lstrip().upper().startswith("UPDATE")
+
+
+def test_a_request_key_for_an_unknown_shopper_is_refused_by_the_foreign_key(
+    sql_engine: Engine,
+) -> None:
+    with SqlUnitOfWork(sql_engine) as uow, pytest.raises(IntegrityError):
+        uow.request_keys.add(RequestRecord(987_654, "key-1", "f" * 64, T0))
 
 
 def test_a_transition_the_rules_forbid_sends_nothing_to_the_database(sql_engine: Engine) -> None:

@@ -280,7 +280,9 @@ def test_an_order_leased_by_another_worker_is_skipped(shop: Shop) -> None:
     order_id = placed.order.id or 0
     shop.clock.advance(timedelta(minutes=10))
     with shop.uow() as tx:  # another machine's reconcile holds the order
-        tx.leases.lease(order_id, until=shop.clock.now() + timedelta(minutes=5), now=shop.clock.now())
+        tx.leases.lease(
+            order_id, until=shop.clock.now() + timedelta(minutes=5), now=shop.clock.now()
+        )
         tx.commit()
     report = shop.orders.reconcile(older_than=timedelta(minutes=5))
     assert report.skipped == [order_id]

@@ -1,4 +1,4 @@
-"""The storage ports over SQLAlchemy Core: users, products and orders on one connection."""
+"""The storage ports over SQLAlchemy Core: every table of the shop on one connection."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from framesell.adapters.sql.tables import orders, products, users
+from framesell.adapters.sql.tables import orders, payment_events, products, request_keys, users
 from framesell.domain.errors import EmailTaken
 from framesell.domain.models import (
     Order,
@@ -22,6 +22,7 @@ from framesell.domain.models import (
     normalize_email,
 )
 from framesell.domain.money import Money
+from framesell.domain.records import RequestRecord
 
 ConnectionSource = Callable[[], Connection]
 
@@ -58,6 +59,7 @@ def _order(row: RowMapping) -> Order:
             number=row["attempt_number"],
             idempotency_key=row["attempt_idempotency_key"],
             payment_id=row["payment_id"],
+            payment_token=row["attempt_payment_token"],
         )
     return Order(
         id=row["id"],
@@ -76,11 +78,25 @@ def _order(row: RowMapping) -> Order:
     )
 
 
+def _request_record(row: RowMapping) -> RequestRecord:
+    return RequestRecord(
+        user_id=row["user_id"],
+        key=row["idempotency_key"],
+        fingerprint=row["fingerprint"],
+        created_at=row["created_at"],
+        locked_at=row["locked_at"],
+        order_id=row["order_id"],
+        response_status=row["response_status"],
+        response_body=row["response_body"],
+    )
+
+
 def _attempt_values(attempt: PaymentAttempt | None) -> dict[str, Any]:
     return {
         "attempt_number": attempt.number if attempt else None,
         "attempt_idempotency_key": attempt.idempotency_key if attempt else None,
         "payment_id": attempt.payment_id if attempt else None,
+        "attempt_payment_token": attempt.payment_token if attempt else None,
     }
 
 
@@ -300,3 +316,128 @@ class SqlOrderRepository:
             .limit(limit)
         )
         return [_order(row) for row in self._connection().execute(query).mappings()]
+
+
+class SqlRequestKeyRepository:
+    """RequestKeyRepository over the ``request_keys`` table; its unique index does the locking."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def add(self, record: RequestRecord) -> bool:
+        """Store a new key; False when the unique (user, key) index refuses it."""
+        connection = self._connection()
+        try:
+            connection.execute(
+                request_keys.insert().values(
+                    user_id=record.user_id,
+                    idempotency_key=record.key,
+                    fingerprint=record.fingerprint,
+                    created_at=record.created_at,
+                    locked_at=record.locked_at,
+                    order_id=record.order_id,
+                    response_status=record.response_status,
+                    response_body=record.response_body,
+                )
+            )
+        except IntegrityError:
+            # A duplicate key undoes only the failed INSERT on MySQL and SQLite, so the
+            # transaction stays usable. No SAVEPOINT: pysqlite would commit at its RELEASE
+            # when it opened the transaction. Any other violation (an unknown user) is raised.
+            if self.get(record.user_id, record.key) is not None:
+                return False
+            raise
+        return True
+
+    def get(self, user_id: int, key: str) -> RequestRecord | None:
+        """Return the record of this user's key, or None."""
+        query = request_keys.select().where(*self._match(user_id, key))
+        row = self._connection().execute(query).first()
+        return _request_record(row._mapping) if row else None
+
+    def take_over(self, user_id: int, key: str, *, stale_before: datetime, now: datetime) -> bool:
+        """Lock an unanswered key whose lock is free or stale, in one compare-and-swap UPDATE."""
+        result = self._connection().execute(
+            request_keys.update()
+            .where(
+                *self._match(user_id, key),
+                request_keys.c.response_status.is_(None),
+                sa.or_(
+                    request_keys.c.locked_at.is_(None),
+                    request_keys.c.locked_at < stale_before,
+                ),
+            )
+            .values(locked_at=now)
+        )
+        return result.rowcount == 1
+
+    def attach_order(self, user_id: int, key: str, order_id: int) -> None:
+        """Link the order the keyed request created."""
+        self._update(user_id, key, order_id=order_id)
+
+    def answer(self, user_id: int, key: str, status: int, body: str) -> None:
+        """Store the final response for replay and free the lock."""
+        self._update(user_id, key, response_status=status, response_body=body, locked_at=None)
+
+    def release(self, user_id: int, key: str) -> None:
+        """Free the lock without an answer."""
+        self._update(user_id, key, locked_at=None)
+
+    def purge(self, created_before: datetime) -> int:
+        """Delete keys created before the cutoff; return how many."""
+        result = self._connection().execute(
+            request_keys.delete().where(request_keys.c.created_at < created_before)
+        )
+        return result.rowcount
+
+    @staticmethod
+    def _match(user_id: int, key: str) -> tuple[sa.ColumnElement[bool], ...]:
+        return (request_keys.c.user_id == user_id, request_keys.c.idempotency_key == key)
+
+    def _update(self, user_id: int, key: str, **values: Any) -> None:
+        self._connection().execute(
+            request_keys.update().where(*self._match(user_id, key)).values(**values)
+        )
+
+
+class SqlPaymentEventRepository:
+    """PaymentEventRepository over the ``payment_events`` table and its unique event id."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def add(self, event_id: str, event_type: str, received_at: datetime) -> bool:
+        """Record an event id; False when the unique index says it was recorded before."""
+        connection = self._connection()
+        try:
+            connection.execute(
+                payment_events.insert().values(
+                    event_id=event_id, event_type=event_type, received_at=received_at
+                )
+            )
+        except IntegrityError:
+            # As in SqlRequestKeyRepository.add: only the INSERT is undone.
+            query = sa.select(payment_events.c.id).where(payment_events.c.event_id == event_id)
+            if connection.execute(query).first() is not None:
+                return False
+            raise
+        return True
+
+
+class SqlReconciliationLeases:
+    """ReconciliationLeases as the ``orders.lease_until`` column, taken by compare-and-swap."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def lease(self, order_id: int, *, until: datetime, now: datetime) -> bool:
+        """Take the order's lease if free or expired, in one UPDATE; True if taken."""
+        result = self._connection().execute(
+            orders.update()
+            .where(
+                orders.c.id == order_id,
+                sa.or_(orders.c.lease_until.is_(None), orders.c.lease_until <= now),
+            )
+            .values(lease_until=until)
+        )
+        return result.rowcount == 1

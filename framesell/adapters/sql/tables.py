@@ -111,10 +111,14 @@ orders = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("reference", exact_text(64), nullable=False),
-    # The current payment attempt; all three NULL until the first attempt is recorded.
+    # The current payment attempt; all NULL until the first attempt is recorded.
     sa.Column("attempt_number", sa.Integer, nullable=True),
     sa.Column("attempt_idempotency_key", exact_text(255), nullable=True),
     sa.Column("payment_id", exact_text(255), nullable=True),
+    # Added by 0002 (so last in the table): the token a retry of the attempt charges again,
+    # and until when one reconcile worker owns this PENDING order.
+    sa.Column("attempt_payment_token", exact_text(255), nullable=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
     sa.CheckConstraint(
         "status IN ('PENDING', 'PAID', 'FAILED', 'REFUNDED')", name="status_is_known"
     ),
@@ -123,5 +127,56 @@ orders = sa.Table(
     sa.Index(None, "product_id"),
     sa.Index(None, "status", "created_at"),
     sa.Index(None, "payment_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+request_keys = sa.Table(
+    "request_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("idempotency_key", exact_text(255), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # Set while a process works on the request; a lock older than a threshold is stale.
+    sa.Column("locked_at", UtcDateTime, nullable=True),
+    sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id"), nullable=True),
+    # The final response, replayed for a repeat of the request.
+    sa.Column("response_status", sa.Integer, nullable=True),
+    sa.Column(
+        "response_body",
+        sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"),
+        nullable=True,
+    ),
+    # The unique index is what makes a key single-use across every app process.
+    sa.Index(None, "user_id", "idempotency_key", unique=True),
+    sa.Index(None, "created_at"),
+    # Declared so that InnoDB does not add an index of its own for the foreign key.
+    sa.Index(None, "order_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+payment_events = sa.Table(
+    "payment_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", exact_text(255), nullable=False),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    # The unique index is what applies each gateway event once, however often it arrives.
+    sa.Index(None, "event_id", unique=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # An opaque digest of "email:…" or "address:…", never the email or address itself.
+    sa.Column("throttle_key", exact_text(64), nullable=False),
+    sa.Column("failed_at", UtcDateTime, nullable=False),
+    sa.Index(None, "throttle_key", "failed_at"),
+    # For forgetting old failures of every key in one range delete.
+    sa.Index(None, "failed_at"),
     **MYSQL_TABLE_OPTIONS,
 )

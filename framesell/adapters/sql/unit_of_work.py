@@ -8,7 +8,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from framesell.adapters.sql.repositories import (
     SqlOrderRepository,
+    SqlPaymentEventRepository,
     SqlProductRepository,
+    SqlReconciliationLeases,
+    SqlRequestKeyRepository,
     SqlUserRepository,
 )
 
@@ -22,6 +25,9 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(self._current_connection)
         self.products = SqlProductRepository(self._current_connection)
         self.orders = SqlOrderRepository(self._current_connection)
+        self.request_keys = SqlRequestKeyRepository(self._current_connection)
+        self.payment_events = SqlPaymentEventRepository(self._current_connection)
+        self.leases = SqlReconciliationLeases(self._current_connection)
 
     def _current_connection(self) -> Connection:
         if self._connection is None:

@@ -49,6 +49,12 @@ def _authenticate_then_validate(request: Request, **kwargs: Any) -> None:
     colander_body_validator(request, **kwargs)
 
 
+def _caller_id(request: Request) -> int:
+    user = authenticated_user(request)
+    assert user.id is not None  # stored users always have one
+    return user.id
+
+
 def _order_id(request: Request) -> int:
     raw_id = str(request.matchdict["id"])
     if not raw_id.isdigit() or len(raw_id) > 18:
@@ -57,9 +63,9 @@ def _order_id(request: Request) -> int:
 
 
 def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
+    if "Idempotency-Key" not in request.headers:
         return None
+    key = str(request.headers["Idempotency-Key"])
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
@@ -97,13 +103,13 @@ def place_order(request: Request) -> dict[str, Any] | Response:
     With an ``Idempotency-Key`` the first answer is stored and replayed for repeats; a
     503 is not final, so a retry with the same key continues the same order.
     """
-    user = authenticated_user(request)
+    user_id = _caller_id(request)
     body = {"product": request.validated["product"], "token": request.validated["token"]}
     key = _idempotency_key(request)
     if key is None:
-        return _json(request, *_place(request, user.id, body, None))
+        return _json(request, *_place(request, user_id, body, None))
     requests = request.services.requests
-    started = requests.begin(user.id, key, _fingerprint(request, body))
+    started = requests.begin(user_id, key, _fingerprint(request, body))
     if started.start is Start.REPLAY:
         response = Response(status=started.status, body=(started.body or "").encode())
         response.content_type = "application/json"
@@ -113,17 +119,17 @@ def place_order(request: Request) -> dict[str, Any] | Response:
     try:
         if started.start is Start.RESUME and started.order_id is not None:
             status, payload = placement_response(
-                request.services.orders.resume(user.id, started.order_id)
+                request.services.orders.resume(user_id, started.order_id)
             )
         else:
-            status, payload = _place(request, user.id, body, key)
+            status, payload = _place(request, user_id, body, key)
     except BaseException:
-        requests.release(user.id, key)
+        requests.release(user_id, key)
         raise
     if status == 503:
-        requests.release(user.id, key)  # not an answer: a retry must continue the order
+        requests.release(user_id, key)  # not an answer: a retry must continue the order
     else:
-        requests.answer(user.id, key, status, json.dumps(payload))
+        requests.answer(user_id, key, status, json.dumps(payload))
     return _json(request, status, payload)
 
 
