@@ -17,8 +17,11 @@ def create_app() -> web.Application:
     from localstripe import server as localstripe_server
 
     from fakestripe.extensions import install_all
+    from fakestripe.faults import install_fault_injection
 
-    return install_all(localstripe_server.app)
+    app = install_all(localstripe_server.app)
+    install_fault_injection(app)
+    return app
 
 
 async def serve(host: str, port: int, *, access_log: bool = True) -> None:

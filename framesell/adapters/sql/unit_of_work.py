@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from framesell.adapters.sql.repositories import (
@@ -14,6 +15,11 @@ from framesell.adapters.sql.repositories import (
     SqlRequestKeyRepository,
     SqlUserRepository,
 )
+from framesell.domain.errors import StorageUnavailable
+
+# Failures of the database rather than of our statements: connection refused or lost, pool
+# exhausted, lock wait timeout, deadlock (OperationalError covers the last two on MySQL).
+_TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
 class SqlUnitOfWork:
@@ -38,11 +44,16 @@ class SqlUnitOfWork:
         """Check a connection out of the pool and begin a transaction."""
         if self._connection is not None:
             raise RuntimeError("this unit of work is already in use")
-        connection = self._engine.connect()
+        try:
+            connection = self._engine.connect()
+        except _TRANSIENT as error:
+            raise StorageUnavailable() from error
         try:
             connection.begin()
-        except BaseException:
+        except BaseException as error:
             connection.close()
+            if isinstance(error, _TRANSIENT):
+                raise StorageUnavailable() from error
             raise
         self._connection = connection
         return self
@@ -56,8 +67,17 @@ class SqlUnitOfWork:
         """Roll back whatever was not committed and return the connection to the pool."""
         connection, self._connection = self._connection, None
         if connection is not None:
-            # Closing rolls back the open transaction, if any, before the checkin.
-            connection.close()
+            # Closing rolls back the open transaction, if any, before the checkin; on a
+            # dead connection that rollback fails too, and the first error is the story.
+            try:
+                connection.close()
+            except _TRANSIENT:
+                if exc is None:
+                    raise StorageUnavailable() from None
+        if isinstance(exc, _TRANSIENT):
+            # A lost or refused connection, a lock timeout, a deadlock: nothing was
+            # committed, and the caller may retry. Vendor errors never cross the port.
+            raise StorageUnavailable() from exc
 
     def commit(self) -> None:
         """Commit the work so far and begin a new transaction for whatever follows."""

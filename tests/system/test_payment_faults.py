@@ -1,0 +1,221 @@
+"""Issue-3 proof: faults injected for real between separate processes; no mocks of our code."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.error
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from fakestripe.launcher import FakeStripe
+from framesell.adapters.stripe_webhooks import sign
+from tests.fixtures.network import TcpProxy
+from tests.fixtures.processes import WEBHOOK_SECRET, call
+from tests.fixtures.stripe import StripeLedger
+from tests.system.conftest import Shop, slow_down_stripe
+
+pytestmark = [pytest.mark.slow, pytest.mark.mysql, pytest.mark.stripe]
+
+
+def test_stripe_down_gives_503_pending_and_reconcile_pays_once_it_is_back(
+    shop: Shop, stripe_link: TcpProxy, ledger: StripeLedger
+) -> None:
+    app = shop.app()
+    auth = shop.shopper(app, "down@example.com")
+    stripe_link.cut()
+
+    status, answer, _ = shop.buy(app, auth)
+
+    assert status == 503
+    assert answer["error"] == "payment service unavailable"
+    assert answer["order"]["paymentstatus"] == "PENDING"
+    order_id = answer["order"]["id"]
+    stripe_link.restore()
+    output = shop.cli(app, "reconcile", "--older-than", "0")
+    assert f"order {order_id}: PAID" in output
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "PAID"
+    assert len(ledger.payments_for_order(order_id)) == 1
+    assert len(ledger.charges_for_order(order_id)) == 1
+
+
+def test_a_charge_answered_too_late_is_503_and_a_retry_with_the_key_pays_once(
+    shop: Shop, stripe_server: FakeStripe, ledger: StripeLedger
+) -> None:
+    app = shop.app(**{"stripe.timeout_seconds": "1", "stripe.max_retries": "1"})
+    auth = shop.shopper(app, "slow@example.com")
+    slow_down_stripe(stripe_server, seconds=3, times=2)  # the first try and the SDK's retry
+
+    status, first, _ = shop.buy(app, auth, key="checkout-1")
+
+    assert status == 503
+    assert first["order"]["paymentstatus"] == "PENDING"
+    order_id = first["order"]["id"]
+    time.sleep(2.5)  # let the fake Stripe finish its slow answers
+    status, again, _ = shop.buy(app, auth, key="checkout-1")
+    assert status == 201, again
+    assert again["order"]["id"] == order_id
+    assert again["order"]["paymentstatus"] == "PAID"
+    assert len(shop.orders(app, auth)) == 1
+    assert len(ledger.payments_for_order(order_id)) == 1
+    assert len(ledger.charges_for_order(order_id)) == 1
+
+
+def test_a_process_killed_between_charge_and_settle_loses_nothing(
+    shop: Shop, ledger: StripeLedger
+) -> None:
+    doomed = shop.app("doomed", **{"testing.crash_after_charge": "true"})
+    auth = shop.shopper(doomed, "crash@example.com")
+
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError, urllib.error.URLError)):
+        shop.buy(doomed, auth)
+    assert doomed.wait_killed() == -9  # SIGKILL, at the fault point
+
+    app = shop.app("restarted")
+    (pending,) = shop.orders(app, auth)
+    assert pending["paymentstatus"] == "PENDING"
+    assert len(ledger.charges_for_order(pending["id"])) == 1  # Stripe did charge
+    output = shop.cli(app, "reconcile", "--older-than", "0")
+    assert f"order {pending['id']}: PAID" in output
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "PAID"
+    assert len(ledger.payments_for_order(pending["id"])) == 1
+    assert len(ledger.charges_for_order(pending["id"])) == 1
+
+
+def test_eight_concurrent_requests_with_one_key_on_two_processes_buy_once(
+    shop: Shop, stripe_server: FakeStripe, ledger: StripeLedger
+) -> None:
+    first, second = shop.app("first"), shop.app("second")
+    auth = shop.shopper(first, "race@example.com")
+    slow_down_stripe(stripe_server, seconds=1.5, times=1)  # keep the first one in flight
+    answers: list[tuple[int, Any]] = []
+    start = threading.Barrier(8)
+
+    def buy(app_index: int) -> None:
+        start.wait()
+        status, body, _ = shop.buy((first, second)[app_index % 2], auth, key="double-click")
+        answers.append((status, body))
+
+    threads = [threading.Thread(target=buy, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    statuses = Counter(status for status, _ in answers)
+    assert len(answers) == 8
+    assert set(statuses) <= {201, 409}, answers
+    assert statuses[201] >= 1
+    (order,) = shop.orders(second, auth)
+    assert order["paymentstatus"] == "PAID"
+    assert {body["order"]["id"] for status, body in answers if status == 201} == {order["id"]}
+    assert len(ledger.payments_for_order(order["id"])) == 1
+    assert len(ledger.charges_for_order(order["id"])) == 1
+    # Once answered, the key replays the answer on either process.
+    status, replay, headers = shop.buy(first, auth, key="double-click")
+    assert (status, replay["order"]["id"], headers.get("Idempotent-Replayed")) == (
+        201,
+        order["id"],
+        "true",
+    )
+
+
+def deliver(app_url: str, event: dict[str, Any]) -> tuple[int, Any]:
+    """POST a signed Stripe event to the app's webhook endpoint."""
+    body = json.dumps(event).encode()
+    headers = {"Stripe-Signature": sign(body, WEBHOOK_SECRET, int(time.time()))}
+    status, answer, _ = call("POST", f"{app_url}/api/webhooks/stripe/", raw=body, headers=headers)
+    return status, answer
+
+
+def intent_event(event_id: str, kind: str, payment_id: str, order_id: int) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": kind,
+        "data": {
+            "object": {
+                "id": payment_id,
+                "object": "payment_intent",
+                "metadata": {"order_id": str(order_id)},
+            }
+        },
+    }
+
+
+def refund_event(event_id: str, payment_id: str, order_id: int) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "charge.refunded",
+        "data": {
+            "object": {
+                "id": f"ch_for_{payment_id}",
+                "object": "charge",
+                "payment_intent": payment_id,
+                "metadata": {"order_id": str(order_id)},
+            }
+        },
+    }
+
+
+def test_webhooks_twice_out_of_order_and_after_confirm_never_move_an_order_backwards(
+    shop: Shop, ledger: StripeLedger
+) -> None:
+    app = shop.app()
+    auth = shop.shopper(app, "hooks@example.com")
+    status, answer, _ = shop.buy(app, auth)
+    assert status == 201
+    order_id = answer["order"]["id"]
+    (payment_id,) = ledger.payments_for_order(order_id)
+
+    # The request path settled it; the success event arrives after, twice.
+    succeeded = intent_event("evt_succeeded", "payment_intent.succeeded", payment_id, order_id)
+    assert deliver(app.url, succeeded) == (200, {"received": True, "applied": False})
+    assert deliver(app.url, succeeded) == (200, {"received": True, "applied": False})
+    # A stale failure event (an earlier decline of the same intent) arrives late.
+    failed = intent_event("evt_failed", "payment_intent.payment_failed", payment_id, order_id)
+    assert deliver(app.url, failed)[0] == 200
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "PAID"
+    # Refunded; then the success event is redelivered out of order.
+    assert deliver(app.url, refund_event("evt_refund", payment_id, order_id)) == (
+        200,
+        {"received": True, "applied": True},
+    )
+    redelivered = intent_event(
+        "evt_succeeded_again", "payment_intent.succeeded", payment_id, order_id
+    )
+    assert deliver(app.url, redelivered) == (200, {"received": True, "applied": False})
+    assert deliver(app.url, failed) == (200, {"received": True, "applied": False})
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "REFUNDED"
+
+
+def test_an_event_for_another_payment_of_the_order_changes_nothing(shop: Shop) -> None:
+    app = shop.app()
+    auth = shop.shopper(app, "stale@example.com")
+    status, answer, _ = shop.buy(app, auth, token="pm_card_threeDSecure2Required")
+    assert status == 402 and answer["requires_action"] is True
+    order_id = answer["order"]["id"]
+    stale = intent_event("evt_stale", "payment_intent.succeeded", "pi_not_this_one", order_id)
+    assert deliver(app.url, stale) == (200, {"received": True, "applied": False})
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "PENDING"
+
+
+def test_an_unreachable_database_gives_503_charges_nothing_and_writes_nothing(
+    shop: Shop, database_link: Any, ledger: StripeLedger
+) -> None:
+    proxy, url_through_proxy = database_link()
+    shop.database_url = url_through_proxy
+    app = shop.app("behind-proxy", **{"database_url": url_through_proxy})
+    auth = shop.shopper(app, "nodb@example.com")
+    proxy.cut()
+
+    status, answer, _ = shop.buy(app, auth)
+
+    assert status == 503, answer
+    assert "unavailable" in json.dumps(answer)
+    proxy.restore()
+    assert shop.orders(app, auth) == []
+    assert ledger.all_payment_ids() == []
