@@ -10,6 +10,13 @@ import sys
 from collections.abc import Sequence
 
 from fakestripe.launcher import start_fake_stripe
+from fakestripe.webhooks import WEBHOOK_EVENTS, register_webhook
+
+
+def _ini_setting(ini: str, key: str) -> str:
+    from pyramid.paster import get_appsettings
+
+    return str(get_appsettings(ini, name="main").get(key, ""))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,8 +31,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"fake Stripe on {stripe.url} (Stripe.js stand-in at {stripe.url}/js.stripe.com/v3/)")
     env = dict(os.environ)
     env.setdefault("FRAMESELL_STRIPE_API_BASE", stripe.url)
-    shop = subprocess.Popen([sys.executable, "-m", "pyramid.scripts.pserve", args.ini], env=env)
     port = env.get("FRAMESELL_PORT", "6543")
+    secret = env.get("FRAMESELL_STRIPE_WEBHOOK_SECRET") or _ini_setting(
+        args.ini, "framesell.stripe.webhook_secret"
+    )
+    # The fake Stripe signs its payment_intent.* events with the shop's webhook secret.
+    register_webhook(
+        stripe.url, f"http://127.0.0.1:{port}/api/webhooks/stripe/", secret, WEBHOOK_EVENTS
+    )
+    shop = subprocess.Popen([sys.executable, "-m", "pyramid.scripts.pserve", args.ini], env=env)
     print(f"FrameSell on http://127.0.0.1:{port}/ (API at /api/); Ctrl-C stops both")
 
     def stop(signum: int, frame: object) -> None:

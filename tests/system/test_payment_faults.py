@@ -219,3 +219,36 @@ def test_an_unreachable_database_gives_503_charges_nothing_and_writes_nothing(
     proxy.restore()
     assert shop.orders(app, auth) == []
     assert ledger.all_payment_ids() == []
+
+
+def test_the_fake_stripe_delivers_signed_events_that_settle_a_3d_secure_order(
+    shop: Shop, stripe_server: FakeStripe, ledger: StripeLedger
+) -> None:
+    from fakestripe.webhooks import WEBHOOK_EVENTS, register_webhook
+
+    app = shop.app()
+    register_webhook(
+        stripe_server.url, f"{app.url}/api/webhooks/stripe/", WEBHOOK_SECRET, WEBHOOK_EVENTS
+    )
+    auth = shop.shopper(app, "delivered@example.com")
+    status, answer, _ = shop.buy(app, auth, token=ledger.card("4000002760003184"))
+    assert status == 402 and answer["requires_action"] is True
+    order_id = answer["order"]["id"]
+    (payment_id,) = ledger.payments_for_order(order_id)
+
+    # The shopper passes the bank's challenge; nobody calls /confirm/: only the event can pay.
+    call(
+        "POST",
+        f"{stripe_server.url}/v1/payment_intents/{payment_id}/_authenticate",
+        raw=f"client_secret={answer['client_secret']}&success=true".encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Bearer sk_test_process_tests",
+        },
+    )
+    deadline = time.monotonic() + 15
+    while shop.orders(app, auth)[0]["paymentstatus"] == "PENDING":
+        assert time.monotonic() < deadline, "the payment_intent.succeeded event never arrived"
+        time.sleep(0.2)
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "PAID"
+    assert len(ledger.charges_for_order(order_id)) == 1

@@ -1,0 +1,124 @@
+"""The ``framesell`` command on a real ini file and an SQLite database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from framesell.bootstrap import Settings, bootstrap
+from framesell.entrypoints.cli import main
+from tests.fixtures.processes import write_ini
+
+
+@pytest.fixture
+def ini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for variable in ("FRAMESELL_DATABASE_URL", "FRAMESELL_STORAGE", "FRAMESELL_PAYMENT"):
+        monkeypatch.delenv(variable, raising=False)
+    path = write_ini(
+        tmp_path,
+        "cli",
+        {
+            "framesell.database_url": f"sqlite:///{tmp_path / 'shop.sqlite'}",
+            "framesell.payment": "fake",
+        },
+        port=6543,
+    )
+    assert main(["-c", str(path), "migrate"]) == 0
+    return path
+
+
+def services_of(ini: Path):  # type: ignore[no-untyped-def]
+    from pyramid.paster import get_appsettings
+
+    return bootstrap(Settings.from_mapping(get_appsettings(str(ini), name="main")))
+
+
+def test_seed_loads_the_sample_catalog_once(ini: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-c", str(ini), "seed"]) == 0
+    assert main(["-c", str(ini), "seed"]) == 0
+    out = capsys.readouterr().out
+    assert "seeded 14 products" in out
+    assert "nothing seeded" in out
+    assert len(services_of(ini).catalog.list_products()) == 14
+
+
+def test_products_import_reads_csv_and_json_all_or_nothing(ini: Path, tmp_path: Path) -> None:
+    csv_file = tmp_path / "photos.csv"
+    csv_file.write_text("description,url,price\nParrot,https://x.example/p.jpg,59.99\n")
+    assert main(["-c", str(ini), "products", "import", str(csv_file)]) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            [
+                {"description": "Good", "url": "https://x.example/g.jpg", "price": "10"},
+                {"description": "Bad", "url": "http://x.example/b.jpg", "price": "10"},
+            ]
+        )
+    )
+    assert main(["-c", str(ini), "products", "import", str(bad)]) == 1
+    (parrot,) = services_of(ini).catalog.list_products()
+    assert (parrot.description, parrot.price.cents) == ("Parrot", 5999)
+
+
+def test_create_admin_takes_the_password_from_the_environment(
+    ini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRAMESELL_ADMIN_PASSWORD", "admin password 1")
+    assert main(["-c", str(ini), "create-admin", "Boss@Example.com"]) == 0
+    services = services_of(ini)
+    admin = services.users.find_by_email("boss@example.com")
+    assert admin is not None and admin.is_admin
+    assert services.users.log_in("boss@example.com", "admin password 1")
+
+
+def test_create_admin_promotes_an_existing_account(ini: Path) -> None:
+    services = services_of(ini)
+    services.users.register(first_name="A", last_name="B", email="a@b.com", password="password1")
+    assert main(["-c", str(ini), "create-admin", "a@b.com"]) == 0
+    user = services_of(ini).users.find_by_email("a@b.com")
+    assert user is not None and user.is_admin
+
+
+def test_create_admin_without_a_password_or_terminal_fails_clearly(
+    ini: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FRAMESELL_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["-c", str(ini), "create-admin", "x@y.com"]) == 1
+    assert "FRAMESELL_ADMIN_PASSWORD" in capsys.readouterr().err
+
+
+def test_reconcile_and_purge_report_what_they_did(
+    ini: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-c", str(ini), "reconcile", "--older-than", "0"]) == 0
+    assert main(["-c", str(ini), "purge-idempotency-keys"]) == 0
+    out = capsys.readouterr().out
+    assert "settled 0, still pending 0, leased elsewhere 0" in out
+    assert "purged 0 idempotency keys" in out
+
+
+def test_a_missing_ini_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-c", "no-such.ini", "migrate"]) == 2
+    assert "no-such.ini" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["migrate"],
+        ["seed"],
+        ["create-admin"],
+        ["products", "import"],
+        ["reconcile"],
+        ["purge-idempotency-keys"],
+    ],
+)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    assert "usage: framesell" in capsys.readouterr().out

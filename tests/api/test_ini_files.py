@@ -1,0 +1,108 @@
+"""The real development.ini and production.ini boot, and production refuses unsafe settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyramid.paster import get_app
+from webtest import TestApp
+
+from framesell.bootstrap import ConfigurationError, Settings
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "x" * 32
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    for variable in (
+        "FRAMESELL_DATABASE_URL",
+        "FRAMESELL_JWT_SECRET",
+        "FRAMESELL_STRIPE_SECRET_KEY",
+        "FRAMESELL_STRIPE_PUBLISHABLE_KEY",
+        "FRAMESELL_STRIPE_API_BASE",
+        "FRAMESELL_STRIPE_WEBHOOK_SECRET",
+        "FRAMESELL_PAYMENT",
+        "FRAMESELL_STORAGE",
+        "FRAMESELL_CORS_ORIGINS",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("FRAMESELL_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.sqlite'}")
+    return monkeypatch
+
+
+def production_environment(env: pytest.MonkeyPatch) -> None:
+    env.setenv("FRAMESELL_JWT_SECRET", GOOD_SECRET)
+    env.setenv("FRAMESELL_STRIPE_SECRET_KEY", "sk_live_example")
+    env.setenv("FRAMESELL_STRIPE_PUBLISHABLE_KEY", "pk_live_example")
+    env.setenv("FRAMESELL_STRIPE_WEBHOOK_SECRET", "whsec_example")
+
+
+def test_development_ini_boots_and_serves_the_catalog(environment: pytest.MonkeyPatch) -> None:
+    app = TestApp(get_app(str(REPOSITORY / "development.ini"), "main"))
+    assert app.get("/api/product/", status=200).json == []
+
+
+def test_production_ini_boots_with_its_secrets_from_the_environment(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    production_environment(environment)
+    from framesell.bootstrap import migrate
+
+    settings = Settings.from_mapping(
+        {"framesell.environment": "production", "framesell.storage": "sql"}
+    )
+    migrate(settings)  # production never migrates by itself
+    app = TestApp(get_app(str(REPOSITORY / "production.ini"), "main"))
+    assert app.get("/api/product/", status=200).json == []
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("FRAMESELL_JWT_SECRET", "FRAMESELL_JWT_SECRET"),
+        ("FRAMESELL_STRIPE_SECRET_KEY", "FRAMESELL_STRIPE_SECRET_KEY"),
+        ("FRAMESELL_STRIPE_WEBHOOK_SECRET", "FRAMESELL_STRIPE_WEBHOOK_SECRET"),
+        ("FRAMESELL_DATABASE_URL", "FRAMESELL_DATABASE_URL"),
+    ],
+)
+def test_production_refuses_to_start_without_a_secret(
+    environment: pytest.MonkeyPatch, missing: str, message: str
+) -> None:
+    production_environment(environment)
+    environment.delenv(missing)
+    with pytest.raises(ConfigurationError, match=message):
+        get_app(str(REPOSITORY / "production.ini"), "main")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("FRAMESELL_JWT_SECRET", "x" * 31, "at least 32 bytes"),
+        ("FRAMESELL_PAYMENT", "fake", "fake gateway"),
+        ("FRAMESELL_STORAGE", "memory", "SQL"),
+        ("FRAMESELL_PAYMENT", "paypal", "unknown framesell.payment"),
+        ("FRAMESELL_STORAGE", "redis", "unknown framesell.storage"),
+    ],
+)
+def test_production_refuses_unsafe_or_unknown_settings(
+    environment: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    production_environment(environment)
+    environment.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=message):
+        get_app(str(REPOSITORY / "production.ini"), "main")
+
+
+def test_environment_variables_override_the_ini(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("FRAMESELL_STRIPE_API_BASE", "http://127.0.0.1:9999")
+    environment.setenv("FRAMESELL_PAYMENT", "fake")
+    environment.setenv("FRAMESELL_CORS_ORIGINS", "https://a.example https://b.example")
+    from pyramid.paster import get_appsettings
+
+    settings = Settings.from_mapping(get_appsettings(str(REPOSITORY / "development.ini"), "main"))
+    assert settings.stripe_api_base == "http://127.0.0.1:9999"
+    assert settings.payment == "fake"
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.environment == "development"
