@@ -83,6 +83,8 @@ export function createCheckout({ api, config, showOrders }) {
   let product = null;
   let opener = null;
   let busy = false;
+  // True while the dialog is closed for Stripe's 3-D Secure challenge (the purchase goes on).
+  let suspended = false;
   let errorFromCard = false;
   // A purchase attempt whose outcome is unknown (the network failed): pressing Pay again
   // resends exactly the same request with the same Idempotency-Key.
@@ -147,6 +149,7 @@ export function createCheckout({ api, config, showOrders }) {
 
   /** Opens the card form for one product; focus returns to `openerButton` on close. */
   function open(item, openerButton) {
+    if (busy) return; // a purchase is in flight (its 3-D Secure challenge may be showing)
     product = item;
     opener = openerButton || document.activeElement;
     resetView();
@@ -186,14 +189,26 @@ export function createCheckout({ api, config, showOrders }) {
   }
 
   async function tokenize() {
+    try {
+      return await tokenizeWithStripe();
+    } catch (error) {
+      if (error instanceof CardError) throw error;
+      // Stripe.js itself failed (it could not read the card field, or not reach Stripe).
+      throw new CardError("Your card details could not be read. Check them and try again.");
+    }
+  }
+
+  async function tokenizeWithStripe() {
     // Prefer a PaymentMethod (pm_…); a Stripe.js without createPaymentMethod gives a token (tok_…).
     if (typeof stripe.createPaymentMethod === "function") {
-      const { paymentMethod, error } = await stripe.createPaymentMethod({ type: "card", card });
-      if (error) throw new CardError(error.message);
-      return paymentMethod.id;
+      const outcome = await stripe.createPaymentMethod({ type: "card", card });
+      if (outcome && outcome.error) throw new CardError(outcome.error.message);
+      if (outcome && outcome.paymentMethod) return outcome.paymentMethod.id;
+      // A Stripe.js stand-in (such as the fake Stripe's) may have the method but answer
+      // nothing; a card token works everywhere.
     }
     const { token, error } = await stripe.createToken(card);
-    if (error) throw new CardError(error.message);
+    if (error) throw new CardError(error.message || "Your card details could not be read.");
     return token.id;
   }
 
@@ -237,6 +252,10 @@ export function createCheckout({ api, config, showOrders }) {
   async function authenticate(body) {
     // The bank wants 3-D Secure: Stripe.js shows the challenge, then the server settles.
     let stripeError = null;
+    // Stripe.js draws its challenge over the page; a modal <dialog> sits in the top layer
+    // and makes the rest of the page inert, so the card form steps aside until it is done.
+    suspended = true;
+    dialog.close();
     try {
       const outcome = typeof stripe.handleNextAction === "function"
         ? await stripe.handleNextAction({ clientSecret: body.client_secret })
@@ -244,6 +263,9 @@ export function createCheckout({ api, config, showOrders }) {
       stripeError = outcome && outcome.error ? outcome.error : null;
     } catch (error) {
       stripeError = error;
+    } finally {
+      suspended = false;
+      dialog.showModal();
     }
     const orderId = body.order && body.order.id;
     if (orderId === undefined || orderId === null) {
@@ -345,6 +367,7 @@ export function createCheckout({ api, config, showOrders }) {
     }
   });
   dialog.addEventListener("close", () => {
+    if (suspended || dialog.open) return; // stepped aside for 3-D Secure, or open again
     attempt = null;
     setBusy(false);
     if (opener && opener.isConnected) opener.focus();

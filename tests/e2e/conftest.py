@@ -1,0 +1,307 @@
+"""Real processes for the browser tests: the fake Stripe, the shop, and Debian's Chromium.
+
+One fake Stripe and one FrameSell server (``pserve`` on a generated ini that inherits
+``development.ini``, with a fresh SQLite file) per session; one Chromium per session and a
+new browser context per test. Every test page fails its test on an ``alert()`` (or any other
+dialog), on an uncaught script error or on a console error other than a failed request, and
+leaves a screenshot of its last screen in ``test-artifacts/e2e/<test name>.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import missing_component
+from tests.e2e.photos import PHOTO_HOST, photo_svg, photo_url
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPOSITORY / "test-artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+XSS_DESCRIPTION = "<img src=x onerror=alert(1)>"
+# The catalog every browser test sees, in id order; prices as the API writes them.
+CATALOG = [
+    {"description": "Brooklyn Bridge at Dusk", "price": "100", "url": photo_url("brooklyn-bridge")},
+    {"description": "Scarlet Macaw", "price": "59.99", "url": photo_url("scarlet-macaw")},
+    {"description": "Singapore by Night", "price": "150", "url": photo_url("singapore-night")},
+    {"description": "Alpine Lake", "price": "75", "url": photo_url("alpine-lake")},
+    {"description": "Desert Dunes", "price": "120", "url": photo_url("desert-dunes")},
+    {"description": XSS_DESCRIPTION, "price": "25", "url": f"{PHOTO_HOST}/missing.svg"},
+]
+SERVER_START_SECONDS = 60.0
+# Generated next to the fresh database; inherits everything else from development.ini.
+SHOP_INI = """\
+[app:main]
+use = config:{development_ini}#main
+framesell.auto_migrate = false
+framesell.stripe.js_url = {stripe_url}/js.stripe.com/v3/
+
+[server:main]
+use = egg:framesell#main
+host = 127.0.0.1
+port = {port}
+threads = 8
+
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARN
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
+"""
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A running FrameSell server: its address, its settings file and what it sells."""
+
+    url: str
+    ini: Path
+    settings: dict[str, str]
+    products: list[dict[str, Any]]
+
+    def product(self, description: str) -> dict[str, Any]:
+        """The catalog entry (as GET /api/product/ gives it) with this description."""
+        return next(p for p in self.products if p["description"] == description)
+
+    def api(self, method: str, path: str, token: str | None = None) -> Any:
+        """Call the API directly (outside the browser) and return the decoded JSON."""
+        request = urllib.request.Request(self.url + path, method=method)
+        if token:
+            request.add_header("Authorization", f"JWT {token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _shop_environment(database_url: str, stripe_url: str, port: int) -> dict[str, str]:
+    # The developer's own FRAMESELL_* variables must not leak into the test server.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMESELL_")}
+    env.update(
+        FRAMESELL_DATABASE_URL=database_url,
+        FRAMESELL_STRIPE_API_BASE=stripe_url,
+        FRAMESELL_PORT=str(port),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _framesell(ini: Path, env: dict[str, str], *args: str) -> None:
+    command = [sys.executable, "-m", "framesell.entrypoints.cli", "-c", str(ini), *args]
+    done = subprocess.run(
+        command, env=env, cwd=REPOSITORY, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"framesell {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+@pytest.fixture(scope="session")
+def e2e_stripe() -> Iterator[Any]:
+    """A fake Stripe of the browser tests' own, in its own process."""
+    try:
+        from fakestripe.launcher import FakeStripeDidNotStart, start_fake_stripe
+    except ImportError as error:
+        missing_component(f"the fake Stripe cannot be imported ({error})")
+    try:
+        handle = start_fake_stripe(port=0)
+    except (FakeStripeDidNotStart, OSError) as error:
+        missing_component(f"the fake Stripe did not start ({error})")
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """FrameSell under pserve on a free port: fresh SQLite, migrated, with the test catalog."""
+    folder = tmp_path_factory.mktemp("shop")
+    port = _free_port()
+    ini = folder / "shop.ini"
+    ini.write_text(
+        SHOP_INI.format(
+            development_ini=REPOSITORY / "development.ini", stripe_url=e2e_stripe.url, port=port
+        )
+    )
+    env = _shop_environment(f"sqlite:///{folder / 'shop.sqlite'}", e2e_stripe.url, port)
+    catalog = folder / "catalog.json"
+    catalog.write_text(json.dumps(CATALOG))
+    _framesell(ini, env, "migrate")
+    _framesell(ini, env, "products", "import", str(catalog))
+
+    log_path = folder / "pserve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pyramid.scripts.pserve", str(ini)],
+            env=env,
+            cwd=REPOSITORY,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _answers(f"{url}/api/health/"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the shop did not start:\n{log_path.read_text()}", pytrace=False)
+            time.sleep(0.1)
+        from pyramid.paster import get_appsettings
+
+        settings = dict(get_appsettings(str(ini), name="main"))
+        with urllib.request.urlopen(f"{url}/api/product/", timeout=10) as response:
+            products = json.load(response)
+        yield Shop(url=url, ini=ini, settings=settings, products=products)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright; one per session."""
+    if not Path(CHROMIUM).exists():
+        missing_component(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        missing_component(f"Playwright for Python cannot be imported ({error})")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class PageWatch:
+    """What went wrong in a page that should not have: dialogs, script and console errors."""
+
+    dialogs: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Every recorded problem, as text; a failed request (402, 403 …) is not one."""
+        unexpected = [m for m in self.console_errors if not m.startswith("Failed to load resource")]
+        return (
+            [f"dialog: {d}" for d in self.dialogs]
+            + [f"uncaught error: {e}" for e in self.page_errors]
+            + [f"console error: {c}" for c in unexpected]
+        )
+
+
+def _serve_photos(route: Any) -> None:
+    name = route.request.url.rsplit("/", 1)[-1].removesuffix(".svg")
+    picture = photo_svg(name)
+    if picture is None:
+        route.fulfill(status=404, body="no such photo")
+    else:
+        route.fulfill(status=200, content_type="image/svg+xml", body=picture)
+
+
+def _artifact_name(node_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", node_name).strip("_")
+
+
+@pytest.fixture
+def open_page(
+    browser: Any, shop: Shop, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """``open_page(**context_options)``: a page in a fresh context, at the shop, watched."""
+    opened: list[tuple[Any, Any, PageWatch]] = []
+
+    def open_(**context_options: Any) -> Any:
+        context = browser.new_context(base_url=shop.url, **context_options)
+        context.set_default_timeout(15_000)
+        context.route(f"{PHOTO_HOST}/**", _serve_photos)
+        page = context.new_page()
+        watch = PageWatch()
+
+        def on_dialog(dialog: Any) -> None:
+            watch.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and watch.console_errors.append(message.text),
+        )
+        opened.append((context, page, watch))
+        return page
+
+    yield open_
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    for number, (context, page, watch) in enumerate(opened):
+        suffix = f"-{number + 1}" if number else ""
+        try:
+            page.mouse.move(0, 0)  # no hover effect left on whatever the last click hit
+            page.screenshot(
+                path=ARTIFACTS / f"{_artifact_name(request.node.name)}{suffix}.png",
+                animations="disabled",
+            )
+        finally:
+            context.close()
+        problems += watch.problems()
+    if problems:
+        pytest.fail("the page misbehaved:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def page(open_page: Callable[..., Any]) -> Any:
+    """A desktop-sized page (1280x800) at the shop, in a context of its own."""
+    return open_page(viewport={"width": 1280, "height": 800})
