@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from framesell.application.ports import UnitOfWorkFactory
 from framesell.domain.errors import ProductNotFound
 from framesell.domain.models import Product
@@ -34,6 +36,27 @@ class CatalogService:
             stored = uow.products.add(product)
             uow.commit()
         return stored
+
+    def update_product(self, product_id: int, description: str, url: str, price: Money) -> Product:
+        """Replace a product's description, picture and price; past orders keep theirs."""
+        changed = Product.new(description, url, price)
+        with self._uow() as uow:
+            current = uow.products.get(product_id)
+            if current is None or not current.active:
+                raise ProductNotFound()
+            updated = Product(product_id, changed.description, changed.url, changed.price)
+            uow.products.update(updated)
+            uow.commit()
+        return updated
+
+    def withdraw_product(self, product_id: int) -> None:
+        """Take a product off sale; it stays stored, so every order's snapshot stays intact."""
+        with self._uow() as uow:
+            current = uow.products.get(product_id)
+            if current is None or not current.active:
+                raise ProductNotFound()
+            uow.products.update(replace(current, active=False))
+            uow.commit()
 
     def import_products(self, entries: list[tuple[str, str, Money]]) -> list[Product]:
         """Add many products in one transaction: all of them, or none if one is invalid."""

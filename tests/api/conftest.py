@@ -89,3 +89,14 @@ def sign_up(app: TestApp) -> Callable[..., dict[str, Any]]:
 def shopper(sign_up: Callable[..., dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """One logged-in shopper."""
     yield sign_up()
+
+
+@pytest.fixture
+def admin(app: TestApp, services: Services) -> dict[str, Any]:
+    """A logged-in admin (made as ``framesell create-admin`` does)."""
+    email = unique_email("admin")
+    services.users.register(
+        first_name="Ada", last_name="Admin", email=email, password=PASSWORD, is_admin=True
+    )
+    token = app.post_json("/api/api-token-auth/", {"username": email, "password": PASSWORD}).json
+    return {"headers": {"Authorization": f"JWT {token['token']}"}}

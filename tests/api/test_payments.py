@@ -14,7 +14,7 @@ from framesell.adapters.stripe_webhooks import sign
 from framesell.bootstrap import Services
 from framesell.domain.errors import PaymentUnavailable
 from framesell.domain.models import Product
-from tests.api.conftest import PASSWORD, WEBHOOK_SECRET, unique_email
+from tests.api.conftest import WEBHOOK_SECRET
 
 
 def buy(
@@ -175,16 +175,6 @@ def test_confirming_another_shoppers_order_is_404(
     alice, bob = sign_up(), sign_up()
     order = buy(app, alice, add_product(), status=201).json["order"]
     app.post(f"/api/order/{order['id']}/confirm/", headers=bob["headers"], status=404)
-
-
-@pytest.fixture
-def admin(app: TestApp, services: Services) -> dict[str, Any]:
-    email = unique_email("admin")
-    services.users.register(
-        first_name="Ada", last_name="Admin", email=email, password=PASSWORD, is_admin=True
-    )
-    token = app.post_json("/api/api-token-auth/", {"username": email, "password": PASSWORD}).json
-    return {"headers": {"Authorization": f"JWT {token['token']}"}}
 
 
 def test_an_admin_refund_gives_the_money_back_once(

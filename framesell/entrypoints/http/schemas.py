@@ -85,3 +85,47 @@ class PlaceOrderSchema(colander.MappingSchema):
         ),
     )
     product = colander.SchemaNode(PositiveId())
+
+
+class Price(colander.SchemaType):
+    """A price in major units as a JSON number or string (``100``, ``59.99``, ``"59.99"``)."""
+
+    def serialize(self, node: colander.SchemaNode, appstruct: Any) -> Any:
+        """Prices go out through the serializers, not through Colander."""
+        return appstruct
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        """Return the exact decimal text, or raise Invalid for other types and bad numbers."""
+        if cstruct is None or cstruct is colander.null or cstruct == "":
+            return colander.null
+        if isinstance(cstruct, bool) or not isinstance(cstruct, int | float | str):
+            raise colander.Invalid(node, "must be a number of dollars, e.g. 59.99")
+        # repr of a JSON float is the shortest text that reads back as it: 59.99 → "59.99".
+        text = repr(cstruct) if isinstance(cstruct, float) else str(cstruct).strip()
+        if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,2})?", text):
+            raise colander.Invalid(
+                node, "must be a positive amount with at most two decimals, below 1000000"
+            )
+        if re.fullmatch(r"0+(\.0+)?", text):
+            raise colander.Invalid(node, "must be greater than zero")
+        return text
+
+
+def _https_url(node: colander.SchemaNode, value: str) -> None:
+    if not re.fullmatch(r"https://[^\s/$.?#][^\s]*", value) or len(value) > 2048:
+        raise colander.Invalid(node, "must be an https:// address of an image")
+
+
+class ProductSchema(colander.MappingSchema):
+    """POST /api/product/ and PUT /api/product/{id}/: a photo for sale."""
+
+    description = colander.SchemaNode(
+        StrictString(),
+        preparer=_strip,
+        validator=colander.All(_not_blank, colander.Length(max=500)),
+    )
+    url = colander.SchemaNode(StrictString(), preparer=_strip, validator=_https_url)
+    price = colander.SchemaNode(Price())
+    currency = colander.SchemaNode(
+        StrictString(), missing="usd", validator=colander.OneOf(["usd"])
+    )
