@@ -7,6 +7,7 @@ the tests all build the shop through ``bootstrap``.
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import logging
 import os
 import signal
@@ -23,12 +24,15 @@ from framesell.adapters.argon2 import (
     Argon2PasswordHasher,
 )
 from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
-from framesell.adapters.memory import MemoryUnitOfWorkFactory, SystemClock
+from framesell.adapters.memory import MemoryLoginThrottle, MemoryUnitOfWorkFactory, SystemClock
+from framesell.application.catalog import DEFAULT_RECHECK as CATALOG_RECHECK
 from framesell.application.catalog import CatalogService
+from framesell.application.health import HealthService
 from framesell.application.orders import OrderService, no_fault
 from framesell.application.payments import PaymentService
 from framesell.application.ports import (
     Clock,
+    LoginThrottle,
     PaymentEventParser,
     PaymentGateway,
     PaymentResult,
@@ -37,6 +41,7 @@ from framesell.application.ports import (
 from framesell.application.requests import IdempotentRequests
 from framesell.application.users import UserService
 from framesell.domain.models import Order
+from framesell.domain.throttling import ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,7 @@ ENVIRONMENT_OVERRIDES = {
     "FRAMESELL_PAYMENT": "framesell.payment",
     "FRAMESELL_STORAGE": "framesell.storage",
     "FRAMESELL_CORS_ORIGINS": "framesell.cors_origins",
+    "FRAMESELL_TRUSTED_PROXIES": "framesell.trusted_proxies",
 }
 
 
@@ -99,6 +105,10 @@ class Settings:
     idempotency_lock_seconds: int = 90
     idempotency_keep_hours: int = 24
     crash_after_charge: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    login_max_failures: int = 10
+    login_window_seconds: int = 900
+    login_max_lockout_seconds: int = 3600
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -144,6 +154,10 @@ class Settings:
             idempotency_lock_seconds=_int(raw, "framesell.idempotency.lock_seconds", 90),
             idempotency_keep_hours=_int(raw, "framesell.idempotency.keep_hours", 24),
             crash_after_charge=_truthy(raw.get("framesell.testing.crash_after_charge", "false")),
+            trusted_proxies=tuple(str(raw.get("framesell.trusted_proxies", "")).split()),
+            login_max_failures=_int(raw, "framesell.login.max_failures", 10),
+            login_window_seconds=_int(raw, "framesell.login.window_seconds", 900),
+            login_max_lockout_seconds=_int(raw, "framesell.login.max_lockout_seconds", 3600),
             extra=raw,
         )
         settings.check()
@@ -172,8 +186,27 @@ class Settings:
             raise ConfigurationError(
                 "framesell.stripe.secret_key (FRAMESELL_STRIPE_SECRET_KEY) is required"
             )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigurationError(
+                    f"framesell.trusted_proxies: {proxy!r} is not an IP address or network"
+                ) from None
+        self.login_throttle_policy()
         if self.is_production:
             self._check_production()
+
+    def login_throttle_policy(self) -> ThrottlePolicy:
+        """The failed-login limits from framesell.login.*; ConfigurationError if unworkable."""
+        try:
+            return ThrottlePolicy(
+                max_failures=self.login_max_failures,
+                window=timedelta(seconds=self.login_window_seconds),
+                max_lockout=timedelta(seconds=self.login_max_lockout_seconds),
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"framesell.login.*: {error}") from None
 
     def _check_production(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
@@ -203,6 +236,11 @@ class Storage:
     uow: UnitOfWorkFactory
     ping: Callable[[], bool]
     close: Callable[[], None]
+    # Failed logins live beside the data, so every process of one database shares them.
+    throttle: LoginThrottle = field(default_factory=MemoryLoginThrottle)
+    # How often a process asks the store whether the catalog it keeps in memory changed;
+    # memory storage is one process, where asking costs nothing, so it asks every time.
+    catalog_recheck: timedelta = timedelta(0)
 
 
 def _memory_storage(settings: Settings) -> Storage:
@@ -212,6 +250,7 @@ def _memory_storage(settings: Settings) -> Storage:
 def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.engine import database_is_reachable, make_engine
     from framesell.adapters.sql.migrate import upgrade_to_head
+    from framesell.adapters.sql.throttle import SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
     if settings.auto_migrate:
@@ -221,6 +260,8 @@ def _sql_storage(settings: Settings) -> Storage:
         SqlUnitOfWorkFactory(engine),
         ping=lambda: database_is_reachable(engine),
         close=engine.dispose,
+        throttle=SqlLoginThrottle(engine),
+        catalog_recheck=CATALOG_RECHECK,
     )
 
 
@@ -304,6 +345,11 @@ class Services:
     clock: Clock
     storage: Storage
 
+    @property
+    def health(self) -> HealthService:
+        """Whether the shop's dependencies answer right now (GET /api/health/)."""
+        return HealthService(self.storage.ping)
+
     def close(self) -> None:
         """Release pooled connections."""
         self.storage.close()
@@ -326,11 +372,18 @@ def bootstrap(
         parallelism=settings.argon2_parallelism,
     )
     tokens = JwtTokenService(settings.jwt_secret, clock, settings.jwt_lifetime)
-    catalog = CatalogService(storage.uow)
+    catalog = CatalogService(storage.uow, clock=clock, recheck_every=storage.catalog_recheck)
     payments = PaymentService(gateway)
     return Services(
         settings=settings,
-        users=UserService(storage.uow, hasher, tokens),
+        users=UserService(
+            storage.uow,
+            hasher,
+            tokens,
+            throttle=storage.throttle,
+            clock=clock,
+            throttle_policy=settings.login_throttle_policy(),
+        ),
         catalog=catalog,
         orders=OrderService(
             storage.uow,

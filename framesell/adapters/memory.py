@@ -32,6 +32,7 @@ class _Tables:
     request_keys: dict[tuple[int, str], RequestRecord] = field(default_factory=dict)
     payment_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     leases: dict[int, datetime] = field(default_factory=dict)
+    catalog_version: int = 0
 
     def copy(self) -> _Tables:
         # Entities are frozen, so copying the dicts is a full snapshot.
@@ -42,6 +43,7 @@ class _Tables:
             dict(self.request_keys),
             dict(self.payment_events),
             dict(self.leases),
+            self.catalog_version,
         )
 
 
@@ -114,12 +116,18 @@ class MemoryProductRepository:
         """Store a new product with a fresh id."""
         stored = replace(product, id=self._store.next_id())
         self._store.tables.products[stored.id or 0] = stored
+        self._store.tables.catalog_version += 1
         return stored
 
     def update(self, product: Product) -> None:
         """Replace a stored product."""
         if product.id in self._store.tables.products:
             self._store.tables.products[product.id] = product
+            self._store.tables.catalog_version += 1
+
+    def version(self) -> int:
+        """The catalog's version, bumped by every add and update."""
+        return self._store.tables.catalog_version
 
 
 class MemoryOrderRepository:

@@ -139,9 +139,24 @@ class StripeGateway:
         return str(method.id)
 
     def _call(self, request: Callable[[], T], *, charging: bool = False) -> T:
-        """Run one SDK call, turning every ``stripe`` error into a domain error."""
+        """Run one SDK call, turning every ``stripe`` error into a domain error.
+
+        Stripe's request id (``req_…``) of every answer, success or error, is logged, so a
+        payment can be looked up in Stripe's dashboard from our logs.
+        """
         try:
-            return request()
+            try:
+                result = request()
+            except stripe.StripeError as error:
+                _log_stripe_answer(error.request_id, error.http_status, type(error).__name__)
+                raise
+            answer = getattr(result, "last_response", None)
+            _log_stripe_answer(
+                getattr(answer, "request_id", None),
+                getattr(answer, "code", None),
+                str(getattr(result, "object", type(result).__name__)),
+            )
+            return result
         except stripe.CardError as error:
             raise PaymentDeclined(
                 error.user_message or PaymentDeclined.message, payment_id=_intent_id(error)
@@ -176,6 +191,16 @@ class StripeGateway:
             f"{code}): {error.user_message}"
         )
         return PaymentMisconfigured(message.replace(self._secret_key, "sk_…(redacted)"))
+
+
+def _log_stripe_answer(request_id: str | None, http_status: int | None, what: str) -> None:
+    log.info(
+        "Stripe answered %s (HTTP %s, request %s)",
+        what,
+        http_status,
+        request_id,
+        extra={"stripe_request_id": request_id, "stripe_http_status": http_status},
+    )
 
 
 class _AlreadyRefunded(Exception):

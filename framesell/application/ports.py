@@ -49,6 +49,13 @@ class ProductRepository(Protocol):
     def update(self, product: Product) -> None:
         """Replace a stored product's fields (description, url, price, active)."""
 
+    def version(self) -> int:
+        """A number that changes, in the writer's transaction, with every add and update.
+
+        Shared by every process on the same store, and cheap to read, so a process can keep
+        the catalog in memory and ask only this whether its copy is still current.
+        """
+
 
 class OrderRepository(Protocol):
     """Stores orders with a snapshot of what was bought and the state of its payment."""

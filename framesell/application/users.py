@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from framesell.application.ports import PasswordHasher, TokenService, UnitOfWorkFactory
+import hashlib
+
+from framesell.application.ports import (
+    Clock,
+    LoginThrottle,
+    PasswordHasher,
+    TokenService,
+    UnitOfWorkFactory,
+)
 from framesell.domain.errors import (
     AuthenticationFailed,
     InvalidInput,
     NotAuthenticated,
+    TooManyAttempts,
     UserNotFound,
 )
 from framesell.domain.models import User, normalize_email, validate_email, validate_name
+from framesell.domain.throttling import ThrottlePolicy
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -28,15 +38,42 @@ def validate_password(password: str) -> str:
     return password
 
 
+def throttle_keys(email: str, client_address: str | None) -> tuple[str, ...]:
+    """The LoginThrottle keys of a login attempt: its email first, then its client address.
+
+    Digests rather than the values, so the throttle stores no emails or addresses and every
+    key has the same short length however long the submitted username is.
+    """
+    kinds = [("email", email)]
+    if client_address:
+        kinds.append(("address", client_address))
+    return tuple(
+        hashlib.sha256(f"{kind}:{value}".encode("utf-8", "surrogatepass")).hexdigest()
+        for kind, value in kinds
+    )
+
+
 class UserService:
     """Registers shoppers, logs them in and tells who holds a token."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, tokens: TokenService
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        tokens: TokenService,
+        *,
+        throttle: LoginThrottle | None = None,
+        clock: Clock | None = None,
+        throttle_policy: ThrottlePolicy | None = None,
     ) -> None:
+        if throttle is not None and clock is None:
+            raise ValueError("a login throttle needs a clock")
         self._uow = uow
         self._hasher = hasher
         self._tokens = tokens
+        self._throttle = throttle
+        self._clock = clock
+        self._policy = throttle_policy or ThrottlePolicy()
         # Hashed once, so that logging in as nobody costs as much as a wrong password.
         self._dummy_hash = hasher.hash("framesell-no-such-user")
 
@@ -57,20 +94,46 @@ class UserService:
             uow.commit()
         return stored
 
-    def log_in(self, email: str, password: str) -> str:
-        """Return an access token; raise AuthenticationFailed for any wrong pair."""
+    def log_in(self, email: str, password: str, client_address: str | None = None) -> str:
+        """Return an access token; raise AuthenticationFailed for any wrong pair.
+
+        Raises TooManyAttempts, before looking at the password, while the email or the
+        client address is locked out by repeated failures.
+        """
+        normalized = normalize_email(email)
+        keys = throttle_keys(normalized, client_address)
+        self._refuse_while_locked(keys)
         with self._uow() as uow:
-            user = uow.users.get_by_email(normalize_email(email))
+            user = uow.users.get_by_email(normalized)
         if user is None or len(password) > MAX_PASSWORD_LENGTH:
             self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
+            self._remember_failure(keys)
             raise AuthenticationFailed()
         if not self._hasher.verify(user.password_hash, password):
+            self._remember_failure(keys)
             raise AuthenticationFailed()
         if self._hasher.needs_rehash(user.password_hash):
             with self._uow() as uow:
                 uow.users.update_password_hash(user.id or 0, self._hasher.hash(password))
                 uow.commit()
+        if self._throttle is not None:
+            self._throttle.reset(keys[0])  # the email's counter; the address keeps its own
         return self._tokens.issue(user)
+
+    def _refuse_while_locked(self, keys: tuple[str, ...]) -> None:
+        if self._throttle is None or self._clock is None:
+            return
+        now = self._clock.now()
+        failures = self._throttle.failures(keys, since=now - self._policy.memory)
+        wait = max(self._policy.retry_after_seconds(times, now) for times in failures.values())
+        if wait > 0:
+            raise TooManyAttempts(wait)
+
+    def _remember_failure(self, keys: tuple[str, ...]) -> None:
+        if self._throttle is None or self._clock is None:
+            return
+        now = self._clock.now()
+        self._throttle.record_failure(keys, now, forget_before=now - self._policy.memory)
 
     def authenticate(self, token: str) -> User:
         """Return the user a token belongs to; raise NotAuthenticated otherwise."""

@@ -168,6 +168,16 @@ payment_events = sa.Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+# One row (id 1) whose version grows in the same transaction as every product write, so
+# every process can tell cheaply whether the catalog it cached is still the stored one.
+catalog_version = sa.Table(
+    "catalog_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 login_failures = sa.Table(
     "login_failures",
     metadata,

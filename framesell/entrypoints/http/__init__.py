@@ -8,6 +8,7 @@ from pyramid.config import Configurator
 from pyramid.router import Router
 
 from framesell.entrypoints.http.frontend import include_frontend
+from framesell.entrypoints.logs import install_secret_filter
 
 
 def includeme(config: Configurator) -> None:
@@ -16,6 +17,10 @@ def includeme(config: Configurator) -> None:
     config.add_tween("framesell.entrypoints.http.tweens.cors_tween_factory")
     config.add_tween("framesell.entrypoints.http.tweens.body_limit_tween_factory")
     config.add_tween("framesell.entrypoints.http.tweens.trailing_slash_tween_factory")
+    # Added last, so they wrap the others: every response gets the headers and a log line.
+    config.add_tween("framesell.entrypoints.http.tweens.security_headers_tween_factory")
+    config.add_tween("framesell.entrypoints.http.tweens.request_log_tween_factory")
+    install_secret_filter()
     config.scan("framesell.entrypoints.http")
 
 

@@ -8,6 +8,7 @@ from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.request import Request
 
+from framesell.entrypoints.http.clients import client_address
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.schemas import LoginSchema, SignupSchema
 from framesell.entrypoints.http.security import authenticated_user, bearer_token
@@ -38,9 +39,11 @@ refresh = Service(
 
 @login.post(schema=LoginSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM)
 def log_in(request: Request) -> dict[str, Any]:
-    """200 with a token, or 400 "authorization failure" for any wrong email/password pair."""
+    """200 with a token, 400 "authorization failure" for any wrong pair, 429 while locked."""
     body = request.validated
-    token = request.services.users.log_in(body["username"], body["password"])
+    token = request.services.users.log_in(
+        body["username"], body["password"], client_address(request)
+    )
     return {"token": token}
 
 

@@ -114,7 +114,9 @@ def domain_error(exc: errors.DomainError, request: Request) -> Response:
     else:
         name = exc.field if isinstance(exc, errors.InvalidInput) else ""
         body = error_body(request, exc.message, [_entry(exc.message, name=name)])
-        if body.get("errors") and isinstance(exc, errors.AuthenticationFailed):
+        if body.get("errors") and isinstance(
+            exc, errors.AuthenticationFailed | errors.TooManyAttempts
+        ):
             body.pop("errors")
     response = json_error(request, status, body)
     if isinstance(exc, errors.TooManyAttempts):

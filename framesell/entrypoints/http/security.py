@@ -12,6 +12,8 @@ SCHEMES = {"jwt", "bearer"}
 NOT_PROVIDED = "Authentication credentials were not provided."
 NO_CREDENTIALS = "Invalid Authorization header. No credentials provided."
 HAS_SPACES = "Invalid Authorization header. Credentials string should not contain spaces."
+# Where the authenticated user's id waits for the request log (tweens.request_log_tween).
+USER_ID_ENVIRON_KEY = "framesell.user_id"
 
 
 def bearer_token(request: Request) -> str:
@@ -30,6 +32,7 @@ def bearer_token(request: Request) -> str:
 def authenticated_user(request: Request) -> User:
     """The user the request's token belongs to (raises NotAuthenticated → 403)."""
     user: User = request.services.users.authenticate(bearer_token(request))
+    request.environ[USER_ID_ENVIRON_KEY] = user.id
     return user
 
 

@@ -1,12 +1,20 @@
-"""Request plumbing that runs before routing: size limit and optional trailing slash."""
+"""Request plumbing around every request: size limit, trailing slash, CORS, headers, logs."""
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
+
+from framesell.entrypoints.http.security import USER_ID_ENVIRON_KEY
+from framesell.entrypoints.logs import request_id_bound
 
 MAX_BODY_BYTES = 64 * 1024
 Handler = Callable[[Request], Response]
@@ -87,3 +95,104 @@ def cors_tween_factory(handler: Handler, registry: Registry) -> Handler:
         return response
 
     return cors_tween
+
+
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# Stripe.js from Stripe itself also talks to its API and shows 3-D Secure from hooks.
+STRIPE_COMPANION_ORIGINS = {
+    "https://js.stripe.com": {
+        "connect-src": ("https://api.stripe.com",),
+        "frame-src": ("https://hooks.stripe.com",),
+    }
+}
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL (the origin a CSP source names)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def frontend_content_security_policy(stripe_js_url: str) -> str:
+    """The frontend's CSP: only the shop itself, and Stripe.js from the configured origin."""
+    stripe = origin_of(stripe_js_url)
+    extra = STRIPE_COMPANION_ORIGINS.get(stripe, {})
+    directives = {
+        "default-src": ("'self'",),
+        "script-src": ("'self'", stripe),
+        "frame-src": (stripe, *extra.get("frame-src", ())),
+        "connect-src": ("'self'", stripe, *extra.get("connect-src", ())),
+        "img-src": ("'self'", "data:", "https:"),
+        "style-src": ("'self'",),
+        "object-src": ("'none'",),
+        "base-uri": ("'self'",),
+        "form-action": ("'self'",),
+        "frame-ancestors": ("'none'",),
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def is_api_path(path: str) -> bool:
+    """Whether a path belongs to the JSON API rather than the frontend."""
+    return path == "/api" or path.startswith("/api/")
+
+
+def security_headers_tween_factory(handler: Handler, registry: Registry) -> Handler:
+    """Security headers on every response; a strict CSP for the API, Stripe.js for pages."""
+    frontend_policy = frontend_content_security_policy(
+        registry.framesell_services.settings.stripe_js_url
+    )
+
+    def security_headers_tween(request: Request) -> Response:
+        response = handler(request)
+        headers = response.headers
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Content-Security-Policy"] = (
+            API_CONTENT_SECURITY_POLICY if is_api_path(request.path_info) else frontend_policy
+        )
+        return response
+
+    return security_headers_tween
+
+
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_ENVIRON_KEY = "framesell.request_id"
+# A client's request id is echoed and logged, so it must be short and harmless.
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_log = logging.getLogger("framesell.access")
+
+
+def request_log_tween_factory(handler: Handler, registry: Registry) -> Handler:
+    """One log line per request; the request id from X-Request-ID (or new) is echoed back."""
+
+    def request_log_tween(request: Request) -> Response:
+        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = offered if VALID_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request.environ[REQUEST_ID_ENVIRON_KEY] = request_id
+        method, path = request.method, request.path
+        started = time.perf_counter()
+        status = 500  # what the server answers if the handler raises past every view
+        with request_id_bound(request_id):
+            try:
+                response = handler(request)
+                status = response.status_code
+            finally:
+                access_log.info(
+                    "%s %s %s",
+                    method,
+                    path,
+                    status,
+                    extra={
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "user_id": request.environ.get(USER_ID_ENVIRON_KEY),
+                    },
+                )
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    return request_log_tween

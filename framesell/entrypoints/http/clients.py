@@ -1,0 +1,63 @@
+"""Who is on the other end: the client address from the socket or from trusted proxies."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from functools import lru_cache
+
+from pyramid.request import Request
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=16)
+def trusted_networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """The networks of ``framesell.trusted_proxies`` (addresses or CIDRs), parsed once."""
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """An IP address from a socket or X-Forwarded-For entry (``[v6]`` brackets allowed)."""
+    candidate = text.strip()
+    if candidate.startswith("[") and "]" in candidate:
+        candidate = candidate[1 : candidate.index("]")]
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_trusted(address: IPAddress, networks: Iterable[IPNetwork]) -> bool:
+    return any(address in network for network in networks)
+
+
+def client_address(request: Request) -> str:
+    """The shopper's IP address as this server can vouch for it.
+
+    The socket's peer (``REMOTE_ADDR``) unless that peer is one of the trusted proxies; then
+    ``X-Forwarded-For`` is read from the right, skipping trusted proxies, and the first
+    address nobody we trust could have added is the client. Everything left of it may be
+    forged by the client and is ignored.
+    """
+    peer_text = str(request.environ.get("REMOTE_ADDR") or "")
+    peer = parse_address(peer_text)
+    networks = trusted_networks(request.services.settings.trusted_proxies)
+    if peer is None:
+        return peer_text or "unknown"
+    if not networks or not _is_trusted(peer, networks):
+        return str(peer)
+    client = peer
+    hops = [hop for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = parse_address(hop)
+        if address is None:
+            break  # garbage from a trusted hop's client: the hop itself is all we know
+        client = address
+        if not _is_trusted(address, networks):
+            break
+    return str(client)

@@ -1,0 +1,168 @@
+"""Structured logs: one JSON object per line, with secrets redacted from every line.
+
+``JsonFormatter`` is named by the ini files' ``[formatter_json]`` section;
+``RedactSecrets`` is a logging filter the app installs on the root logger's handlers, so
+even a plain-text formatter never prints a password, token or key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+# The request being served by this thread, for every line logged while serving it.
+current_request_id: ContextVar[str | None] = ContextVar("framesell_request_id", default=None)
+
+# Keys whose values are secrets wherever they appear (JSON, repr, form or key=value text).
+SENSITIVE_NAMES = (
+    "password|passwd|new_password|token|access_token|refresh_token|client_secret|secret|"
+    "secret_key|api_key|jwt_secret|webhook_secret|authorization|http_authorization|"
+    "stripe-signature|http_stripe_signature|cookie|http_cookie"
+)
+SENSITIVE_NAME_SET = frozenset(SENSITIVE_NAMES.split("|"))
+_SCHEMES = "bearer|jwt|basic|digest"
+_QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'"
+
+SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    # "password": "…", 'token': '…', password=…, Authorization: … (quoted or bare values).
+    (
+        re.compile(
+            rf"(?i)([\"']?\b(?:{SENSITIVE_NAMES})\b[\"']?\s*[:=]\s*)"
+            rf"(?:{_QUOTED}|(?:(?:{_SCHEMES})\s+)?[^\s,&;}}\"']+)"
+        ),
+        lambda m: f"{m.group(1)}{_quote_like(m.group(0)[len(m.group(1)):])}",
+    ),
+    # JSON Web Tokens, wherever they appear.
+    (
+        re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+        "[REDACTED JWT]",
+    ),
+    # Credentials after an Authorization scheme.
+    (
+        re.compile(rf"(?i)\b({_SCHEMES})\s+[A-Za-z0-9._~+/=-]{{8,}}"),
+        rf"\1 {REDACTED}",
+    ),
+    # PaymentIntent and SetupIntent client secrets.
+    (re.compile(r"\b((?:pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+"), rf"\1_secret_{REDACTED}"),
+    # Stripe card tokens, payment methods, confirmation tokens, secret and webhook keys.
+    (
+        re.compile(r"\b(tok|pm|ctoken|sk|rk|whsec)_[A-Za-z0-9_]{3,}"),
+        rf"\1_{REDACTED}",
+    ),
+)
+
+
+def _quote_like(value: str) -> str:
+    """REDACTED in the same quotes as the value it replaces."""
+    if value[:1] in {'"', "'"}:
+        return f"{value[0]}{REDACTED}{value[0]}"
+    return REDACTED
+
+
+def redact(text: str) -> str:
+    """The text with every password, token, card token, secret key and JWT replaced."""
+    for pattern, replacement in SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_value(value: Any, key: str = "") -> Any:
+    """A copy of a logged value (nested dicts and lists too) with its secrets redacted."""
+    if key.lower() in SENSITIVE_NAME_SET and value not in (None, ""):
+        return REDACTED
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value))
+
+
+@contextmanager
+def request_id_bound(request_id: str) -> Iterator[None]:
+    """Attach ``request_id`` to every log line written inside the block (this thread only)."""
+    token = current_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        current_request_id.reset(token)
+
+
+# What every LogRecord has; anything else on a record came from ``extra=`` and is logged.
+_STANDARD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None))
+) | {"message", "asctime", "taskName"}
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites each record's message, extras and traceback with their secrets redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact in place and let the record through."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed format string: log it as written
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD_ATTRIBUTES:
+                setattr(record, name, redact_value(value, name))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, request_id and extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single line of JSON, secrets redacted."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": message,
+        }
+        request_id = current_request_id.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
+        for name, value in vars(record).items():
+            if name not in _STANDARD_ATTRIBUTES and name not in entry:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(redact_value(entry), ensure_ascii=False, default=str)
+
+
+def install_secret_filter(logger: logging.Logger | None = None) -> None:
+    """Put RedactSecrets on every handler of ``logger`` (the root logger by default), once."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactSecrets) for f in handler.filters):
+            handler.addFilter(RedactSecrets())

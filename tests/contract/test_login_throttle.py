@@ -1,0 +1,96 @@
+"""The LoginThrottle contract, run against every adapter: memory, SQLite and MySQL."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from framesell.adapters.memory import MemoryLoginThrottle
+from framesell.adapters.sql.engine import make_engine
+from framesell.adapters.sql.throttle import SqlLoginThrottle
+from framesell.application.ports import LoginThrottle
+from tests.contract.helpers import T0, unique
+from tests.fixtures.database import STORAGE_ADAPTERS
+
+DAY = timedelta(hours=24)
+
+
+def a_key() -> str:
+    """A unique key shaped like the digests the user service uses (64 hex characters)."""
+    return hashlib.sha256(unique().encode()).hexdigest()
+
+
+@pytest.fixture(params=STORAGE_ADAPTERS)
+def throttle(request: pytest.FixtureRequest) -> Iterator[LoginThrottle]:
+    """A LoginThrottle over empty storage, once per adapter."""
+    if request.param == "memory":
+        yield MemoryLoginThrottle()
+        return
+    engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
+    yield SqlLoginThrottle(engine)
+    engine.dispose()
+
+
+def test_a_key_without_failures_has_an_empty_list(throttle: LoginThrottle) -> None:
+    key = a_key()
+    assert throttle.failures((key,), since=T0 - DAY) == {key: []}
+
+
+def test_failures_read_back_oldest_first_with_microseconds(throttle: LoginThrottle) -> None:
+    key = a_key()
+    times = [T0 + timedelta(seconds=3, microseconds=7), T0, T0 + timedelta(seconds=1)]
+    for at in times:
+        throttle.record_failure((key,), at, forget_before=T0 - DAY)
+    assert throttle.failures((key,), since=T0 - DAY) == {key: sorted(times)}
+
+
+def test_one_failure_counts_for_every_key_it_names(throttle: LoginThrottle) -> None:
+    email, address, other = a_key(), a_key(), a_key()
+    throttle.record_failure((email, address), T0, forget_before=T0 - DAY)
+    assert throttle.failures((email, address, other), since=T0 - DAY) == {
+        email: [T0],
+        address: [T0],
+        other: [],
+    }
+
+
+def test_only_failures_after_since_are_returned(throttle: LoginThrottle) -> None:
+    key = a_key()
+    for minutes in (0, 10, 20):
+        throttle.record_failure((key,), T0 + timedelta(minutes=minutes), forget_before=T0 - DAY)
+    found = throttle.failures((key,), since=T0 + timedelta(minutes=10))
+    assert found == {key: [T0 + timedelta(minutes=20)]}
+
+
+def test_a_failure_forgets_every_keys_failures_before_the_cutoff(throttle: LoginThrottle) -> None:
+    old, recent = a_key(), a_key()
+    throttle.record_failure((old,), T0, forget_before=T0 - DAY)
+    throttle.record_failure((recent,), T0 + DAY, forget_before=T0 - DAY)
+    throttle.record_failure((recent,), T0 + DAY * 2, forget_before=T0 + DAY)
+    found = throttle.failures((old, recent), since=T0 - DAY * 10)
+    assert found == {old: [], recent: [T0 + DAY, T0 + DAY * 2]}
+
+
+def test_a_reset_forgets_one_key_and_keeps_the_others(throttle: LoginThrottle) -> None:
+    email, address = a_key(), a_key()
+    throttle.record_failure((email, address), T0, forget_before=T0 - DAY)
+    throttle.reset(email)
+    assert throttle.failures((email, address), since=T0 - DAY) == {email: [], address: [T0]}
+
+
+def test_resetting_an_unknown_key_is_harmless(throttle: LoginThrottle) -> None:
+    throttle.reset(a_key())
+
+
+def test_failures_are_shared_by_every_process_on_one_database(sql_engine: Engine) -> None:
+    key = a_key()
+    SqlLoginThrottle(sql_engine).record_failure((key,), T0, forget_before=T0 - DAY)
+    other_engine = make_engine(sql_engine.url)  # its own pool, as another process would have
+    try:
+        assert SqlLoginThrottle(other_engine).failures((key,), since=T0 - DAY) == {key: [T0]}
+    finally:
+        other_engine.dispose()
