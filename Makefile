@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 INI ?= development.ini
 FAKE_STRIPE_PORT ?= 8420
 
-.PHONY: install run test lint unit contract api e2e clean
+.PHONY: install run test lint unit contract api system e2e clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: install
 test: install
 	$(BIN)/pytest
 
-unit contract api e2e: install
+unit contract api system e2e: install
 	$(BIN)/pytest tests/$@
 
 ## lint: ruff, mypy (strict on domain and application) and the import-linter layer contracts.
