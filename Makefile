@@ -33,9 +33,14 @@ unit contract api system e2e: install
 
 ## lint: ruff, mypy (strict on domain and application) and the import-linter layer contracts.
 lint: install
-	$(BIN)/ruff check framesell tests fakestripe
+	$(BIN)/ruff check framesell tests fakestripe bench
 	$(BIN)/mypy framesell
 	$(BIN)/lint-imports
+
+## bench: wrk against FrameSell on SQLite and MariaDB, next to a bare-WSGI floor (bench/README.md). Needs wrk.
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

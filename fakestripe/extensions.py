@@ -205,6 +205,39 @@ def install_declining_test_cards() -> None:
     )
 
 
+def install_unknown_payment_details() -> None:
+    """Stripe "Create a PaymentIntent" with payment details it does not know: 400, not 404.
+
+    An unknown ``payment_method`` is a 400 ``invalid_request_error``, code
+    ``resource_missing``, param ``payment_method``, "No such PaymentMethod: '…'"; an unknown
+    ``confirmation_token`` (Stripe.js's ``createConfirmationToken`` gives the browser a
+    ``ctoken_…``) is the same with param ``confirmation_token``, "No such
+    confirmationtoken: '…'". localstripe answers a bare 404 "Not Found" for the first, as if
+    the shop had called a wrong URL, and refuses the second parameter itself ("Unexpected
+    confirmation_token"), having no ConfirmationTokens: this fake issues none, so every
+    ConfirmationToken it sees is unknown.
+    """
+    original = PaymentIntent._api_create.__func__
+
+    def _api_create(cls: type[PaymentIntent], /, **data: Any) -> PaymentIntent:
+        if "confirmation_token" in data:
+            token = data["confirmation_token"]
+            raise UserError(400, f"No such confirmationtoken: '{token}'",
+                            {"code": "resource_missing", "param": "confirmation_token"})
+        method = data.get("payment_method")
+        if isinstance(method, str) and method.startswith("pm_"):
+            try:
+                PaymentMethod._api_retrieve(method)
+            except UserError as error:
+                if error.code != 404:
+                    raise
+                raise UserError(400, f"No such PaymentMethod: '{method}'",
+                                {"code": "resource_missing", "param": "payment_method"}) from None
+        return original(cls, **data)
+
+    PaymentIntent._api_create = classmethod(_api_create)
+
+
 def install_private_store() -> None:
     """One fake Stripe account per instance: nothing is read from or written to disk.
 
@@ -223,6 +256,7 @@ def install_all(app: web.Application) -> web.Application:
     install_private_store()
     install_payment_methods_from_tokens()
     install_declining_test_cards()
+    install_unknown_payment_details()
     install_idempotency_keys(app)
     return app
 
@@ -233,4 +267,5 @@ __all__ = [
     "install_idempotency_keys",
     "install_payment_methods_from_tokens",
     "install_private_store",
+    "install_unknown_payment_details",
 ]

@@ -169,6 +169,38 @@ def test_two_instances_share_no_state_and_write_no_shared_file(fake_stripe):
     assert (shared_file.stat().st_mtime_ns if shared_file.exists() else None) == before
 
 
+# e. Unknown payment details are a missing resource, not a wrong URL or parameter
+
+
+def test_an_unknown_payment_method_is_a_missing_resource(fake_stripe):
+    answer = post(fake_stripe.url, "/v1/payment_intents", an_intent(payment_method="pm_unknown1"))
+
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert (error["type"], error["code"], error["param"], error["message"]) == (
+        "invalid_request_error",
+        "resource_missing",
+        "payment_method",
+        "No such PaymentMethod: 'pm_unknown1'",
+    )
+
+
+def test_an_unknown_confirmation_token_is_a_missing_resource(fake_stripe):
+    form = an_intent(confirmation_token="ctoken_unknown123")
+    del form["payment_method"]
+
+    answer = post(fake_stripe.url, "/v1/payment_intents", form)
+
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert (error["type"], error["code"], error["param"], error["message"]) == (
+        "invalid_request_error",
+        "resource_missing",
+        "confirmation_token",
+        "No such confirmationtoken: 'ctoken_unknown123'",
+    )
+
+
 # localstripe's own features still work behind the extensions
 
 

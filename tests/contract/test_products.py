@@ -82,3 +82,31 @@ def test_the_largest_price_round_trips_exactly(uow_factory: UnitOfWorkFactory) -
         stored = uow.products.add(a_product(99_999_999))
         reread = uow.products.get(stored.id or 0)
     assert reread is not None and reread.price == Money(99_999_999)
+
+
+def test_every_product_write_moves_the_catalog_version_and_reads_do_not(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        start = uow.products.version()
+        added = uow.products.add(a_product())
+        after_add = uow.products.version()
+        uow.products.list_active()
+        uow.products.get(added.id or 0)
+        assert uow.products.version() == after_add
+        uow.products.update(replace(added, active=False))
+        after_update = uow.products.version()
+        uow.commit()
+    assert len({start, after_add, after_update}) == 3
+    with uow_factory() as uow:
+        assert uow.products.version() == after_update
+
+
+def test_a_rolled_back_product_write_leaves_the_catalog_version_as_it_was(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        before = uow.products.version()
+        uow.products.add(a_product())
+    with uow_factory() as uow:
+        assert uow.products.version() == before

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from framesell.adapters.sql.engine import database_is_reachable, make_engine
-from framesell.adapters.sql.tables import metadata
+from framesell.adapters.sql.tables import metadata, orders
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from framesell.domain.models import PaymentStatus
 from framesell.domain.records import RequestRecord
@@ -223,3 +223,38 @@ def test_mysql_talks_utf8mb4_in_read_committed(mysql_url: str) -> None:
     assert level == "READ COMMITTED"
     assert "STRICT_TRANS_TABLES" in mode
     assert set(engines) == {("InnoDB", "utf8mb4_unicode_ci")}
+
+
+def _plan_of_listing_a_shoppers_orders(engine: Engine) -> str:
+    """The database's plan for the statement ``list_for_user`` sends, as one string."""
+    with engine.connect() as connection:
+        statement = (
+            sa.select(orders).where(orders.c.user_id == 42).order_by(orders.c.id)
+        ).compile(connection, compile_kwargs={"literal_binds": True})
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
+            return " | ".join(str(row[-1]) for row in rows)
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}").mappings().all()
+        return " | ".join(f"{row['type']} key={row['key']} extra={row['Extra']}" for row in rows)
+
+
+def test_listing_a_shoppers_orders_uses_the_user_id_index_among_many_orders(
+    sql_engine: Engine,
+) -> None:
+    factory = SqlUnitOfWorkFactory(sql_engine)
+    with factory() as uow:
+        shoppers = [uow.users.add(a_user()) for _ in range(20)]
+        _, product = save_shopper_and_product(uow)
+        for number in range(400):
+            uow.orders.add(an_order(shoppers[number % 20], product, created_at=later(number)))
+        uow.commit()
+    analyze = "ANALYZE" if sql_engine.dialect.name == "sqlite" else "ANALYZE TABLE orders"
+    with sql_engine.connect() as connection:
+        connection.exec_driver_sql(analyze)
+    plan = _plan_of_listing_a_shoppers_orders(sql_engine)
+    assert "ix_orders_user_id_id" in plan, plan
+    if sql_engine.dialect.name == "sqlite":
+        # A search on the index, rows already in id order: no scan, no sort.
+        assert "SEARCH" in plan and "TEMP B-TREE" not in plan, plan
+    else:
+        assert "ref" in plan and "filesort" not in plan.lower(), plan

@@ -10,7 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from framesell.adapters.sql.tables import orders, payment_events, products, request_keys, users
+from framesell.adapters.sql.tables import (
+    catalog_version,
+    orders,
+    payment_events,
+    products,
+    request_keys,
+    users,
+)
 from framesell.domain.errors import EmailTaken
 from framesell.domain.models import (
     Order,
@@ -193,6 +200,7 @@ class SqlProductRepository:
             )
         )
         (product_id,) = result.inserted_primary_key or (None,)
+        self._bump_version()
         return Product(product_id, product.description, product.url, product.price, product.active)
 
     def update(self, product: Product) -> None:
@@ -211,6 +219,24 @@ class SqlProductRepository:
                 updated_at=_now(),
             )
         )
+        self._bump_version()
+
+    def version(self) -> int:
+        """The catalog's version: one primary-key read of the ``catalog_version`` row."""
+        query = sa.select(catalog_version.c.version).where(catalog_version.c.id == 1)
+        row = self._connection().execute(query).first()
+        return int(row[0]) if row else 0
+
+    def _bump_version(self) -> None:
+        # In the writer's transaction: the new version commits with the change or not at all.
+        connection = self._connection()
+        result = connection.execute(
+            catalog_version.update()
+            .where(catalog_version.c.id == 1)
+            .values(version=catalog_version.c.version + 1)
+        )
+        if result.rowcount == 0:  # a schema made without migration 0004's row
+            connection.execute(catalog_version.insert().values(id=1, version=1))
 
 
 class SqlOrderRepository:

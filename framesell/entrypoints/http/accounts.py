@@ -10,6 +10,15 @@ from pyramid.request import Request
 
 from framesell.entrypoints.http.clients import client_address
 from framesell.entrypoints.http.errors import validation_failed
+from framesell.entrypoints.http.openapi import responses
+from framesell.entrypoints.http.responses import (
+    DetailJson,
+    ErrorsJson,
+    FailureJson,
+    SignedUpJson,
+    TokenJson,
+    UserJson,
+)
 from framesell.entrypoints.http.schemas import LoginSchema, SignupSchema
 from framesell.entrypoints.http.security import authenticated_user, bearer_token
 from framesell.entrypoints.http.serializers import user_json
@@ -38,6 +47,7 @@ refresh = Service(
 
 
 @login.post(schema=LoginSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM)
+@responses({200: TokenJson, 400: DetailJson, 429: DetailJson, 503: DetailJson})
 def log_in(request: Request) -> dict[str, Any]:
     """200 with a token, 400 "authorization failure" for any wrong pair, 429 while locked."""
     body = request.validated
@@ -50,6 +60,7 @@ def log_in(request: Request) -> dict[str, Any]:
 @signup.post(
     schema=SignupSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM
 )
+@responses({201: SignedUpJson, 400: FailureJson, 503: FailureJson})
 def sign_up(request: Request) -> dict[str, Any]:
     """201 ``{"success": true}``, or 400 with a message (blank field, bad email, taken email)."""
     body = request.validated
@@ -64,12 +75,14 @@ def sign_up(request: Request) -> dict[str, Any]:
 
 
 @me.get()
+@responses({200: UserJson, 503: ErrorsJson}, auth="shopper")
 def show_me(request: Request) -> dict[str, Any]:
     """The caller's id, email and names."""
     return user_json(authenticated_user(request))
 
 
 @refresh.post()
+@responses({200: TokenJson, 503: ErrorsJson}, auth="shopper")
 def refresh_token(request: Request) -> dict[str, Any]:
     """A new token for the holder of a still-valid one."""
     return {"token": request.services.users.refresh(bearer_token(request))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from cornice import Service
@@ -11,10 +12,13 @@ from cornice.validators import colander_body_validator
 from pyramid.request import Request
 from pyramid.response import Response
 
+from framesell.application.catalog import CatalogListing
 from framesell.domain.errors import ProductNotFound
 from framesell.domain.money import Money
 from framesell.entrypoints.http.errors import validation_failed
-from framesell.entrypoints.http.schemas import ProductSchema
+from framesell.entrypoints.http.openapi import responses
+from framesell.entrypoints.http.responses import ErrorsJson, ProductJson, ProductListJson
+from framesell.entrypoints.http.schemas import IF_NONE_MATCH, ProductSchema
 from framesell.entrypoints.http.security import admin_user
 from framesell.entrypoints.http.serializers import product_json
 
@@ -50,26 +54,77 @@ def _fields(request: Request) -> tuple[str, str, Money]:
     return body["description"], body["url"], Money.from_major(body["price"], body["currency"])
 
 
-def cacheable_json(request: Request, data: Any) -> Response:
-    """A JSON response with a strong ETag; a matching If-None-Match gets 304."""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    response = Response(body=body, content_type="application/json", charset="utf-8")
-    response.etag = hashlib.sha256(body).hexdigest()[:32]
+@dataclass(frozen=True)
+class EncodedJson:
+    """A JSON body encoded once, with its strong ETag."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, data: Any) -> EncodedJson:
+        """Encode ``data`` compactly and derive the ETag from the bytes."""
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls(body, hashlib.sha256(body).hexdigest()[:32])
+
+
+@dataclass
+class EncodedCatalog:
+    """The JSON of one CatalogListing (the list, and each product on demand)."""
+
+    listing: CatalogListing
+    all: EncodedJson
+    each: dict[int, EncodedJson] = field(default_factory=dict)
+
+    def product(self, product_id: int) -> EncodedJson:
+        """The encoded product, or ProductNotFound if the listing does not have it."""
+        encoded = self.each.get(product_id)
+        if encoded is None:
+            found = self.listing.by_id.get(product_id)
+            if found is None:
+                raise ProductNotFound()
+            encoded = self.each[product_id] = EncodedJson.of(product_json(found))
+        return encoded
+
+
+# Where each app keeps the encoded catalog (Pyramid's registry is a dict per app).
+_ENCODED_CATALOG = "framesell.encoded_catalog"
+
+
+def encoded_catalog(request: Request) -> EncodedCatalog:
+    """The catalog's JSON, encoded again only when the service returns a new listing."""
+    listing = request.services.catalog.listing()
+    encoded: EncodedCatalog | None = request.registry.get(_ENCODED_CATALOG)
+    if encoded is None or encoded.listing is not listing:
+        # Two threads may both encode a new listing; either result is right.
+        everything = EncodedJson.of([product_json(p) for p in listing.products])
+        encoded = EncodedCatalog(listing, everything)
+        request.registry[_ENCODED_CATALOG] = encoded
+    return encoded
+
+
+def cacheable_json(request: Request, encoded: EncodedJson) -> Response:
+    """A JSON response with a strong ETag; a matching If-None-Match gets 304 without a body."""
+    if encoded.etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(body=encoded.body, content_type="application/json", charset="utf-8")
+    response.etag = encoded.etag
     response.cache_control = "no-cache"  # may be stored, but revalidated every time
-    response.conditional_response = True
     return response
 
 
 @products.get()
+@responses({200: ProductListJson, 304: None, 503: ErrorsJson}, headers=[IF_NONE_MATCH])
 def list_products(request: Request) -> Response:
-    """Every product on sale, ordered by id."""
-    catalog = request.services.catalog.list_products()
-    return cacheable_json(request, [product_json(p) for p in catalog])
+    """Every product on sale, ordered by id (304 if the client's ETag is still current)."""
+    return cacheable_json(request, encoded_catalog(request).all)
 
 
 @products.post(
     schema=ProductSchema(), validators=(_admin_then_validate,), content_type=("application/json",)
 )
+@responses({201: ProductJson, 503: ErrorsJson}, auth="admin")
 def add_product(request: Request) -> dict[str, Any]:
     """201 with the new product (admins only)."""
     added = request.services.catalog.add_product(*_fields(request))
@@ -78,15 +133,18 @@ def add_product(request: Request) -> dict[str, Any]:
 
 
 @product.get()
+@responses(
+    {200: ProductJson, 304: None, 404: ErrorsJson, 503: ErrorsJson}, headers=[IF_NONE_MATCH]
+)
 def show_product(request: Request) -> Response:
     """One product on sale, or 404."""
-    found = request.services.catalog.product_for_sale(_product_id(request))
-    return cacheable_json(request, product_json(found))
+    return cacheable_json(request, encoded_catalog(request).product(_product_id(request)))
 
 
 @product.put(
     schema=ProductSchema(), validators=(_admin_then_validate,), content_type=("application/json",)
 )
+@responses({200: ProductJson, 404: ErrorsJson, 503: ErrorsJson}, auth="admin")
 def replace_product(request: Request) -> dict[str, Any]:
     """200 with the changed product; orders already placed keep the price they paid."""
     changed = request.services.catalog.update_product(_product_id(request), *_fields(request))
@@ -94,6 +152,7 @@ def replace_product(request: Request) -> dict[str, Any]:
 
 
 @product.delete()
+@responses({204: None, 404: ErrorsJson, 503: ErrorsJson}, auth="admin")
 def withdraw_product(request: Request) -> Response:
     """204: the product leaves the catalog; its orders keep their snapshots."""
     admin_user(request)

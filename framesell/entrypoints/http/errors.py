@@ -38,13 +38,29 @@ SUCCESS = "success"
 SHAPE_OF_SERVICE = {"login": DETAIL, "signup": SUCCESS, "orders": SUCCESS}
 
 
+class JsonErrorResponse(Response, Exception):
+    """A JSON error answer that can also be raised, as Cornice raises its error handler's.
+
+    Cornice's fallback view (a Content-Type a view does not read → 415) raises what the
+    error handler returns; a plain Response there was a TypeError and a 500.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        Response.__init__(self, **kwargs)
+
+
+def _text(value: Any) -> str:
+    # Cornice words some errors (the 415's) as ASCII bytes.
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+
+
 def error_entries(request: Request) -> list[dict[str, str]]:
     """Cornice's validation errors as plain dicts, worded for people."""
     entries = [
         {
-            "location": str(e.get("location", "")),
-            "name": str(e.get("name", "")),
-            "description": str(e.get("description", "")),
+            "location": _text(e.get("location", "")),
+            "name": _text(e.get("name", "")),
+            "description": _text(e.get("description", "")),
         }
         for e in request.errors
     ]
@@ -88,10 +104,15 @@ def _entry(message: str, location: str = "body", name: str = "") -> dict[str, st
     return {"location": location, "name": name, "description": message}
 
 
-def json_error(request: Request, status: int, body: dict[str, Any]) -> Response:
+def json_error(request: Request, status: int, body: dict[str, Any]) -> JsonErrorResponse:
     """A JSON error response that keeps the CORS and security headers tweens add."""
-    response = Response(status=status, json_body=body, charset="utf-8")
-    return response
+    return JsonErrorResponse(status=status, json_body=body, charset="utf-8")
+
+
+@exception_view_config(JsonErrorResponse)
+def raised_json_error(exc: JsonErrorResponse, request: Request) -> Response:
+    """An error answer that was raised rather than returned is answered as it is."""
+    return exc
 
 
 def validation_failed(request: Request) -> Response:

@@ -7,6 +7,9 @@ from typing import Any
 from cornice import Service
 from pyramid.request import Request
 
+from framesell.entrypoints.http.openapi import responses
+from framesell.entrypoints.http.responses import HealthJson
+
 health = Service(
     name="health",
     path="/api/health/",
@@ -15,6 +18,7 @@ health = Service(
 
 
 @health.get()
+@responses({200: HealthJson, 503: HealthJson})
 def show_health(request: Request) -> dict[str, Any]:
     """200 ``{"status": "ok", "database": "ok"}``, or 503 when the database is unreachable."""
     report = request.services.health.check()

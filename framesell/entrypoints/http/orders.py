@@ -22,7 +22,18 @@ from framesell.domain.errors import (
 )
 from framesell.domain.models import PaymentStatus
 from framesell.entrypoints.http.errors import validation_failed
-from framesell.entrypoints.http.schemas import PlaceOrderSchema
+from framesell.entrypoints.http.openapi import responses
+from framesell.entrypoints.http.responses import (
+    AuthenticationRequiredJson,
+    ErrorsJson,
+    FailureJson,
+    OrderJson,
+    OrderListJson,
+    OrderPendingJson,
+    OrderPlacedJson,
+    PaymentFailedJson,
+)
+from framesell.entrypoints.http.schemas import IDEMPOTENCY_KEY, PlaceOrderSchema
 from framesell.entrypoints.http.security import admin_user, authenticated_user
 from framesell.entrypoints.http.serializers import order_json
 
@@ -86,6 +97,7 @@ def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, A
 
 
 @orders.get()
+@responses({200: OrderListJson, 503: FailureJson}, auth="shopper")
 def list_orders(request: Request) -> list[dict[str, Any]]:
     """The caller's orders, oldest first."""
     user = authenticated_user(request)
@@ -96,6 +108,18 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
     schema=PlaceOrderSchema(),
     validators=(_authenticate_then_validate,),
     content_type=("application/json",),
+)
+@responses(
+    {
+        201: OrderPlacedJson,
+        202: OrderPendingJson,
+        402: (PaymentFailedJson, AuthenticationRequiredJson),
+        409: FailureJson,
+        422: FailureJson,
+        503: (PaymentFailedJson, FailureJson),
+    },
+    auth="shopper",
+    headers=[IDEMPOTENCY_KEY],
 )
 def place_order(request: Request) -> dict[str, Any] | Response:
     """201 paid, 402 declined or 3-D Secure needed, 503 payment service unavailable.
@@ -168,6 +192,7 @@ def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
 
 
 @order.get()
+@responses({200: OrderJson, 404: ErrorsJson, 503: ErrorsJson}, auth="shopper")
 def show_order(request: Request) -> dict[str, Any]:
     """One of the caller's orders; another shopper's or an unknown id is 404."""
     user = authenticated_user(request)
@@ -175,6 +200,16 @@ def show_order(request: Request) -> dict[str, Any]:
 
 
 @confirm.post()
+@responses(
+    {
+        200: OrderPlacedJson,
+        202: OrderPendingJson,
+        402: (PaymentFailedJson, AuthenticationRequiredJson),
+        404: ErrorsJson,
+        503: (PaymentFailedJson, ErrorsJson),
+    },
+    auth="shopper",
+)
 def confirm_order(request: Request) -> dict[str, Any]:
     """After 3-D Secure: 200 with the settled order, 402 if still or again not paid."""
     user = authenticated_user(request)
@@ -184,6 +219,9 @@ def confirm_order(request: Request) -> dict[str, Any]:
 
 
 @refund.post()
+@responses(
+    {200: OrderPlacedJson, 404: ErrorsJson, 409: ErrorsJson, 503: ErrorsJson}, auth="admin"
+)
 def refund_order(request: Request) -> dict[str, Any]:
     """Refund a paid order in full through the gateway; a repeat refunds nothing more."""
     admin_user(request)

@@ -1,4 +1,4 @@
-"""Colander schemas for request bodies, strict about types (no silent str() or int())."""
+"""Colander schemas for request bodies and headers, strict about types (never str() or int())."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from typing import Any
 
 import colander
 
+from framesell.application.requests import MAX_KEY_LENGTH
+
 PAYMENT_TOKEN = re.compile(r"^(tok|pm|ctoken)_[A-Za-z0-9_]{1,250}$")
 DIGITS = re.compile(r"^\s*[0-9]{1,18}\s*$")
+MAX_ID = 2**53  # the largest integer every JSON client reads exactly
+PRICE_TEXT = re.compile(r"[0-9]{1,6}(\.[0-9]{1,2})?")
 
 
 class StrictString(colander.String):
@@ -42,16 +46,18 @@ class PositiveId(colander.SchemaType):
             value = int(cstruct)
         else:
             raise colander.Invalid(node, "must be a product id (a positive integer)")
-        if not 1 <= value <= 2**53:
+        if not 1 <= value <= MAX_ID:
             raise colander.Invalid(node, "must be a product id (a positive integer)")
         return value
 
 
-def _strip(value: Any) -> Any:
+def strip_blanks(value: Any) -> Any:
+    """Preparer: text without surrounding blanks (validators then see the trimmed text)."""
     return value.strip() if isinstance(value, str) else value
 
 
-def _not_blank(node: colander.SchemaNode, value: str) -> None:
+def not_blank(node: colander.SchemaNode, value: str) -> None:
+    """Validator: refuse text that is empty once trimmed."""
     if not value:
         raise colander.Invalid(node, "may not be blank")
 
@@ -59,17 +65,33 @@ def _not_blank(node: colander.SchemaNode, value: str) -> None:
 class LoginSchema(colander.MappingSchema):
     """POST /api/api-token-auth/: the email (as ``username``) and the password."""
 
-    username = colander.SchemaNode(StrictString(), validator=colander.Length(max=1024))
-    password = colander.SchemaNode(StrictString(), validator=colander.Length(max=4096))
+    username = colander.SchemaNode(
+        StrictString(), validator=colander.Length(max=1024), example="dummy@user.com"
+    )
+    password = colander.SchemaNode(
+        StrictString(), validator=colander.Length(max=4096), example="password"
+    )
 
 
 class SignupSchema(colander.MappingSchema):
     """POST /api/signup/: a new shopper's names, email and password."""
 
-    first_name = colander.SchemaNode(StrictString(), preparer=_strip, validator=_not_blank)
-    last_name = colander.SchemaNode(StrictString(), preparer=_strip, validator=_not_blank)
-    email = colander.SchemaNode(StrictString(), preparer=_strip, validator=_not_blank)
-    password = colander.SchemaNode(StrictString())
+    first_name = colander.SchemaNode(
+        StrictString(), preparer=strip_blanks, validator=not_blank, example="foo"
+    )
+    last_name = colander.SchemaNode(
+        StrictString(), preparer=strip_blanks, validator=not_blank, example="bar"
+    )
+    email = colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=not_blank,
+        example="foobar@gmail.com",
+        description="an email address, not registered yet (compared case-insensitively)",
+    )
+    password = colander.SchemaNode(
+        StrictString(), example="password", description="8 to 1024 characters"
+    )
 
 
 class PlaceOrderSchema(colander.MappingSchema):
@@ -77,14 +99,15 @@ class PlaceOrderSchema(colander.MappingSchema):
 
     token = colander.SchemaNode(
         StrictString(),
-        preparer=_strip,
+        preparer=strip_blanks,
         validator=colander.Regex(
             PAYMENT_TOKEN,
             msg="must be a Stripe card token (tok_…), PaymentMethod (pm_…) "
             "or ConfirmationToken (ctoken_…)",
         ),
+        example="pm_card_visa",
     )
-    product = colander.SchemaNode(PositiveId())
+    product = colander.SchemaNode(PositiveId(), example=1)
 
 
 class Price(colander.SchemaType):
@@ -102,7 +125,7 @@ class Price(colander.SchemaType):
             raise colander.Invalid(node, "must be a number of dollars, e.g. 59.99")
         # repr of a JSON float is the shortest text that reads back as it: 59.99 → "59.99".
         text = repr(cstruct) if isinstance(cstruct, float) else str(cstruct).strip()
-        if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,2})?", text):
+        if not PRICE_TEXT.fullmatch(text):
             raise colander.Invalid(
                 node, "must be a positive amount with at most two decimals, below 1000000"
             )
@@ -111,8 +134,13 @@ class Price(colander.SchemaType):
         return text
 
 
-def _https_url(node: colander.SchemaNode, value: str) -> None:
-    if not re.fullmatch(r"https://[^\s/$.?#][^\s]*", value) or len(value) > 2048:
+HTTPS_URL = re.compile(r"https://[^\s/$.?#][^\s]*")
+MAX_URL_LENGTH = 2048
+
+
+def https_image_url(node: colander.SchemaNode, value: str) -> None:
+    """Validator: an https:// address of at most 2048 characters."""
+    if not HTTPS_URL.fullmatch(value) or len(value) > MAX_URL_LENGTH:
         raise colander.Invalid(node, "must be an https:// address of an image")
 
 
@@ -121,11 +149,41 @@ class ProductSchema(colander.MappingSchema):
 
     description = colander.SchemaNode(
         StrictString(),
-        preparer=_strip,
-        validator=colander.All(_not_blank, colander.Length(max=500)),
+        preparer=strip_blanks,
+        validator=colander.All(not_blank, colander.Length(max=500)),
+        example="Brooklyn Bridge",
     )
-    url = colander.SchemaNode(StrictString(), preparer=_strip, validator=_https_url)
-    price = colander.SchemaNode(Price())
+    url = colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=https_image_url,
+        example="https://photos.example.com/brooklyn-bridge.jpg",
+    )
+    price = colander.SchemaNode(Price(), example=59.99)
     currency = colander.SchemaNode(
-        StrictString(), missing="usd", validator=colander.OneOf(["usd"])
+        StrictString(), missing="usd", validator=colander.OneOf(["usd"]), example="usd"
     )
+
+
+# Request headers, described as Colander nodes so the OpenAPI document is generated from them
+# like the bodies (the views read and check these headers themselves).
+IDEMPOTENCY_KEY = colander.SchemaNode(
+    StrictString(),
+    name="Idempotency-Key",
+    missing=colander.drop,
+    validator=colander.Regex(rf"^[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}$"),
+    description="Optional, chosen by the client: repeating a request with the same key and "
+    "body replays the first answer and never charges twice; another body with the same "
+    "key is 422, and 409 while the first request is still in flight.",
+)
+STRIPE_SIGNATURE = colander.SchemaNode(
+    StrictString(),
+    name="Stripe-Signature",
+    description="Stripe's signature of the raw body with the webhook secret (400 if bad).",
+)
+IF_NONE_MATCH = colander.SchemaNode(
+    StrictString(),
+    name="If-None-Match",
+    missing=colander.drop,
+    description="The ETag of a copy the client has; 304 without a body if it is current.",
+)

@@ -7,6 +7,10 @@ from typing import Any
 from cornice import Service
 from pyramid.request import Request
 
+from framesell.entrypoints.http.openapi import responses
+from framesell.entrypoints.http.responses import ErrorsJson, EventReceivedJson
+from framesell.entrypoints.http.schemas import STRIPE_SIGNATURE
+
 stripe_webhook = Service(
     name="stripe_webhook",
     path="/api/webhooks/stripe/",
@@ -15,6 +19,7 @@ stripe_webhook = Service(
 
 
 @stripe_webhook.post()
+@responses({200: EventReceivedJson, 400: ErrorsJson, 503: ErrorsJson}, headers=[STRIPE_SIGNATURE])
 def receive_stripe_event(request: Request) -> dict[str, Any]:
     """Verify ``Stripe-Signature`` on the raw body (400 if bad), apply the event, answer 200."""
     event = request.services.events.parse(

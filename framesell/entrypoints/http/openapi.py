@@ -1,0 +1,495 @@
+"""GET /api/openapi.json: the OpenAPI document, generated from the Cornice services.
+
+Nothing in it is written by hand: paths and methods come from the services the app
+registered, summaries from the views' docstrings, request bodies from their Colander
+``schema`` (through ``json_schema``, a small Colander → JSON Schema converter), and
+responses from the ``@responses`` decorator next to each view.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from importlib import metadata
+from typing import Any, Literal, TypeAlias, TypeVar
+
+import colander
+from cornice import Service
+from pyramid.request import Request
+
+from framesell.entrypoints.http import responses as shapes
+from framesell.entrypoints.http.errors import DETAIL, SHAPE_OF_SERVICE, SUCCESS
+from framesell.entrypoints.http.schemas import (
+    DIGITS,
+    HTTPS_URL,
+    MAX_ID,
+    PRICE_TEXT,
+    PositiveId,
+    Price,
+    https_image_url,
+    not_blank,
+    strip_blanks,
+)
+
+OPENAPI_VERSION = "3.0.3"
+SECURITY_SCHEME = "jwt"
+Auth = Literal["shopper", "admin"]
+# A response is a Colander schema (class or instance), several (any of them), or no body.
+Body: TypeAlias = type[colander.SchemaNode] | colander.SchemaNode | tuple[Any, ...] | None
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What ``@responses`` says about one view."""
+
+    statuses: Mapping[int, Body]
+    auth: Auth | None
+    headers: tuple[colander.SchemaNode, ...]
+
+
+_DECLARED = "__framesell_openapi__"
+
+
+def responses(
+    statuses: Mapping[int, Body],
+    *,
+    auth: Auth | None = None,
+    headers: Sequence[colander.SchemaNode] = (),
+) -> Callable[[View], View]:
+    """Declare a view's answers for the OpenAPI document: ``{201: OrderPlacedJson, 204: None}``.
+
+    ``auth`` marks views that need a token (``"shopper"``) or an admin's (``"admin"``);
+    ``headers`` are Colander nodes of the request headers the view reads. Errors the
+    framework answers for every view (403 without a token, 400 for a body its schema
+    refuses, 413, 415) are added by the generator.
+    """
+
+    def declare(view: View) -> View:
+        setattr(view, _DECLARED, Declared(dict(statuses), auth, tuple(headers)))
+        return view
+
+    return declare
+
+
+def declared(view: Any) -> Declared | None:
+    """What ``@responses`` attached to a view, if anything."""
+    found = getattr(view, _DECLARED, None)
+    return found if isinstance(found, Declared) else None
+
+
+# --- Colander → JSON Schema -------------------------------------------------------------------
+
+Schema = dict[str, Any]
+Direction = Literal["request", "response"]
+
+
+class JsonSchemaConverter:
+    """Colander nodes to OpenAPI 3.0 schemas; named schema classes become components.
+
+    Requests are described as Colander reads them (a required string may not be empty,
+    ``missing=`` makes a field optional, a trimming preparer allows surrounding blanks),
+    responses as the serializers write them. Where the API checks more than Colander
+    (the email's form, the password's length), the schema is the looser Colander one.
+    """
+
+    def __init__(self) -> None:
+        self.components: dict[str, Schema] = {}
+
+    def convert(self, node: colander.SchemaNode, direction: Direction) -> Schema:
+        """The schema of a node, a ``$ref`` for a named Mapping or Sequence schema class."""
+        if not (isinstance(node.typ, colander.Mapping | colander.Sequence) and _named(node)):
+            return self._build(node, direction)
+        name = type(node).__name__
+        if name not in self.components:
+            self.components[name] = {}  # a placeholder, in case of recursion
+            self.components[name] = self._build(node, direction)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def _build(self, node: colander.SchemaNode, direction: Direction) -> Schema:
+        typ = node.typ
+        if isinstance(typ, colander.Mapping):
+            schema = self._object(node, direction)
+        elif isinstance(typ, colander.Sequence):
+            schema = {"type": "array", "items": self.convert(node.children[0], direction)}
+        elif isinstance(typ, PositiveId):
+            schema = {
+                "anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    {"type": "string", "pattern": DIGITS.pattern},
+                ]
+            }
+        elif isinstance(typ, Price):
+            schema = {
+                "anyOf": [
+                    {
+                        "type": "number",
+                        "minimum": 0,
+                        "exclusiveMinimum": True,
+                        "maximum": 999999.99,
+                    },
+                    {"type": "string", "pattern": rf"^\s*(?:{PRICE_TEXT.pattern})\s*$"},
+                ],
+                "description": "dollars: 100, 59.99 or \"59.99\"; at most two decimals",
+            }
+        elif isinstance(typ, colander.String):
+            schema = {"type": "string"}
+            if direction == "request" and node.required and not typ.allow_empty:
+                schema["minLength"] = 1  # Colander reads "" as a missing value
+        elif isinstance(typ, colander.Boolean):
+            schema = {"type": "boolean"}
+        elif isinstance(typ, colander.Integer):
+            schema = {"type": "integer"}
+        elif isinstance(typ, colander.Float | colander.Decimal):
+            schema = {"type": "number"}
+        elif isinstance(typ, colander.DateTime):
+            schema = {"type": "string", "format": "date-time"}
+        else:
+            raise TypeError(f"no JSON Schema for the Colander type {type(typ).__name__}")
+        trims = direction == "request" and _trims(node.preparer)
+        for validator in _validators(node.validator):
+            _constrain(schema, validator, trims=trims)
+        description = node.description
+        if not description and _named(node):
+            description = _first_line(inspect.getdoc(type(node)))
+        if description and "description" not in schema and "$ref" not in schema:
+            schema["description"] = str(description)
+        example = getattr(node, "example", None)  # SchemaNode keeps any keyword it is given
+        if example is not None:
+            schema["example"] = example
+        return schema
+
+    def _object(self, node: colander.SchemaNode, direction: Direction) -> Schema:
+        properties: dict[str, Schema] = {}
+        required: list[str] = []
+        for child in node.children:
+            schema = self.convert(child, direction)
+            if child.required:
+                required.append(child.name)
+            elif direction == "request":
+                schema = _optional(schema, child)
+            properties[child.name] = schema
+        result: Schema = {"type": "object", "properties": properties}
+        if required:
+            result["required"] = required
+        unknown = node.typ.unknown
+        if unknown == "raise":
+            result["additionalProperties"] = False
+        return result
+
+
+def _named(node: colander.SchemaNode) -> bool:
+    """Whether the node is an instance of a schema class of our own (not Colander's)."""
+    kind = type(node)
+    return not kind.__module__.startswith("colander") and kind is not shapes.ClosedMappingSchema
+
+
+def _validators(validator: Any) -> Iterable[Any]:
+    if validator is None:
+        return []
+    if isinstance(validator, colander.All):
+        return [v for inner in validator.validators for v in _validators(inner)]
+    return [validator]
+
+
+def _trims(preparer: Any) -> bool:
+    preparers = preparer if isinstance(preparer, list | tuple) else [preparer]
+    return strip_blanks in preparers
+
+
+def _core(pattern: str) -> tuple[str, bool]:
+    """A pattern without its anchors, and whether it was anchored at the end."""
+    core = pattern.removeprefix("^")
+    if core.endswith("$") and not core.endswith("\\$"):
+        return core[:-1], True
+    return core, False
+
+
+def _anchored(pattern: str, *, trims: bool) -> str:
+    """Colander's re.match as a JSON Schema (searching) pattern, blanks allowed if trimmed."""
+    core, ends = _core(pattern)
+    blank = r"\s*" if trims else ""
+    return f"^{blank}(?:{core}){blank + '$' if ends else ''}"
+
+
+def _add_pattern(schema: Schema, pattern: str) -> None:
+    if "pattern" not in schema:
+        schema["pattern"] = pattern
+    else:
+        schema.setdefault("allOf", []).append({"pattern": pattern})
+
+
+def _constrain(schema: Schema, validator: Any, *, trims: bool) -> None:
+    """Add what one validator refuses to the schema (as loosely as needed, never stricter)."""
+    is_array = schema.get("type") == "array"
+    if isinstance(validator, colander.Length):
+        if is_array:
+            if validator.min is not None:
+                schema["minItems"] = validator.min
+            if validator.max is not None:
+                schema["maxItems"] = validator.max
+        elif trims:  # the length of the trimmed text: blanks around it do not count
+            low = validator.min or 0
+            high = "" if validator.max is None else validator.max
+            _add_pattern(schema, rf"^\s*[\s\S]{{{low},{high}}}\s*$")
+        else:
+            if validator.min is not None:
+                schema["minLength"] = max(validator.min, schema.get("minLength", 0))
+            if validator.max is not None:
+                schema["maxLength"] = validator.max
+    elif isinstance(validator, colander.Regex):
+        _add_pattern(schema, _anchored(validator.match_object.pattern, trims=trims))
+    elif isinstance(validator, colander.OneOf):
+        schema["enum"] = list(validator.choices)
+    elif isinstance(validator, colander.Range):
+        if validator.min is not None:
+            schema["minimum"] = validator.min
+        if validator.max is not None:
+            schema["maximum"] = validator.max
+    elif validator is not_blank:
+        _add_pattern(schema, r"\S")
+    elif validator is https_image_url:
+        _add_pattern(schema, _anchored(HTTPS_URL.pattern + "$", trims=trims))
+    else:
+        raise TypeError(f"no JSON Schema for the Colander validator {validator!r}")
+
+
+def _optional(schema: Schema, node: colander.SchemaNode) -> Schema:
+    """An optional field: Colander reads null, and "" for text, as absent."""
+    result = dict(schema)
+    result["nullable"] = True
+    if "enum" in result:
+        empties = ["", None] if isinstance(node.typ, colander.String) else [None]
+        result["enum"] = [*result["enum"], *empties]
+    if node.missing not in (colander.drop, colander.null):
+        result["default"] = node.missing
+    return result
+
+
+# --- the document ---------------------------------------------------------------------------
+
+PARAMETER = re.compile(r"{(\w+)(?::[^}]*)?}")
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+JSON = "application/json"
+
+
+def _error_shape(service_name: str) -> type[colander.SchemaNode]:
+    """The schema of errors the given service answers (errors.error_body's choice)."""
+    shape = SHAPE_OF_SERVICE.get(service_name, "")
+    if shape == DETAIL:
+        return shapes.DetailJson
+    if shape == SUCCESS:
+        return shapes.FailureJson
+    return shapes.ErrorsJson
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().split("\n")[0]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+class DocumentBuilder:
+    """Builds the OpenAPI document of a set of Cornice services."""
+
+    def __init__(self) -> None:
+        self.converter = JsonSchemaConverter()
+        self.tags: dict[str, str] = {}
+
+    def build(self, services: Iterable[Service]) -> dict[str, Any]:
+        """The whole document for the services under /api/."""
+        paths: dict[str, Any] = {}
+        for service in sorted(services, key=lambda s: s.path):
+            if not service.path.startswith("/api/"):
+                continue
+            item = self._path_item(service)
+            if item:
+                paths[service.path] = item
+        return {
+            "openapi": OPENAPI_VERSION,
+            "info": {
+                "title": "FrameSell",
+                "version": _version(),
+                "description": DESCRIPTION,
+            },
+            "tags": [{"name": name, "description": text} for name, text in self.tags.items()],
+            "paths": paths,
+            "components": {
+                "schemas": dict(sorted(self.converter.components.items())),
+                "securitySchemes": {
+                    SECURITY_SCHEME: {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Authorization",
+                        "description": "`JWT <token>` (the original's scheme) or "
+                        "`Bearer <token>`, the token from POST /api/api-token-auth/.",
+                    }
+                },
+                "responses": {
+                    "MethodNotAllowed": {
+                        "description": "A method the path does not have; `Allow` lists them.",
+                        "content": {JSON: {"schema": self._ref(shapes.ErrorsJson)}},
+                    }
+                },
+            },
+        }
+
+    def _ref(self, schema: Any) -> Schema:
+        node = schema() if isinstance(schema, type) else schema
+        return self.converter.convert(node, "response")
+
+    def _path_item(self, service: Service) -> dict[str, Any]:
+        item: dict[str, Any] = {}
+        if service.description:
+            item["description"] = service.description
+        names = PARAMETER.findall(service.path)
+        if names:
+            item["parameters"] = [
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                    "example": 1,
+                }
+                for name in names
+            ]
+        for method, view, args in service.definitions:
+            if method in ("OPTIONS",) or method.lower() in item:
+                continue
+            item[method.lower()] = self._operation(service, method, view, args)
+        return item
+
+    def _operation(
+        self, service: Service, method: str, view: Any, args: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        found = declared(view)
+        if found is None:
+            raise LookupError(f"{service.name} {method}: the view has no @responses")
+        doc = inspect.getdoc(view) or ""
+        summary, _, rest = doc.partition("\n")
+        module = view.__module__.rsplit(".", 1)[-1]
+        self.tags.setdefault(module, _first_line(inspect.getdoc(inspect.getmodule(view))))
+        operation: dict[str, Any] = {
+            "tags": [module],
+            "operationId": view.__name__ + ("_head" if method == "HEAD" else ""),
+            "summary": summary.strip(),
+        }
+        notes = [rest.strip()] if rest.strip() else []
+        if found.auth == "admin":
+            notes.append("Admins only: anyone else gets 403.")
+        if notes:
+            operation["description"] = "\n\n".join(notes)
+        if found.auth:
+            operation["security"] = [{SECURITY_SCHEME: []}]
+        if found.headers:
+            operation["parameters"] = [self._header(node) for node in found.headers]
+        schema = args.get("schema")
+        content_types = [c for c in _as_list(args.get("content_type")) if isinstance(c, str)]
+        if schema is not None:
+            body = self.converter.convert(schema, "request")
+            operation["requestBody"] = {
+                "required": True,
+                "content": {kind: {"schema": body} for kind in content_types or [JSON]},
+            }
+        statuses: dict[int, tuple[Body, str]] = {
+            status: (body, "") for status, body in found.statuses.items()
+        }
+        shape = _error_shape(service.name)
+        if schema is not None:
+            statuses.setdefault(400, (shape, "The body is not what the schema allows."))
+        if found.auth:
+            reason = "A missing, malformed, expired or forged token"
+            if found.auth == "admin":
+                reason += ", or the caller is not an admin"
+            statuses.setdefault(403, (shapes.DetailJson, reason + "."))
+        if method in BODY_METHODS:
+            # The size limit answers before routing, always in the same shape.
+            statuses.setdefault(413, (shapes.ErrorsJson, "The body is larger than 64 KiB."))
+        if content_types:
+            unsupported = "A Content-Type other than " + " or ".join(content_types) + "."
+            statuses.setdefault(415, (shape, unsupported))
+        operation["responses"] = {
+            str(status): self._response(status, body, text, with_content=method != "HEAD")
+            for status, (body, text) in sorted(statuses.items())
+        }
+        return operation
+
+    def _header(self, node: colander.SchemaNode) -> dict[str, Any]:
+        return {
+            "name": node.name,
+            "in": "header",
+            "required": bool(node.required),
+            "description": str(node.description or ""),
+            "schema": self.converter.convert(node, "response"),
+        }
+
+    def _response(
+        self, status: int, body: Body, text: str, *, with_content: bool
+    ) -> dict[str, Any]:
+        choices: list[Any] = (
+            list(body) if isinstance(body, tuple) else [body] if body is not None else []
+        )
+        nodes = [c() if isinstance(c, type) else c for c in choices]
+        if not text and status < 400:  # a success is described by what it answers
+            text = " Or: ".join(_first_line(inspect.getdoc(type(n))) for n in nodes)
+        answer: dict[str, Any] = {"description": text or HTTPStatus(status).phrase}
+        if nodes and with_content:
+            schemas = [self.converter.convert(n, "response") for n in nodes]
+            schema = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
+            answer["content"] = {JSON: {"schema": schema}}
+        return answer
+
+
+def _version() -> str:
+    try:
+        return metadata.version("framesell")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "0"
+
+
+DESCRIPTION = """\
+The HTTP API of FrameSell, a shop for photo prints paid by card through Stripe.
+
+Every path ends with a slash, as in the original shop; the same path without the trailing
+slash answers the same (no redirect). Bodies are JSON (`application/json`); logging in and
+signing up also accept `application/x-www-form-urlencoded`. Bodies over 64 KiB get 413, a
+method a path does not have gets 405 with `Allow`, and an unknown path 404, all as JSON.
+Endpoints with a lock need `Authorization: JWT <token>` (or `Bearer <token>`); a missing,
+malformed, expired or forged token is 403 `{"detail": "<reason>"}`.
+
+This document is generated from the running application's Cornice services and Colander
+schemas."""
+
+
+# --- the service ----------------------------------------------------------------------------
+
+openapi = Service(
+    name="openapi",
+    path="/api/openapi.json",
+    description="The machine-readable description of every endpoint (this document).",
+)
+_DOCUMENT = "framesell.openapi_document"
+
+
+def openapi_document(request: Request) -> dict[str, Any]:
+    """The document of the services this app registered, built once per app."""
+    document: dict[str, Any] | None = request.registry.get(_DOCUMENT)
+    if document is None:
+        services = request.registry.cornice_services.values()
+        document = request.registry[_DOCUMENT] = DocumentBuilder().build(services)
+    return document
+
+
+@openapi.get()
+@responses({200: shapes.OpenApiJson})
+def show_openapi(request: Request) -> dict[str, Any]:
+    """This OpenAPI 3.0 document, generated from the Cornice services."""
+    return openapi_document(request)

@@ -1,0 +1,201 @@
+"""Colander schemas of the JSON the API answers: what serializers.py and errors.py produce.
+
+They validate nothing at run time; the OpenAPI document is generated from them (views name
+theirs with ``openapi.responses``), and the fuzzing job checks every answer against it.
+Every mapping here is closed: a field the serializers add must be added here too.
+"""
+
+from __future__ import annotations
+
+import colander
+
+from framesell.domain.models import PaymentStatus
+
+
+def _closed_mapping() -> colander.Mapping:
+    return colander.Mapping(unknown="raise")
+
+
+def _open_mapping() -> colander.Mapping:
+    return colander.Mapping(unknown="preserve")
+
+
+class ClosedMappingSchema(colander.MappingSchema):
+    """A JSON object with exactly the fields declared (``additionalProperties: false``)."""
+
+    schema_type = staticmethod(_closed_mapping)
+
+
+def _text(description: str = "") -> colander.SchemaNode:
+    return colander.SchemaNode(colander.String(), description=description)
+
+
+def _flag(value: bool) -> colander.SchemaNode:
+    return colander.SchemaNode(colander.Boolean(), validator=colander.OneOf([value]))
+
+
+def _optional(node: colander.SchemaNode) -> colander.SchemaNode:
+    node.missing = colander.drop
+    return node
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+class ErrorEntryJson(ClosedMappingSchema):
+    """One problem with a request, as Cornice reports validation errors."""
+
+    location = _text("body, querystring, header, url or server")
+    name = _text("the field, or empty for the whole body")
+    description = _text("what is wrong, for people")
+
+
+class ErrorEntriesJson(colander.SequenceSchema):
+    """The problems with a request."""
+
+    entry = ErrorEntryJson()
+
+
+class ErrorsJson(ClosedMappingSchema):
+    """The error shape of the endpoints that are new in FrameSell."""
+
+    status = colander.SchemaNode(colander.String(), validator=colander.OneOf(["error"]))
+    errors = ErrorEntriesJson()
+
+
+class DetailJson(ClosedMappingSchema):
+    """A refusal with its reason (a missing or bad token, a failed or throttled login)."""
+
+    detail = _text("why the request was refused")
+    errors = _optional(ErrorEntriesJson())
+
+
+class FailureJson(ClosedMappingSchema):
+    """The error shape of sign-up and ordering, kept from the original shop."""
+
+    success = _flag(False)
+    error = _text("what went wrong, for people")
+    errors = _optional(ErrorEntriesJson())
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class TokenJson(ClosedMappingSchema):
+    """A JWT to send as ``Authorization: JWT <token>`` (or ``Bearer <token>``)."""
+
+    token = _text("a JWT, valid for an hour by default")
+
+
+class SignedUpJson(ClosedMappingSchema):
+    """The account was created; log in to get a token."""
+
+    success = _flag(True)
+
+
+class UserJson(ClosedMappingSchema):
+    """The calling shopper's own account."""
+
+    id = colander.SchemaNode(colander.Integer())
+    email = _text("trimmed and lower-cased")
+    first_name = _text()
+    last_name = _text()
+
+
+# --- catalog --------------------------------------------------------------------------------
+
+
+class ProductJson(ClosedMappingSchema):
+    """A photo print for sale, or the snapshot an order keeps of what was bought."""
+
+    id = colander.SchemaNode(colander.Integer())
+    price = colander.SchemaNode(
+        colander.Float(), description="major units: 100 is $100.00, 59.99 is $59.99"
+    )
+    description = _text()
+    url = _text("an https:// address of the picture")
+    currency = _text("ISO 4217, lower case, e.g. usd")
+
+
+class ProductListJson(colander.SequenceSchema):
+    """Every product on sale, ordered by id."""
+
+    product = ProductJson()
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+class OrderJson(ClosedMappingSchema):
+    """An order with what was bought at the price paid."""
+
+    id = colander.SchemaNode(colander.Integer())
+    user = colander.SchemaNode(colander.Integer(), description="the buyer's id")
+    orderdate = colander.SchemaNode(colander.DateTime(), description="ISO 8601 in UTC")
+    paymentstatus = colander.SchemaNode(
+        colander.String(), validator=colander.OneOf([status.value for status in PaymentStatus])
+    )
+    product = ProductJson()
+
+
+class OrderListJson(colander.SequenceSchema):
+    """The caller's orders, oldest first."""
+
+    order = OrderJson()
+
+
+class OrderPlacedJson(ClosedMappingSchema):
+    """The order is paid (or, after a refund, was)."""
+
+    success = _flag(True)
+    order = OrderJson()
+
+
+class OrderPendingJson(ClosedMappingSchema):
+    """The gateway accepted the payment and settles it later; the order is PENDING."""
+
+    success = _flag(True)
+    pending = _flag(True)
+    order = OrderJson()
+
+
+class PaymentFailedJson(ClosedMappingSchema):
+    """Not paid: the card was declined (FAILED) or the gateway was unreachable (PENDING)."""
+
+    success = _flag(False)
+    error = _text("the card's decline message, or why the payment could not be made")
+    order = OrderJson()
+
+
+class AuthenticationRequiredJson(ClosedMappingSchema):
+    """The bank wants 3-D Secure: finish it with Stripe.js, then confirm the order."""
+
+    success = _flag(False)
+    requires_action = _flag(True)
+    client_secret = _text("for Stripe.js handleNextAction or confirmCardPayment")
+    order = OrderJson()
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+class HealthJson(ClosedMappingSchema):
+    """Whether the shop is up and its database answers."""
+
+    status = colander.SchemaNode(colander.String(), validator=colander.OneOf(["ok", "error"]))
+    database = colander.SchemaNode(
+        colander.String(), validator=colander.OneOf(["ok", "unavailable"])
+    )
+
+
+class EventReceivedJson(ClosedMappingSchema):
+    """The event was verified; ``applied`` says whether it changed an order."""
+
+    received = _flag(True)
+    applied = colander.SchemaNode(colander.Boolean())
+
+
+class OpenApiJson(colander.MappingSchema):
+    """An OpenAPI 3.0 document."""
+
+    schema_type = staticmethod(_open_mapping)

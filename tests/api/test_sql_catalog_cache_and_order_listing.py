@@ -1,0 +1,131 @@
+"""On SQLite: the catalog kept in memory per process, and a constant cost of listing orders."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from webtest import TestApp
+
+from framesell.adapters.memory import FixedClock
+from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.domain.money import Money
+from framesell.entrypoints.http import make_app
+from tests.api.conftest import PASSWORD, SETTINGS, unique_email
+from tests.contract.helpers import a_product, an_order, later
+from tests.fixtures.database import count_statements
+
+AppOnDatabase = Callable[..., tuple[TestApp, Services]]
+
+
+@pytest.fixture
+def app_on(sqlite_url: str) -> AppOnDatabase:
+    """Build one app (as one process would) on the test's SQLite file; call it twice for two."""
+
+    def build(clock: FixedClock | None = None) -> tuple[TestApp, Services]:
+        settings = {**SETTINGS, "framesell.storage": "sql", "framesell.database_url": sqlite_url}
+        services = bootstrap(Settings.from_mapping(settings, environ={}), clock=clock)
+        return TestApp(make_app(services, settings)), services
+
+    return build
+
+
+def _engine(services: Services) -> Any:
+    uow = services.uow
+    assert isinstance(uow, SqlUnitOfWorkFactory)
+    return uow.engine
+
+
+def _put_on_sale(services: Services, description: str = "Brooklyn Bridge") -> int:
+    product = services.catalog.add_product(
+        description, "https://photos.example.com/p.jpg", Money.from_major("59.99")
+    )
+    assert product.id is not None
+    return product.id
+
+
+def test_an_unchanged_catalog_is_served_and_revalidated_without_touching_the_database(
+    app_on: AppOnDatabase,
+) -> None:
+    clock = FixedClock()
+    app, services = app_on(clock)
+    product_id = _put_on_sale(services)
+    first = app.get("/api/product/", status=200)
+    one = app.get(f"/api/product/{product_id}/", status=200)
+    with count_statements(_engine(services)) as log:
+        not_modified = app.get(
+            "/api/product/", headers={"If-None-Match": first.headers["ETag"]}, status=304
+        )
+        again = app.get("/api/product/", status=200)
+        app.get(f"/api/product/{product_id}/", headers={"If-None-Match": one.etag}, status=304)
+    assert log.statements == []
+    assert not_modified.body == b""
+    assert not_modified.headers["ETag"] == first.headers["ETag"]
+    assert again.body == first.body
+    # Once the recheck interval has passed, one primary-key read of the version is all.
+    clock.advance(timedelta(seconds=1))
+    with count_statements(_engine(services)) as log:
+        app.get("/api/product/", headers={"If-None-Match": first.headers["ETag"]}, status=304)
+    assert len(log.statements) == 1
+    assert "catalog_version" in log.statements[0]
+
+
+def test_a_catalog_change_through_one_process_is_seen_by_another_within_a_second(
+    app_on: AppOnDatabase,
+) -> None:
+    writer_app, writer = app_on()
+    reader_app, _ = app_on()
+    product_id = _put_on_sale(writer, "Before")
+    before = reader_app.get("/api/product/", status=200)
+    assert [p["description"] for p in before.json] == ["Before"]
+    writer.catalog.update_product(
+        product_id, "After", "https://photos.example.com/p.jpg", Money.from_major("10")
+    )
+    changed_at = time.monotonic()
+    # The writing process sees its own change at once.
+    assert writer_app.get("/api/product/").json[0]["description"] == "After"
+    seen_after = None
+    while time.monotonic() - changed_at < 3:
+        answer = reader_app.get("/api/product/", headers={"If-None-Match": before.etag})
+        if answer.status_int == 200 and answer.json[0]["description"] == "After":
+            seen_after = time.monotonic() - changed_at
+            break
+        time.sleep(0.02)
+    assert seen_after is not None and seen_after < 1.0, seen_after
+    # A withdrawal travels the same way, to the list and to the product's own page.
+    writer.catalog.withdraw_product(product_id)
+    time.sleep(1.0)
+    assert reader_app.get("/api/product/", status=200).json == []
+    reader_app.get(f"/api/product/{product_id}/", status=404)
+
+
+def _statements_to_list_orders(app_on: AppOnDatabase, how_many: int) -> tuple[int, int]:
+    app, services = app_on()
+    email = unique_email()
+    shopper = services.users.register(
+        first_name="Foo", last_name="Bar", email=email, password=PASSWORD
+    )
+    token = services.users.log_in(email, PASSWORD)
+    with services.uow() as uow:
+        product = uow.products.add(a_product())
+        for minute in range(how_many):
+            uow.orders.add(an_order(shopper, product, created_at=later(minute)))
+        uow.commit()
+    with count_statements(_engine(services)) as log:
+        listed = app.get("/api/order/", headers={"Authorization": f"JWT {token}"}, status=200)
+    return len(listed.json), log.count
+
+
+def test_listing_orders_over_http_takes_as_many_statements_for_20_orders_as_for_1(
+    app_on: AppOnDatabase,
+) -> None:
+    (one, for_one), (twenty, for_twenty) = (
+        _statements_to_list_orders(app_on, n) for n in (1, 20)
+    )
+    assert (one, twenty) == (1, 20)
+    # The caller's account, then the caller's orders: one SELECT each.
+    assert for_one == for_twenty == 2
