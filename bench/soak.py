@@ -1,0 +1,326 @@
+"""The soak: mixed traffic through nginx and two FrameSell processes on one MariaDB.
+
+``python -m bench.soak [--minutes 10]``: catalog reads, order lists, purchases (a fresh
+PaymentMethod made on the fake Stripe for each, as Stripe.js would) and logins from
+several client threads; in the middle one backend is killed with SIGKILL and restarted.
+At the end it compares the client's own log of 201s with the orders in MariaDB and the
+PaymentIntents on the fake Stripe, lists every 5xx and whether it was in flight on the
+killed process, and shows the backends' resident memory sampled over time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import secrets
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench import shop
+from bench.nginx import start_nginx
+from fakestripe.launcher import start_fake_stripe
+from framesell.adapters.sql.engine import make_engine
+from tests.fixtures.network import free_port
+from tests.fixtures.processes import REPOSITORY, AppProcess, framesell_command
+from tests.fixtures.stripe import StripeLedger
+
+OUT = REPOSITORY / "bench" / "out"
+MIX = [("catalog", 40), ("orders", 30), ("buy", 20), ("login", 10)]
+
+
+def call(
+    method: str, url: str, body: Any = None, *, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """One request; the status and the JSON body (None when the body is not JSON: nginx's 502)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, payload = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, payload = error.code, error.read()
+    try:
+        return status, json.loads(payload) if payload else None
+    except ValueError:
+        return status, None
+
+
+@dataclass
+class Outcome:
+    """One request the client made."""
+
+    kind: str
+    started: float
+    ended: float
+    status: int
+    order_id: int | None = None
+    key: str | None = None
+
+
+def _client(
+    base: str,
+    stripe_url: str,
+    shoppers: list[shop.Shopper],
+    deadline: float,
+    outcomes: list[Outcome],
+    lock: threading.Lock,
+    seed: int,
+) -> None:
+    chooser = random.Random(seed)
+    ledger = StripeLedger(stripe_url)
+    kinds = [kind for kind, _ in MIX]
+    weights = [weight for _, weight in MIX]
+    while time.monotonic() < deadline:
+        kind = chooser.choices(kinds, weights)[0]
+        shopper = chooser.choice(shoppers)
+        auth = {"Authorization": shopper.authorization}
+        order_id = key = None
+        started = time.monotonic()
+        try:
+            if kind == "catalog":
+                status = call("GET", f"{base}/api/product/")[0]
+            elif kind == "orders":
+                status = call("GET", f"{base}/api/order/", headers=auth)[0]
+            elif kind == "login":
+                status = call(
+                    "POST",
+                    f"{base}/api/api-token-auth/",
+                    {"username": shopper.email, "password": shop.PASSWORD},
+                )[0]
+            else:
+                token = ledger.payment_method("4242424242424242")
+                key = secrets.token_hex(12)
+                started = time.monotonic()
+                status, answer = call(
+                    "POST",
+                    f"{base}/api/order/",
+                    {"product": chooser.randint(1, shop.CATALOG_SIZE), "token": token},
+                    headers={**auth, "Idempotency-Key": key},
+                )
+                if isinstance(answer, dict) and isinstance(answer.get("order"), dict):
+                    order_id = answer["order"].get("id")
+        except Exception:  # the connection itself failed, or the answer was cut
+            status = 0
+        with lock:
+            outcomes.append(Outcome(kind, started, time.monotonic(), status, order_id, key))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the soak and print its report."""
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--mysql-server", default=shop.DEFAULT_MYSQL_SERVER)
+    args = parser.parse_args(argv)
+    OUT.mkdir(exist_ok=True)
+    name = "framesell_bench_soak"
+    with tempfile.TemporaryDirectory(prefix="framesell-soak-") as scratch:
+        folder = Path(scratch)
+        url = shop.scratch_database("mysql", folder, args.mysql_server, name)
+        stripe = start_fake_stripe(0)
+        apps = [shop.new_app(folder, f"app{n}", url, stripe.url) for n in (1, 2)]
+        nginx = None
+        try:
+            shop.migrate_and_import_catalog(apps[0], folder)
+            for app in apps:
+                app.start()
+            nginx = start_nginx(folder / "nginx", free_port(), [app.port for app in apps])
+            shoppers = [shop.new_shopper(nginx.url, f"soak{n}") for n in range(12)]
+            report = _soak(args, nginx.url, stripe.url, apps, shoppers, url)
+            (OUT / "soak-client-side.json").write_text(json.dumps(report, indent=2, default=str))
+            report["reconcile"] = framesell_command(
+                apps[1].ini, "reconcile", "--older-than", "0"
+            ).strip()
+            report["after_reconcile"] = _ledgers(url, stripe.url)
+        finally:
+            if nginx is not None:
+                nginx.stop()
+            for app in apps:
+                app.stop()
+            stripe.stop()
+            shop.drop_mysql_database(args.mysql_server, name)
+    text = _text(report)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    (OUT / f"soak-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
+    (OUT / f"soak-{stamp}.txt").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+def _soak(
+    args: argparse.Namespace,
+    base: str,
+    stripe_url: str,
+    apps: list[AppProcess],
+    shoppers: list[shop.Shopper],
+    database_url: str,
+) -> dict[str, Any]:
+    seconds = args.minutes * 60
+    started = time.monotonic()
+    deadline = started + seconds
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+    clients = [
+        threading.Thread(
+            target=_client,
+            args=(base, stripe_url, shoppers, deadline, outcomes, lock, seed),
+            daemon=True,
+        )
+        for seed in range(args.clients)
+    ]
+    for client in clients:
+        client.start()
+    memory: list[dict[str, Any]] = []
+    killed_at = restarted_at = None
+    killed_pid = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        sample: dict[str, Any] = {"t": round(now - started, 1)}
+        for index, app in enumerate(apps):
+            if app.process is not None and app.process.poll() is None:
+                sample[f"app{index + 1}"] = round(shop.rss_mib(app.process.pid), 1)
+        memory.append(sample)
+        if killed_at is None and now - started >= seconds / 2:
+            assert apps[0].process is not None
+            killed_pid = apps[0].process.pid
+            apps[0].process.kill()  # SIGKILL: no goodbye, requests in flight are cut
+            apps[0].process.wait()
+            killed_at = time.monotonic()
+            time.sleep(5)
+            apps[0].start()
+            restarted_at = time.monotonic()
+        time.sleep(min(10.0, max(0.0, deadline - time.monotonic())))
+    for client in clients:
+        client.join(120)
+    by_kind = Counter((o.kind, o.status) for o in outcomes)
+    errors = [o for o in outcomes if o.status >= 500 or o.status == 0]
+    in_flight = [o for o in errors if killed_at is not None and o.started <= killed_at <= o.ended]
+    created = [o for o in outcomes if o.kind == "buy" and o.status == 201]
+    return {
+        "minutes": args.minutes,
+        "clients": args.clients,
+        "requests": len(outcomes),
+        "by_kind_and_status": {f"{k} {s}": n for (k, s), n in sorted(by_kind.items())},
+        "killed_pid": killed_pid,
+        "killed_at_s": round((killed_at or started) - started, 1),
+        "restarted_after_s": round((restarted_at or 0) - (killed_at or 0), 1),
+        "errors": [
+            {
+                "kind": o.kind,
+                "status": o.status,
+                "at_s": round(o.started - started, 2),
+                "in_flight_at_kill": o in in_flight,
+            }
+            for o in errors
+        ],
+        "errors_not_in_flight": len(errors) - len(in_flight),
+        "client_201_orders": len(created),
+        "client_201_order_ids_unique": len({o.order_id for o in created}) == len(created),
+        "client_201_ids": sorted(o.order_id for o in created if o.order_id is not None),
+        "before_reconcile": _orders(database_url),
+        "memory_mib": memory,
+    }
+
+
+def _orders(database_url: str) -> dict[str, Any]:
+    """Orders in MariaDB by status."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT status, COUNT(*) FROM orders GROUP BY status")
+            ).all()
+    finally:
+        engine.dispose()
+    return {"orders_by_status": {str(k): int(v) for k, v in rows}}
+
+
+def _ledgers(database_url: str, stripe_url: str) -> dict[str, Any]:
+    """Orders in MariaDB by status, PaymentIntents on the fake Stripe, and duplicates.
+
+    Listing is slow on localstripe (each PaymentIntent's export scans the whole store for
+    its charges and their refunds), so this runs once, at the end.
+    """
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            statuses = dict(
+                connection.execute(
+                    sa.text("SELECT status, COUNT(*) FROM orders GROUP BY status")
+                ).all()
+            )
+            paid_ids = list(
+                connection.execute(
+                    sa.text("SELECT id FROM orders WHERE status = 'PAID' ORDER BY id")
+                ).scalars()
+            )
+            keys_with_two_orders = connection.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM (SELECT order_id FROM request_keys WHERE order_id "
+                    "IS NOT NULL GROUP BY order_id HAVING COUNT(*) > 1) AS doubled"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    ledger = StripeLedger(stripe_url)
+    intents = list(ledger._client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter())
+    per_order = Counter(intent.to_dict().get("metadata", {}).get("order_id") for intent in intents)
+    succeeded = Counter(intent.status for intent in intents)
+    return {
+        "orders_by_status": {str(k): int(v) for k, v in statuses.items()},
+        "paid_order_ids": paid_ids,
+        "payment_intents": len(intents),
+        "payment_intents_by_status": dict(succeeded),
+        "orders_with_two_payment_intents": sum(1 for n in per_order.values() if n > 1),
+        "request_keys_sharing_an_order": int(keys_with_two_orders),
+    }
+
+
+def _text(report: dict[str, Any]) -> str:
+    before, after = report["before_reconcile"], report["after_reconcile"]
+    paid_after = set(after["paid_order_ids"])
+    missing = [i for i in report["client_201_ids"] if i not in paid_after]
+    rss = report["memory_mib"]
+    lines = [
+        f"soak: {report['minutes']} min, {report['clients']} client threads, "
+        f"{report['requests']} requests through nginx → 2 FrameSell processes → MariaDB",
+        "requests by kind and status: "
+        + ", ".join(f"{k}: {n}" for k, n in report["by_kind_and_status"].items()),
+        f"backend 1 (pid {report['killed_pid']}) SIGKILLed at {report['killed_at_s']} s, "
+        f"restarted {report['restarted_after_s']} s later",
+        f"5xx or failed connections: {len(report['errors'])} "
+        f"({report['errors_not_in_flight']} not in flight on the killed process)",
+        *[f"    {e}" for e in report["errors"]],
+        f"client's 201s: {report['client_201_orders']} "
+        f"(order ids unique: {report['client_201_order_ids_unique']})",
+        f"before reconcile: orders {before['orders_by_status']}",
+        f"reconcile: {report['reconcile']}",
+        f"after reconcile: orders {after['orders_by_status']}, PaymentIntents "
+        f"{after['payment_intents']} {after['payment_intents_by_status']}",
+        f"201s missing from PAID orders: {missing}; orders with two PaymentIntents: "
+        f"{after['orders_with_two_payment_intents']}; Idempotency-Keys sharing an order: "
+        f"{after['request_keys_sharing_an_order']}",
+        "resident memory (MiB) over time: "
+        + "; ".join(
+            f"{s['t']:.0f}s " + " ".join(f"{k}={v}" for k, v in s.items() if k != "t")
+            for s in rss[:: max(1, len(rss) // 12)]
+        ),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
