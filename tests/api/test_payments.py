@@ -134,37 +134,44 @@ def test_a_503_is_not_final_and_a_retry_with_the_key_pays_the_same_order_once(
     assert len(services.gateway.charges_for_order(first.json["order"]["id"])) == 1
 
 
-def test_confirm_after_3d_secure_settles_the_order(
+@pytest.fixture
+def awaiting_3d_secure(
     app: TestApp,
     services: Services,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
-) -> None:
+) -> tuple[dict[str, Any], str]:
+    """An order answered 402 requires_action, and the id of its payment at the gateway."""
     placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
-    order_id = placed.json["order"]["id"]
-    path = f"/api/order/{order_id}/confirm/"
+    order = placed.json["order"]
+    (payment,) = services.gateway.payments_for_order(order["id"])
+    return order, payment.id
+
+
+def test_confirm_after_3d_secure_settles_the_order(
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    awaiting_3d_secure: tuple[dict[str, Any], str],
+) -> None:
+    order, payment_id = awaiting_3d_secure
+    path = f"/api/order/{order['id']}/confirm/"
     still = app.post(path, headers=shopper["headers"], status=402)
     assert still.json["requires_action"] is True
-    (payment,) = services.gateway.payments_for_order(order_id)
-    services.gateway.complete_authentication(payment.id, succeed=True)
+    services.gateway.complete_authentication(payment_id, succeed=True)
     done = app.post(path, headers=shopper["headers"], status=200)
-    assert done.json == {
-        "success": True,
-        "order": {**placed.json["order"], "paymentstatus": "PAID"},
-    }
+    assert done.json == {"success": True, "order": {**order, "paymentstatus": "PAID"}}
 
 
 def test_a_failed_3d_secure_challenge_gives_402_failed(
     app: TestApp,
     services: Services,
     shopper: dict[str, Any],
-    add_product: Callable[..., Product],
+    awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
-    placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
-    order_id = placed.json["order"]["id"]
-    (payment,) = services.gateway.payments_for_order(order_id)
-    services.gateway.complete_authentication(payment.id, succeed=False)
-    failed = app.post(f"/api/order/{order_id}/confirm/", headers=shopper["headers"], status=402)
+    order, payment_id = awaiting_3d_secure
+    services.gateway.complete_authentication(payment_id, succeed=False)
+    failed = app.post(f"/api/order/{order['id']}/confirm/", headers=shopper["headers"], status=402)
     assert failed.json["order"]["paymentstatus"] == "FAILED"
     assert failed.json["success"] is False
 
@@ -244,14 +251,12 @@ def intent_event(event_id: str, kind: str, payment_id: str, order_id: int) -> di
 
 def test_a_signed_success_event_pays_once_and_a_duplicate_is_a_harmless_200(
     app: TestApp,
-    services: Services,
     shopper: dict[str, Any],
-    add_product: Callable[..., Product],
+    awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
-    placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
-    order_id = placed.json["order"]["id"]
-    (payment,) = services.gateway.payments_for_order(order_id)
-    event = intent_event("evt_ok", "payment_intent.succeeded", payment.id, order_id)
+    order, payment_id = awaiting_3d_secure
+    order_id = order["id"]
+    event = intent_event("evt_ok", "payment_intent.succeeded", payment_id, order_id)
     assert webhook(app, event, status=200).json == {"received": True, "applied": True}
     assert webhook(app, event, status=200).json == {"received": True, "applied": False}
     shown = app.get(f"/api/order/{order_id}/", headers=shopper["headers"]).json
@@ -261,16 +266,14 @@ def test_a_signed_success_event_pays_once_and_a_duplicate_is_a_harmless_200(
 @pytest.mark.parametrize(("secret", "age"), [("whsec_wrong", 0), (WEBHOOK_SECRET, 301)])
 def test_a_badly_signed_or_old_event_is_400_and_changes_nothing(
     app: TestApp,
-    services: Services,
     shopper: dict[str, Any],
-    add_product: Callable[..., Product],
+    awaiting_3d_secure: tuple[dict[str, Any], str],
     secret: str,
     age: int,
 ) -> None:
-    placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
-    order_id = placed.json["order"]["id"]
-    (payment,) = services.gateway.payments_for_order(order_id)
-    event = intent_event("evt_bad", "payment_intent.succeeded", payment.id, order_id)
+    order, payment_id = awaiting_3d_secure
+    order_id = order["id"]
+    event = intent_event("evt_bad", "payment_intent.succeeded", payment_id, order_id)
     response = webhook(app, event, secret=secret, age=age, status=400)
     assert response.json["status"] == "error"
     assert (
