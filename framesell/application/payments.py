@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from framesell.application.ports import PaymentGateway, PaymentOutcome, PaymentResult
 from framesell.domain.errors import (
@@ -61,30 +62,26 @@ class PaymentService:
 
     def status(self, payment_id: str) -> PaymentResult:
         """Return how a payment stands now, or UNAVAILABLE when the gateway cannot say."""
-        try:
-            return _result(self._gateway.retrieve(payment_id))
-        except PaymentMisconfigured as error:
-            log.critical("payment gateway misconfigured: %s", error.message)
-        except PaymentUnavailable as error:
-            log.warning("payment gateway unavailable: %s", error.message)
-        return PaymentResult(PaymentOutcome.UNAVAILABLE, payment_id, PaymentUnavailable.message)
+        return self._ask(payment_id, lambda: self._gateway.retrieve(payment_id))
 
     def refund(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         """Refund in full once per key, or say UNAVAILABLE."""
-        try:
-            return _result(self._gateway.refund(payment_id, idempotency_key=idempotency_key))
-        except PaymentMisconfigured as error:
-            log.critical("payment gateway misconfigured: %s", error.message)
-        except PaymentUnavailable as error:
-            log.warning("payment gateway unavailable: %s", error.message)
-        except PaymentDeclined as error:
-            return PaymentResult(PaymentOutcome.DECLINED, payment_id, error.message)
-        return PaymentResult(PaymentOutcome.UNAVAILABLE, payment_id, PaymentUnavailable.message)
+        return self._ask(
+            payment_id,
+            lambda: self._gateway.refund(payment_id, idempotency_key=idempotency_key),
+        )
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         """Cancel an unfinished payment; a canceled one is DECLINED, a succeeded one PAID."""
+        return self._ask(
+            payment_id,
+            lambda: self._gateway.cancel(payment_id, idempotency_key=idempotency_key),
+        )
+
+    def _ask(self, payment_id: str, call: Callable[[], Payment]) -> PaymentResult:
+        """One gateway call about an existing payment, its failures turned into outcomes."""
         try:
-            return _result(self._gateway.cancel(payment_id, idempotency_key=idempotency_key))
+            return _result(call())
         except PaymentMisconfigured as error:
             log.critical("payment gateway misconfigured: %s", error.message)
         except PaymentUnavailable as error:

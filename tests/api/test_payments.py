@@ -15,6 +15,7 @@ from framesell.bootstrap import Services
 from framesell.domain.errors import PaymentUnavailable
 from framesell.domain.models import Product
 from tests.api.conftest import WEBHOOK_SECRET
+from tests.fixtures.events import intent_event
 
 
 def buy(
@@ -233,20 +234,6 @@ def webhook(
         headers={"Stripe-Signature": signature},
         status=status,
     )
-
-
-def intent_event(event_id: str, kind: str, payment_id: str, order_id: int) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "type": kind,
-        "data": {
-            "object": {
-                "id": payment_id,
-                "object": "payment_intent",
-                "metadata": {"order_id": str(order_id)},
-            }
-        },
-    }
 
 
 def test_a_signed_success_event_pays_once_and_a_duplicate_is_a_harmless_200(

@@ -14,6 +14,7 @@ import pytest
 
 from fakestripe.launcher import FakeStripe
 from framesell.adapters.stripe_webhooks import sign
+from tests.fixtures.events import intent_event, refund_event
 from tests.fixtures.network import TcpProxy
 from tests.fixtures.processes import WEBHOOK_SECRET, call
 from tests.fixtures.stripe import StripeLedger
@@ -130,35 +131,6 @@ def deliver(app_url: str, event: dict[str, Any]) -> tuple[int, Any]:
     headers = {"Stripe-Signature": sign(body, WEBHOOK_SECRET, int(time.time()))}
     status, answer, _ = call("POST", f"{app_url}/api/webhooks/stripe/", raw=body, headers=headers)
     return status, answer
-
-
-def intent_event(event_id: str, kind: str, payment_id: str, order_id: int) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "type": kind,
-        "data": {
-            "object": {
-                "id": payment_id,
-                "object": "payment_intent",
-                "metadata": {"order_id": str(order_id)},
-            }
-        },
-    }
-
-
-def refund_event(event_id: str, payment_id: str, order_id: int) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "type": "charge.refunded",
-        "data": {
-            "object": {
-                "id": f"ch_for_{payment_id}",
-                "object": "charge",
-                "payment_intent": payment_id,
-                "metadata": {"order_id": str(order_id)},
-            }
-        },
-    }
 
 
 def test_webhooks_twice_out_of_order_and_after_confirm_never_move_an_order_backwards(
