@@ -16,13 +16,15 @@ from framesell.application.ports import (
     ProductCatalog,
     UnitOfWorkFactory,
 )
+from framesell.application.users import ACCOUNT_GONE
 from framesell.domain.errors import (
     InvalidTransition,
+    NotAuthenticated,
     OrderNotFound,
     PaymentEventTooEarly,
     PaymentUnavailable,
 )
-from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, ProductSnapshot
+from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, ProductSnapshot, User
 from framesell.domain.records import PaymentEvent
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,19 @@ class OrderService:
         """Return one shopper's orders, oldest first."""
         with self._uow() as uow:
             return uow.orders.list_for_user(user_id)
+
+    def list_orders_of_account(self, user_id: int) -> tuple[User, list[Order]]:
+        """The account a token named and its orders, oldest first, in one transaction.
+
+        What ``UserService.authenticate`` then ``list_orders`` answer, with one connection
+        checkout and one transaction instead of two: NotAuthenticated (before any order is
+        read) if the account no longer exists.
+        """
+        with self._uow() as uow:
+            user = uow.users.get(user_id)
+            if user is None:
+                raise NotAuthenticated(ACCOUNT_GONE)
+            return user, uow.orders.list_for_user(user_id)
 
     def get_order(self, user_id: int, order_id: int) -> Order:
         """Return one of the shopper's orders; another shopper's is OrderNotFound too."""

@@ -90,18 +90,38 @@ _MAYBE_SECRET = re.compile(
 )
 
 
+# Short texts already found to hold nothing secret (methods, paths, logger names), so the
+# same request line is not searched again; bounded, and never holds a text with a secret.
+_CLEAN_TEXTS: dict[str, None] = {}
+_CLEAN_TEXTS_MAX = 4096
+_CLEAN_TEXT_MAX_LENGTH = 200
+
+
 def redact(text: str) -> str:
     """The text with every password, token, card token, secret key and JWT replaced."""
+    if text in _CLEAN_TEXTS:
+        return text
     if _MAYBE_SECRET.search(text.lower()) is None:
+        if len(text) <= _CLEAN_TEXT_MAX_LENGTH:
+            if len(_CLEAN_TEXTS) >= _CLEAN_TEXTS_MAX:
+                _CLEAN_TEXTS.clear()
+            _CLEAN_TEXTS[text] = None
         return text
     for pattern, replacement in SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
+_PLAIN_TYPES = frozenset({int, float, bool})
+
+
 def redact_value(value: Any, key: str = "") -> Any:
     """A copy of a logged value (nested dicts and lists too) with its secrets redacted."""
-    if key.lower() in SENSITIVE_NAME_SET and value not in (None, ""):
+    if value is None:
+        return None
+    if type(value) in _PLAIN_TYPES:  # the common case: ids, status codes, durations
+        return REDACTED if key.lower() in SENSITIVE_NAME_SET else value
+    if key.lower() in SENSITIVE_NAME_SET and value != "":
         return REDACTED
     if isinstance(value, str):
         return redact(value)
@@ -124,10 +144,14 @@ def request_id_bound(request_id: str) -> Iterator[None]:
         current_request_id.reset(token)
 
 
+# Set on a record by RedactSecrets once its message and extras are redacted, so that
+# JsonFormatter does not redact them a second time.
+_REDACTED_MARK = "_framesell_redacted"
+
 # What every LogRecord has; anything else on a record came from ``extra=`` and is logged.
 _STANDARD_ATTRIBUTES = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None))
-) | {"message", "asctime", "taskName"}
+) | {"message", "asctime", "taskName", _REDACTED_MARK}
 
 
 class RedactSecrets(logging.Filter):
@@ -141,16 +165,20 @@ class RedactSecrets(logging.Filter):
             message = str(record.msg)
         record.msg = redact(message)
         record.args = None
-        for name, value in list(vars(record).items()):
-            if name not in _STANDARD_ATTRIBUTES:
-                setattr(record, name, redact_value(value, name))
+        record_fields = vars(record)
+        for name in record_fields.keys() - _STANDARD_ATTRIBUTES:  # the extras
+            setattr(record, name, redact_value(record_fields[name], name))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
+        setattr(record, _REDACTED_MARK, True)
         return True
+
+
+_HEAD_TEXTS = ("level", "logger", "message", "request_id")
 
 
 class JsonFormatter(logging.Formatter):
@@ -173,16 +201,30 @@ class JsonFormatter(logging.Formatter):
         request_id = current_request_id.get()
         if request_id is not None:
             entry["request_id"] = request_id
-        for name, value in vars(record).items():
-            if name not in _STANDARD_ATTRIBUTES and name not in entry:
-                entry[name] = value
+        # Extras RedactSecrets has already redacted are not walked through a second time;
+        # of the fields above, only the texts that can hold a secret are (the time holds
+        # digits and "-:.TZ" only, and no key here is a secret's name).
+        already_redacted = bool(getattr(record, _REDACTED_MARK, False))
+        if already_redacted:
+            for name in _HEAD_TEXTS:
+                if name in entry:
+                    entry[name] = redact(str(entry[name]))
+        entry.update(
+            {
+                name: value
+                for name, value in vars(record).items()
+                if name not in _STANDARD_ATTRIBUTES and name not in entry
+            }
+        )
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(redact_value(entry), ensure_ascii=False, default=str)
+        if not already_redacted or "exception" in entry or "stack" in entry:
+            entry = redact_value(entry)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def install_secret_filter(logger: logging.Logger | None = None) -> None:

@@ -33,6 +33,14 @@ from framesell.domain.records import RequestRecord
 
 ConnectionSource = Callable[[], Connection]
 
+# The statements of the hottest reads, built once: a statement made per call costs its
+# construction, coercion and cache-key generation every time.
+_USER_BY_ID = users.select().where(users.c.id == sa.bindparam("user_id"))
+_ORDERS_OF_USER = (
+    orders.select().where(orders.c.user_id == sa.bindparam("user_id")).order_by(orders.c.id)
+)
+_ORDER_COLUMNS = tuple(orders.c.keys())
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -59,7 +67,7 @@ def _product(row: RowMapping) -> Product:
     )
 
 
-def _order(row: RowMapping) -> Order:
+def _order(row: RowMapping | dict[str, Any]) -> Order:
     attempt = None
     if row["attempt_number"] is not None:
         attempt = PaymentAttempt(
@@ -146,7 +154,7 @@ class SqlUserRepository:
 
     def get(self, user_id: int) -> User | None:
         """Return the user with this id, or None."""
-        row = self._connection().execute(users.select().where(users.c.id == user_id)).first()
+        row = self._connection().execute(_USER_BY_ID, {"user_id": user_id}).first()
         return _user(row._mapping) if row else None
 
     def get_by_email(self, email: str) -> User | None:
@@ -282,8 +290,9 @@ class SqlOrderRepository:
 
     def list_for_user(self, user_id: int) -> list[Order]:
         """Return one shopper's orders, oldest first, in a single SELECT."""
-        query = orders.select().where(orders.c.user_id == user_id).order_by(orders.c.id)
-        return [_order(row) for row in self._connection().execute(query).mappings()]
+        rows = self._connection().execute(_ORDERS_OF_USER, {"user_id": user_id})
+        # Plain dicts: RowMapping's per-key lookup costs more than building the dict.
+        return [_order(dict(zip(_ORDER_COLUMNS, row, strict=True))) for row in rows]
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt, replacing the previous one."""

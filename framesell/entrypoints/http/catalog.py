@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cornice import Service
@@ -67,6 +68,20 @@ class EncodedJson:
         body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
         return cls(body, hashlib.sha256(body).hexdigest()[:32])
 
+    @cached_property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """The 200's headers, as setting content type, ETag and Cache-Control makes them."""
+        return (
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(self.body))),
+            *self.not_modified_headers,
+        )
+
+    @cached_property
+    def not_modified_headers(self) -> tuple[tuple[str, str], ...]:
+        """The 304's headers: the ETag, and revalidate every time (may be stored)."""
+        return (("ETag", f'"{self.etag}"'), ("Cache-Control", "no-cache"))
+
 
 @dataclass
 class EncodedCatalog:
@@ -105,13 +120,10 @@ def encoded_catalog(request: Request) -> EncodedCatalog:
 
 def cacheable_json(request: Request, encoded: EncodedJson) -> Response:
     """A JSON response with a strong ETag; a matching If-None-Match gets 304 without a body."""
+    # The header lists are built once per encoding; each response gets its own copy.
     if encoded.etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(body=encoded.body, content_type="application/json", charset="utf-8")
-    response.etag = encoded.etag
-    response.cache_control = "no-cache"  # may be stored, but revalidated every time
-    return response
+        return Response(status=304, headerlist=list(encoded.not_modified_headers))
+    return Response(app_iter=[encoded.body], headerlist=list(encoded.headers))
 
 
 @products.get()

@@ -34,7 +34,12 @@ from framesell.entrypoints.http.responses import (
     PaymentFailedJson,
 )
 from framesell.entrypoints.http.schemas import IDEMPOTENCY_KEY, PlaceOrderSchema
-from framesell.entrypoints.http.security import admin_user, authenticated_user
+from framesell.entrypoints.http.security import (
+    admin_user,
+    authenticated_user,
+    authenticated_user_id,
+    remember_user,
+)
 from framesell.entrypoints.http.serializers import order_json
 
 orders = Service(
@@ -100,8 +105,10 @@ def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, A
 @responses({200: OrderListJson, 503: FailureJson}, auth="shopper")
 def list_orders(request: Request) -> list[dict[str, Any]]:
     """The caller's orders, oldest first."""
-    user = authenticated_user(request)
-    return [order_json(o) for o in request.services.orders.list_orders(user.id)]
+    # The account and its orders are read in one transaction (one connection checkout).
+    user, listed = request.services.orders.list_orders_of_account(authenticated_user_id(request))
+    remember_user(request, user)
+    return [order_json(o) for o in listed]
 
 
 @orders.post(

@@ -32,8 +32,23 @@ def bearer_token(request: Request) -> str:
 def authenticated_user(request: Request) -> User:
     """The user the request's token belongs to (raises NotAuthenticated → 403)."""
     user: User = request.services.users.authenticate(bearer_token(request))
-    request.environ[USER_ID_ENVIRON_KEY] = user.id
+    remember_user(request, user)
     return user
+
+
+def authenticated_user_id(request: Request) -> int:
+    """The account id the request's token names (NotAuthenticated → 403), not yet looked up.
+
+    The caller must look the account up (and refuse a vanished one) before answering, and
+    then record it with ``remember_user``.
+    """
+    user_id: int = request.services.users.token_user_id(bearer_token(request))
+    return user_id
+
+
+def remember_user(request: Request, user: User) -> None:
+    """Note the authenticated user's id for the request log."""
+    request.environ[USER_ID_ENVIRON_KEY] = user.id
 
 
 def admin_user(request: Request) -> User:

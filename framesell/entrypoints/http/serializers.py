@@ -22,7 +22,10 @@ def price_json(money: Money) -> int | float:
 
 def timestamp_json(moment: datetime) -> str:
     """ISO 8601 in UTC with microseconds and ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime's %Y does not pad these to four digits
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{utc.isoformat(timespec='microseconds')[:26]}Z"  # as strftime, but faster
 
 
 def product_json(product: Product | ProductSnapshot) -> dict[str, Any]:

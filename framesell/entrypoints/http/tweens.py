@@ -68,6 +68,24 @@ CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-R
 CORS_EXPOSED = "ETag, Retry-After, X-Request-ID"
 
 
+VARY_ORIGIN = (("Vary", "Origin"),)
+
+
+def add_headers(response: Response, pairs: tuple[tuple[str, str], ...]) -> None:
+    """Set headers as ``response.headers[name] = value`` does, in one pass over the list.
+
+    Most responses have none of them yet, so they are appended in order; a response that
+    already has one gets each replaced the usual way.
+    """
+    headerlist = response.headerlist
+    names = {name.lower() for name, _ in pairs}
+    if any(name.lower() in names for name, _ in headerlist):
+        for name, value in pairs:
+            response.headers[name] = value
+    else:
+        headerlist.extend(pairs)
+
+
 def cors_tween_factory(handler: Handler, registry: Registry) -> Handler:
     """CORS for the origins in ``framesell.cors_origins``: preflights answered, ``Vary: Origin``."""
     allowed = frozenset(registry.framesell_services.settings.cors_origins)
@@ -91,7 +109,10 @@ def cors_tween_factory(handler: Handler, registry: Registry) -> Handler:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
         if request.path_info.startswith("/api/"):
-            response.vary = tuple(sorted({*(response.vary or ()), "Origin"}))
+            if response.vary:
+                response.vary = tuple(sorted({*response.vary, "Origin"}))
+            else:
+                add_headers(response, VARY_ORIGIN)
         return response
 
     return cors_tween
@@ -137,21 +158,25 @@ def is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def security_headers_tween_factory(handler: Handler, registry: Registry) -> Handler:
     """Security headers on every response; a strict CSP for the API, Stripe.js for pages."""
     frontend_policy = frontend_content_security_policy(
         registry.framesell_services.settings.stripe_js_url
     )
 
+    api_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
+    frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
+
     def security_headers_tween(request: Request) -> Response:
         response = handler(request)
-        headers = response.headers
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Content-Security-Policy"] = (
-            API_CONTENT_SECURITY_POLICY if is_api_path(request.path_info) else frontend_policy
-        )
+        add_headers(response, api_headers if is_api_path(request.path_info) else frontend_headers)
         return response
 
     return security_headers_tween
@@ -192,7 +217,7 @@ def request_log_tween_factory(handler: Handler, registry: Registry) -> Handler:
                         "user_id": request.environ.get(USER_ID_ENVIRON_KEY),
                     },
                 )
-        response.headers[REQUEST_ID_HEADER] = request_id
+        add_headers(response, ((REQUEST_ID_HEADER, request_id),))
         return response
 
     return request_log_tween
