@@ -34,3 +34,29 @@ function done(summary, latency, requests)
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency.mean, latency.max, seen))
 end
+
+-- Fresh card tokens for the buying scripts: one per line of BENCH_TOKENS, thread i taking
+-- lines i, i+n, ...; a thread that runs out starts again from its first (counted as reused).
+local tokens = {}
+local next_index = 1
+sent = 0
+
+function load_tokens()
+  local threads = tonumber(os.getenv("BENCH_THREADS"))
+  local line_number = 0
+  for line in io.lines(os.getenv("BENCH_TOKENS")) do
+    if line_number % threads == id then table.insert(tokens, line) end
+    line_number = line_number + 1
+  end
+end
+
+function take_token()
+  local token = tokens[next_index]
+  if token == nil then
+    next_index, token = 1, tokens[1]
+    reused = reused + 1
+  end
+  next_index = next_index + 1
+  sent = sent + 1
+  return token
+end
