@@ -151,6 +151,11 @@ class MemoryOrderRepository:
         orders = self._store.tables.orders
         return [orders[i] for i in sorted(orders) if orders[i].user_id == user_id]
 
+    def list_for_account(self, user_id: int) -> tuple[User, list[Order]] | None:
+        """Return the account and its orders, oldest first; None if there is no account."""
+        user = self._store.tables.users.get(user_id)
+        return None if user is None else (user, self.list_for_user(user_id))
+
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt."""
         orders = self._store.tables.orders

@@ -131,17 +131,17 @@ class OrderService:
             return uow.orders.list_for_user(user_id)
 
     def list_orders_of_account(self, user_id: int) -> tuple[User, list[Order]]:
-        """The account a token named and its orders, oldest first, in one transaction.
+        """The account a token named and its orders, oldest first, in one query.
 
         What ``UserService.authenticate`` then ``list_orders`` answer, with one connection
-        checkout and one transaction instead of two: NotAuthenticated (before any order is
-        read) if the account no longer exists.
+        checkout and one query instead of two transactions: NotAuthenticated if the account
+        no longer exists.
         """
         with self._uow() as uow:
-            user = uow.users.get(user_id)
-            if user is None:
-                raise NotAuthenticated(ACCOUNT_GONE)
-            return user, uow.orders.list_for_user(user_id)
+            found = uow.orders.list_for_account(user_id)
+        if found is None:
+            raise NotAuthenticated(ACCOUNT_GONE)
+        return found
 
     def get_order(self, user_id: int, order_id: int) -> Order:
         """Return one of the shopper's orders; another shopper's is OrderNotFound too."""

@@ -69,6 +69,9 @@ class OrderRepository(Protocol):
     def list_for_user(self, user_id: int) -> list[Order]:
         """Return one shopper's orders, oldest first, in a constant number of queries."""
 
+    def list_for_account(self, user_id: int) -> tuple[User, list[Order]] | None:
+        """Return the account and its orders, oldest first, in one query; None if no account."""
+
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the payment attempt about to be made (its number and idempotency key)."""
 
