@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -11,8 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from framesell.adapters.sql.engine import database_is_reachable, make_engine
-from framesell.adapters.sql.tables import metadata, orders
+from framesell.adapters.sql.repositories import _ACCOUNT_WITH_ORDERS, _ORDERS_OF_USER
+from framesell.adapters.sql.tables import metadata
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from framesell.domain.errors import StorageUnavailable
 from framesell.domain.models import PaymentStatus
 from framesell.domain.records import RequestRecord
 from tests.contract.helpers import (
@@ -29,7 +32,7 @@ from tests.fixtures.database import count_statements
 PENDING, PAID, FAILED = PaymentStatus.PENDING, PaymentStatus.PAID, PaymentStatus.FAILED
 
 
-def _statements_to_list_orders(engine: Engine, how_many: int) -> int:
+def _statements_to_list_orders(engine: Engine, how_many: int) -> tuple[int, int]:
     factory = SqlUnitOfWorkFactory(engine)
     with factory() as uow:
         user, product = save_shopper_and_product(uow)
@@ -38,15 +41,19 @@ def _statements_to_list_orders(engine: Engine, how_many: int) -> int:
         uow.commit()
     with factory() as uow, count_statements(engine) as log:
         listed = uow.orders.list_for_user(user.id or 0)
+    with factory() as uow, count_statements(engine) as account_log:
+        found = uow.orders.list_for_account(user.id or 0)
+    assert found is not None and found[1] == listed
     assert len(listed) == how_many
-    return log.count
+    return log.count, account_log.count
 
 
 def test_listing_a_shoppers_orders_takes_one_statement_however_many_there_are(
     sql_engine: Engine,
 ) -> None:
     counts = {n: _statements_to_list_orders(sql_engine, n) for n in (0, 1, 7)}
-    assert counts == {0: 1, 1: 1, 7: 1}
+    # list_for_user, and list_for_account (the account too, in the same statement).
+    assert counts == {0: (1, 1), 1: (1, 1), 7: (1, 1)}
 
 
 def test_a_transition_is_one_update_statement(sql_engine: Engine) -> None:
@@ -225,17 +232,26 @@ def test_mysql_talks_utf8mb4_in_read_committed(mysql_url: str) -> None:
     assert set(engines) == {("InnoDB", "utf8mb4_unicode_ci")}
 
 
-def _plan_of_listing_a_shoppers_orders(engine: Engine) -> str:
-    """The database's plan for the statement ``list_for_user`` sends, as one string."""
+def _plans_of_listing_a_shoppers_orders(engine: Engine, user_id: int) -> list[str]:
+    """The database's plans for the statements ``list_for_user`` and ``list_for_account`` send."""
+    plans = []
     with engine.connect() as connection:
-        statement = (
-            sa.select(orders).where(orders.c.user_id == 42).order_by(orders.c.id)
-        ).compile(connection, compile_kwargs={"literal_binds": True})
-        if engine.dialect.name == "sqlite":
-            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
-            return " | ".join(str(row[-1]) for row in rows)
-        rows = connection.exec_driver_sql(f"EXPLAIN {statement}").mappings().all()
-        return " | ".join(f"{row['type']} key={row['key']} extra={row['Extra']}" for row in rows)
+        for query in (_ORDERS_OF_USER, _ACCOUNT_WITH_ORDERS):
+            statement = query.params(user_id=user_id).compile(
+                connection, compile_kwargs={"literal_binds": True}
+            )
+            if engine.dialect.name == "sqlite":
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
+                plans.append(" | ".join(str(row[-1]) for row in rows))
+            else:
+                rows = connection.exec_driver_sql(f"EXPLAIN {statement}").mappings().all()
+                plans.append(
+                    " | ".join(
+                        f"{row['table']}: {row['type']} key={row['key']} extra={row['Extra']}"
+                        for row in rows
+                    )
+                )
+    return plans
 
 
 def test_listing_a_shoppers_orders_uses_the_user_id_index_among_many_orders(
@@ -251,10 +267,66 @@ def test_listing_a_shoppers_orders_uses_the_user_id_index_among_many_orders(
     analyze = "ANALYZE" if sql_engine.dialect.name == "sqlite" else "ANALYZE TABLE orders"
     with sql_engine.connect() as connection:
         connection.exec_driver_sql(analyze)
-    plan = _plan_of_listing_a_shoppers_orders(sql_engine)
-    assert "ix_orders_user_id_id" in plan, plan
-    if sql_engine.dialect.name == "sqlite":
-        # A search on the index, rows already in id order: no scan, no sort.
-        assert "SEARCH" in plan and "TEMP B-TREE" not in plan, plan
-    else:
-        assert "ref" in plan and "filesort" not in plan.lower(), plan
+    for plan in _plans_of_listing_a_shoppers_orders(sql_engine, shoppers[0].id or 0):
+        assert "ix_orders_user_id_id" in plan, plan
+        if sql_engine.dialect.name == "sqlite":
+            # A search on the index (by primary key for the account): no scan, no sort.
+            assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            assert "ALL" not in plan and "filesort" not in plan.lower(), plan
+            assert "temporary" not in plan.lower(), plan
+
+
+def _connection_id(factory: SqlUnitOfWorkFactory) -> int:
+    with factory() as uow:
+        connection = uow._current_connection()
+        return int(connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one())
+
+
+def _kill(mysql_url: str, connection_id: int) -> None:
+    killer = make_engine(mysql_url)
+    try:
+        with killer.connect() as connection:
+            connection.exec_driver_sql(f"KILL {connection_id}")
+    finally:
+        killer.dispose()
+
+
+def test_a_mysql_connection_idle_past_the_threshold_is_pinged_and_replaced(
+    mysql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from framesell.adapters.sql import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "MYSQL_PING_AFTER_IDLE_SECONDS", 0.2)
+    engine = make_engine(mysql_url, pool_size=1)
+    factory = SqlUnitOfWorkFactory(engine)
+    try:
+        first = _connection_id(factory)
+        assert _connection_id(factory) == first  # reused from the pool
+        _kill(mysql_url, first)  # as a server restart or a proxy's idle timeout would
+        time.sleep(0.3)
+        replacement = _connection_id(factory)  # pinged at checkout, found dead, replaced
+        assert replacement != first
+    finally:
+        engine.dispose()
+
+
+def test_a_mysql_connection_in_use_a_moment_ago_is_not_pinged(
+    mysql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from framesell.adapters.sql import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "MYSQL_PING_AFTER_IDLE_SECONDS", 60)
+    engine = make_engine(mysql_url, pool_size=1)
+    factory = SqlUnitOfWorkFactory(engine)
+    try:
+        first = _connection_id(factory)
+        _kill(mysql_url, first)
+        # Not pinged: the statement finds the connection dead, which is StorageUnavailable
+        # (a 503 the client may retry), and the pool's connections are discarded ...
+        with pytest.raises(StorageUnavailable):
+            _connection_id(factory)
+        # ... so the next unit of work gets a new one.
+        assert _connection_id(factory) != first
+    finally:
+        engine.dispose()

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 MYSQL_POOL_RECYCLE_SECONDS = 1800  # well below the servers' default wait_timeout (8 hours)
 MYSQL_CONNECT_TIMEOUT_SECONDS = 10
+# A pooled connection idle this long is pinged before use (ping_connections_idle_for).
+MYSQL_PING_AFTER_IDLE_SECONDS = 1.0
+# At least the server's thread count (production.ini: 8), so that no thread waits for a
+# connection and none is opened and closed per request beyond the pool.
+POOL_SIZE = 10
+_IDLE_SINCE = "framesell_idle_since"
 MYSQL_SQL_MODE = (
     "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
@@ -50,14 +57,44 @@ def _mysql_engine(url: URL, opts: dict[str, Any]) -> Engine:
         **opts.pop("connect_args", {}),
     }
     settings: dict[str, Any] = {
-        "pool_pre_ping": True,
+        "pool_size": POOL_SIZE,
         "pool_recycle": MYSQL_POOL_RECYCLE_SECONDS,
         # Each compare-and-swap UPDATE must see the latest committed row, not a snapshot.
         "isolation_level": "READ COMMITTED",
         "connect_args": connect_args,
         **opts,
     }
-    return sa.create_engine(url, **settings)
+    engine = sa.create_engine(url, **settings)
+    if not settings.get("pool_pre_ping"):
+        ping_connections_idle_for(engine, MYSQL_PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+def ping_connections_idle_for(engine: Engine, seconds: float) -> None:
+    """Ping a pooled connection at checkout only if it sat idle for ``seconds`` or more.
+
+    ``pool_pre_ping`` pings at every checkout: a round trip per unit of work, most of a
+    short read's cost. A connection handed back a moment ago was working a moment ago; one
+    that sat idle may have been closed by the server, a proxy or a failover, and is pinged
+    (a dead one is replaced before use). A connection that dies while busy fails that
+    statement with a disconnect error, which the unit of work answers as StorageUnavailable
+    and which makes SQLAlchemy discard the whole pool's older connections.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle_since(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return  # new, or in use a moment ago
+        try:
+            dbapi_connection.ping(reconnect=False)
+        except Exception as error:  # the driver's own error types: the connection is gone
+            # The pool replaces the connection and tries again.
+            raise DisconnectionError() from error
 
 
 def _sqlite_engine(url: URL, opts: dict[str, Any]) -> Engine:
@@ -73,6 +110,8 @@ def _sqlite_engine(url: URL, opts: dict[str, Any]) -> Engine:
         # One shared connection, or every checkout would see its own empty database;
         # fine for single-threaded tests and demos, not for concurrent use.
         settings.setdefault("poolclass", StaticPool)
+    else:
+        settings.setdefault("pool_size", POOL_SIZE)
     engine = sa.create_engine(url, **settings)
     busy_timeout_ms = int(float(connect_args["timeout"]) * 1000)
 
