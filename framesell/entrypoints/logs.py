@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -181,6 +182,15 @@ class RedactSecrets(logging.Filter):
 _HEAD_TEXTS = ("level", "logger", "message", "request_id")
 
 
+def log_time(created: float) -> str:
+    """A record's time as JSON lines show it: UTC, milliseconds, ``Z``."""
+    return (
+        datetime.fromtimestamp(created, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message, request_id and extras."""
 
@@ -191,9 +201,7 @@ class JsonFormatter(logging.Formatter):
         except (TypeError, ValueError):
             message = str(record.msg)
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": log_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": message,
@@ -233,3 +241,88 @@ def install_secret_filter(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):
             handler.addFilter(RedactSecrets())
+
+
+class AccessLog:
+    """The request log: one line per request, as JsonFormatter writes it, without its cost.
+
+    Through ``logging`` a request line costs a LogRecord, the caller lookup, the redaction
+    filter and the formatter's walk over the record: 20 to 40 µs, a third of a cached catalog
+    request. When every handler the line would reach is a plain StreamHandler with
+    JsonFormatter (and RedactSecrets or no filter), as the ini files configure it, the line
+    is built here from its few known fields, redacted as the filter would, and written to
+    those handlers' streams under their locks: the same JSON. Any other set-up (another
+    formatter or handler class, a filter on a logger) gets an ordinary ``logger.info``.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def write(
+        self, method: str, path: str, status: int, duration_ms: float, user_id: int | None
+    ) -> None:
+        """Log one request's line (INFO), with the current request id."""
+        logger = self.logger
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        handlers = self._json_stream_handlers()
+        if handlers is None:
+            logger.info(
+                "%s %s %s",
+                method,
+                path,
+                status,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "user_id": user_id,
+                },
+            )
+            return
+        method, path = redact(method), redact(path)
+        entry: dict[str, Any] = {
+            "time": log_time(time.time()),
+            "level": "INFO",
+            "logger": logger.name,
+            "message": redact(f"{method} {path} {status}"),
+        }
+        request_id = current_request_id.get()
+        if request_id is not None:
+            entry["request_id"] = redact(request_id)
+        entry["method"] = method
+        entry["path"] = path
+        entry["status"] = status
+        entry["duration_ms"] = duration_ms
+        entry["user_id"] = user_id
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        for handler in handlers:
+            handler.acquire()
+            try:
+                handler.stream.write(line + handler.terminator)
+                handler.flush()
+            except Exception:  # as StreamHandler.emit does: reported, never fails a request
+                handler.handleError(logging.makeLogRecord({"name": logger.name, "msg": line}))
+            finally:
+                handler.release()
+
+    def _json_stream_handlers(self) -> list[logging.StreamHandler[Any]] | None:
+        """The handlers an INFO line reaches, if all are JSON stream handlers; else None."""
+        found: list[logging.StreamHandler[Any]] = []
+        current: logging.Logger | None = self.logger
+        while current is not None:
+            if current.filters:
+                return None
+            for handler in current.handlers:
+                if handler.level > logging.INFO:
+                    continue
+                if (
+                    type(handler) is not logging.StreamHandler
+                    or type(handler.formatter) is not JsonFormatter
+                    or any(type(f) is not RedactSecrets for f in handler.filters)
+                ):
+                    return None
+                found.append(handler)
+            current = current.parent if current.propagate else None
+        return found

@@ -19,12 +19,8 @@ from framesell.entrypoints.logs import install_secret_filter
 def includeme(config: Configurator) -> None:
     """Register the API's tweens, services and error views."""
     config.include("cornice")
-    config.add_tween("framesell.entrypoints.http.tweens.cors_tween_factory")
-    config.add_tween("framesell.entrypoints.http.tweens.body_limit_tween_factory")
-    config.add_tween("framesell.entrypoints.http.tweens.trailing_slash_tween_factory")
-    # Added last, so they wrap the others: every response gets the headers and a log line.
-    config.add_tween("framesell.entrypoints.http.tweens.security_headers_tween_factory")
-    config.add_tween("framesell.entrypoints.http.tweens.request_log_tween_factory")
+    # Request id, body limit, trailing slash, CORS, security headers and the request log.
+    config.add_tween("framesell.entrypoints.http.tweens.request_tween_factory")
     install_secret_filter()
     config.scan("framesell.entrypoints.http")
 

@@ -14,7 +14,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from framesell.entrypoints.http.security import USER_ID_ENVIRON_KEY
-from framesell.entrypoints.logs import request_id_bound
+from framesell.entrypoints.logs import AccessLog, request_id_bound
 
 MAX_BODY_BYTES = 64 * 1024
 Handler = Callable[[Request], Response]
@@ -32,35 +32,25 @@ def _too_large() -> Response:
     )
 
 
-def body_limit_tween_factory(handler: Handler, registry: Registry) -> Handler:
-    """Refuse bodies over 64 KiB with 413, whether announced by Content-Length or streamed."""
-
-    def body_limit_tween(request: Request) -> Response:
-        length = request.content_length
-        if length is not None and length > MAX_BODY_BYTES:
-            return _too_large()
-        if length is None and request.method in {"POST", "PUT", "PATCH"}:
-            data = request.body_file_raw.read(MAX_BODY_BYTES + 1)
-            if len(data) > MAX_BODY_BYTES:
-                return _too_large()
-            request.body = data
-        return handler(request)
-
-    return body_limit_tween
+def body_too_large(request: Request) -> bool:
+    """Whether the body is over 64 KiB, announced by Content-Length or streamed (then read)."""
+    length = request.content_length
+    if length is not None:
+        return bool(length > MAX_BODY_BYTES)
+    if request.method in {"POST", "PUT", "PATCH"}:
+        data = request.body_file_raw.read(MAX_BODY_BYTES + 1)
+        if len(data) > MAX_BODY_BYTES:
+            return True
+        request.body = data
+    return False
 
 
-def trailing_slash_tween_factory(handler: Handler, registry: Registry) -> Handler:
+def add_trailing_slash(request: Request, path: str) -> None:
     """Route ``/api/order`` as ``/api/order/`` without a redirect (a POST would lose its body)."""
-
-    def trailing_slash_tween(request: Request) -> Response:
-        path = request.path_info
-        if path.startswith("/api/") and not path.endswith("/"):
-            last = path.rsplit("/", 1)[-1]
-            if "." not in last:  # openapi.json and other files keep their names
-                request.path_info = path + "/"
-        return handler(request)
-
-    return trailing_slash_tween
+    if path.startswith("/api/") and not path.endswith("/"):
+        last = path.rsplit("/", 1)[-1]
+        if "." not in last:  # openapi.json and other files keep their names
+            request.path_info = path + "/"
 
 
 CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
@@ -86,36 +76,14 @@ def add_headers(response: Response, pairs: tuple[tuple[str, str], ...]) -> None:
         headerlist.extend(pairs)
 
 
-def cors_tween_factory(handler: Handler, registry: Registry) -> Handler:
-    """CORS for the origins in ``framesell.cors_origins``: preflights answered, ``Vary: Origin``."""
-    allowed = frozenset(registry.framesell_services.settings.cors_origins)
-
-    def cors_tween(request: Request) -> Response:
-        origin = request.headers.get("Origin")
-        preflight = (
-            request.method == "OPTIONS"
-            and origin is not None
-            and "Access-Control-Request-Method" in request.headers
-        )
-        if preflight:
-            response = Response(status=204)
-            if origin in allowed:
-                response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-                response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-                response.headers["Access-Control-Max-Age"] = "600"
-        else:
-            response = handler(request)
-        if origin is not None and origin in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
-        if request.path_info.startswith("/api/"):
-            if response.vary:
-                response.vary = tuple(sorted({*response.vary, "Origin"}))
-            else:
-                add_headers(response, VARY_ORIGIN)
-        return response
-
-    return cors_tween
+def cors_preflight(origin: str, allowed: frozenset[str]) -> Response:
+    """The 204 answer to a CORS preflight; it allows only the configured origins."""
+    response = Response(status=204)
+    if origin in allowed:
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
 
 
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -165,59 +133,79 @@ SECURITY_HEADERS = (
 )
 
 
-def security_headers_tween_factory(handler: Handler, registry: Registry) -> Handler:
-    """Security headers on every response; a strict CSP for the API, Stripe.js for pages."""
-    frontend_policy = frontend_content_security_policy(
-        registry.framesell_services.settings.stripe_js_url
-    )
-
-    api_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
-    frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
-
-    def security_headers_tween(request: Request) -> Response:
-        response = handler(request)
-        add_headers(response, api_headers if is_api_path(request.path_info) else frontend_headers)
-        return response
-
-    return security_headers_tween
-
-
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_ENVIRON_KEY = "framesell.request_id"
 # A client's request id is echoed and logged, so it must be short and harmless.
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-access_log = logging.getLogger("framesell.access")
+access_log = AccessLog(logging.getLogger("framesell.access"))
 
 
-def request_log_tween_factory(handler: Handler, registry: Registry) -> Handler:
-    """One log line per request; the request id from X-Request-ID (or new) is echoed back."""
+def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
+    """Around every request, in one tween: what a request needs before and after its view.
 
-    def request_log_tween(request: Request) -> Response:
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
+    A request id (the client's X-Request-ID if usable, else a new one), echoed back; 413
+    for a body over 64 KiB; ``/api/x`` routed as ``/api/x/``; CORS for the origins in
+    ``framesell.cors_origins`` (preflights answered, ``Vary: Origin`` on the API); the
+    security headers (a strict CSP for the API, one allowing Stripe.js for pages); and one
+    request log line. One tween rather than five: each tween is a layer of calls and
+    header scans on every request.
+    """
+    settings = registry.framesell_services.settings
+    allowed = frozenset(settings.cors_origins)
+    frontend_policy = frontend_content_security_policy(settings.stripe_js_url)
+    api_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
+    frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
+
+    def request_tween(request: Request) -> Response:
+        environ = request.environ
+        offered = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = offered if VALID_REQUEST_ID.match(offered) else uuid.uuid4().hex
-        request.environ[REQUEST_ID_ENVIRON_KEY] = request_id
+        environ[REQUEST_ID_ENVIRON_KEY] = request_id
         method, path = request.method, request.path
         started = time.perf_counter()
         status = 500  # what the server answers if the handler raises past every view
         with request_id_bound(request_id):
             try:
-                response = handler(request)
+                response = _respond(request, method)
                 status = response.status_code
             finally:
-                access_log.info(
-                    "%s %s %s",
+                access_log.write(
                     method,
                     path,
                     status,
-                    extra={
-                        "method": method,
-                        "path": path,
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "user_id": request.environ.get(USER_ID_ENVIRON_KEY),
-                    },
+                    round((time.perf_counter() - started) * 1000, 2),
+                    environ.get(USER_ID_ENVIRON_KEY),
                 )
-        add_headers(response, ((REQUEST_ID_HEADER, request_id),))
+        path_info = request.path_info
+        headers: tuple[tuple[str, str], ...] = ()
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and origin in allowed:
+            headers = (
+                ("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Expose-Headers", CORS_EXPOSED),
+            )
+        if path_info.startswith("/api/"):
+            if response.vary:
+                add_headers(response, headers)
+                headers = ()
+                response.vary = tuple(sorted({*response.vary, "Origin"}))
+            else:
+                headers += VARY_ORIGIN
+        headers += api_headers if is_api_path(path_info) else frontend_headers
+        add_headers(response, (*headers, (REQUEST_ID_HEADER, request_id)))
         return response
 
-    return request_log_tween
+    def _respond(request: Request, method: str) -> Response:
+        if body_too_large(request):
+            return _too_large()
+        add_trailing_slash(request, request.path_info)
+        origin = request.environ.get("HTTP_ORIGIN")
+        if (
+            method == "OPTIONS"
+            and origin is not None
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.environ
+        ):
+            return cors_preflight(origin, allowed)
+        return handler(request)
+
+    return request_tween
