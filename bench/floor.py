@@ -10,6 +10,7 @@ conceivable server of the same responses would. Everything else is 404.
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ def main() -> None:
     parser.add_argument("--secret", required=True)
     args = parser.parse_args()
     app = make_floor_app(args.catalog.read_bytes(), args.orders.read_bytes(), args.secret)
+    # As FrameSell's ini files configure waitress: no "Task queue depth" line per request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     waitress.serve(app, host="127.0.0.1", port=args.port, threads=args.threads)
 
 

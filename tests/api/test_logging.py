@@ -12,7 +12,7 @@ import pytest
 from webtest import TestApp
 
 from framesell.domain.models import Product
-from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, redact
+from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs, redact
 from tests.api.conftest import JWT_SECRET, PASSWORD, unique_email
 
 CARD_TOKEN = "tok_visa"
@@ -26,7 +26,8 @@ class Captured:
 
     @property
     def text(self) -> str:
-        """The raw log output."""
+        """The raw log output (the request log's batched lines written first)."""
+        flush_access_logs()
         return self.stream.getvalue()
 
     @property

@@ -5,11 +5,19 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from framesell.entrypoints.logs import AccessLog, JsonFormatter, RedactSecrets, request_id_bound
+from framesell.entrypoints.logs import (
+    BATCH_SECONDS,
+    AccessLog,
+    JsonFormatter,
+    RedactSecrets,
+    flush_access_logs,
+    request_id_bound,
+)
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 
@@ -57,6 +65,7 @@ def test_the_direct_line_is_the_line_json_logging_writes(logger: logging.Logger,
         stream = io.StringIO()
         logger.addHandler(_json_handler(stream))
         AccessLog(logger).write("POST", path, 201, 1.5, 7)
+    flush_access_logs()
     [written] = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert list(written) == list(expected)  # same fields, same order
     assert {**written, "time": None} == {**expected, "time": None}
@@ -82,9 +91,11 @@ def test_handlers_above_info_and_disabled_loggers_get_nothing(logger: logging.Lo
     logger.addHandler(quiet_handler)
     logger.addHandler(_json_handler(loud, redacting=False))
     AccessLog(logger).write("GET", "/api/product/", 200, 0.3, None)
+    flush_access_logs()
     assert quiet.getvalue() == "" and len(loud.getvalue().splitlines()) == 1
     logger.setLevel(logging.WARNING)
     AccessLog(logger).write("GET", "/api/product/", 200, 0.3, None)
+    flush_access_logs()
     assert len(loud.getvalue().splitlines()) == 1
 
 
@@ -95,6 +106,22 @@ def test_a_filter_on_the_logger_is_honoured(logger: logging.Logger) -> None:
     access = AccessLog(logger)
     access.write("GET", "/secret-path/", 200, 0.3, None)
     access.write("GET", "/api/product/", 200, 0.3, None)
+    flush_access_logs()
     assert [json.loads(line)["path"] for line in stream.getvalue().splitlines()] == [
         "/api/product/"
     ]
+
+
+def test_batched_lines_are_written_within_a_moment_in_order_without_a_flush(
+    logger: logging.Logger,
+) -> None:
+    stream = io.StringIO()
+    logger.addHandler(_json_handler(stream))
+    access = AccessLog(logger)
+    for number in range(50):
+        access.write("GET", f"/api/order/{number}/", 200, 0.3, number)
+    deadline = time.monotonic() + 5
+    while len(stream.getvalue().splitlines()) < 50 and time.monotonic() < deadline:
+        time.sleep(BATCH_SECONDS)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["user_id"] for line in lines] == list(range(50))
