@@ -285,17 +285,17 @@ class OrderService:
             status=PaymentStatus.PENDING,
             reference=self._new_reference(),
         )
+        # The first attempt's key derives from the reference, so it is stored with the order.
+        attempt = PaymentAttempt(
+            number=1, idempotency_key=pending.payment_key(1), payment_token=payment_token
+        )
         with self._uow() as uow:
-            order = uow.orders.add(pending)
+            order = uow.orders.add(replace(pending, attempt=attempt))
             assert order.id is not None
-            attempt = PaymentAttempt(
-                number=1, idempotency_key=order.payment_key(1), payment_token=payment_token
-            )
-            uow.orders.record_attempt(order.id, attempt)
             if request_key is not None:
                 uow.request_keys.attach_order(user_id, request_key, order.id)
             uow.commit()
-        return replace(order, attempt=attempt)
+        return order
 
     def _charge(self, order: Order) -> Placement:
         assert order.id is not None and order.attempt is not None

@@ -129,3 +129,21 @@ def test_listing_orders_over_http_takes_as_many_statements_for_20_orders_as_for_
     assert (one, twenty) == (1, 20)
     # The caller's account and its orders: one SELECT (a LEFT JOIN), whatever the count.
     assert for_one == for_twenty == 1
+
+
+def test_a_purchase_looks_the_caller_up_once(app_on: AppOnDatabase) -> None:
+    app, services = app_on()
+    product_id = _put_on_sale(services)
+    email = unique_email()
+    services.users.register(first_name="Foo", last_name="Bar", email=email, password=PASSWORD)
+    token = services.users.log_in(email, PASSWORD)
+    with count_statements(_engine(services)) as log:
+        app.post_json(
+            "/api/order/",
+            {"product": product_id, "token": "tok_visa"},
+            headers={"Authorization": f"JWT {token}", "Idempotency-Key": "one-lookup"},
+            status=201,
+        )
+    # The validator and the view both need the caller: one SELECT serves both.
+    user_reads = [s for s in log.statements if s.startswith("SELECT") and "FROM users" in s]
+    assert len(user_reads) == 1, user_reads

@@ -14,6 +14,8 @@ NO_CREDENTIALS = "Invalid Authorization header. No credentials provided."
 HAS_SPACES = "Invalid Authorization header. Credentials string should not contain spaces."
 # Where the authenticated user's id waits for the request log (tweens.request_log_tween).
 USER_ID_ENVIRON_KEY = "framesell.user_id"
+# The authenticated User, once looked up for this request.
+USER_ENVIRON_KEY = "framesell.user"
 
 
 def bearer_token(request: Request) -> str:
@@ -30,9 +32,16 @@ def bearer_token(request: Request) -> str:
 
 
 def authenticated_user(request: Request) -> User:
-    """The user the request's token belongs to (raises NotAuthenticated → 403)."""
-    user: User = request.services.users.authenticate(bearer_token(request))
-    remember_user(request, user)
+    """The user the request's token belongs to (raises NotAuthenticated → 403).
+
+    Looked up once per request: a validator and its view both ask (this request only; a
+    failure is not remembered and raises again).
+    """
+    user: User | None = request.environ.get(USER_ENVIRON_KEY)
+    if user is None:
+        user = request.services.users.authenticate(bearer_token(request))
+        request.environ[USER_ENVIRON_KEY] = user
+        remember_user(request, user)
     return user
 
 
