@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyramid.router import Router
+if TYPE_CHECKING:
+    from framesell.entrypoints.http.fastlane import CatalogFastLane
 
 
-def main(global_config: dict[str, Any] | None, **settings: Any) -> Router:
+def main(global_config: dict[str, Any] | None, **settings: Any) -> CatalogFastLane:
     """The Pyramid/PasteDeploy app factory: settings → adapters → services → WSGI app."""
     from framesell.bootstrap import Settings, bootstrap
     from framesell.entrypoints.http import make_app

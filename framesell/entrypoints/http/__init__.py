@@ -10,8 +10,8 @@ from pyramid.exceptions import PredicateMismatch
 from pyramid.interfaces import IRequestExtensions, IRequestFactory
 from pyramid.registry import Registry
 from pyramid.request import Request
-from pyramid.router import Router
 
+from framesell.entrypoints.http.fastlane import CatalogFastLane
 from framesell.entrypoints.http.frontend import include_frontend
 from framesell.entrypoints.logs import install_secret_filter
 
@@ -25,8 +25,12 @@ def includeme(config: Configurator) -> None:
     config.scan("framesell.entrypoints.http")
 
 
-def make_app(services: Any, settings: dict[str, Any] | None = None) -> Router:
-    """The WSGI app over already-built services (from ``framesell.bootstrap``)."""
+def make_app(services: Any, settings: dict[str, Any] | None = None) -> CatalogFastLane:
+    """The WSGI app over already-built services (from ``framesell.bootstrap``).
+
+    Pyramid's router, behind the catalog's fast lane (``fastlane.py``); ``.registry`` is
+    the router's.
+    """
     with Configurator(settings=settings or {}) as config:
         config.registry.framesell_services = services  # for the tests and the CLI's peers
         config.add_request_method(lambda request: services, "services", reify=True)
@@ -36,7 +40,7 @@ def make_app(services: Any, settings: dict[str, Any] | None = None) -> Router:
         config.commit()
         bake_request_properties(config.registry)
         check_predicates_before_calling(config.registry)
-        return config.make_wsgi_app()
+        return CatalogFastLane(config.make_wsgi_app())
 
 
 def bake_request_properties(registry: Registry) -> None:

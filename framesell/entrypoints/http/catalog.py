@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,7 +14,7 @@ from cornice.validators import colander_body_validator
 from pyramid.request import Request
 from pyramid.response import Response
 
-from framesell.application.catalog import CatalogListing
+from framesell.application.catalog import CatalogListing, CatalogService
 from framesell.domain.errors import ProductNotFound
 from framesell.domain.money import Money
 from framesell.entrypoints.http.errors import validation_failed
@@ -78,9 +79,14 @@ class EncodedJson:
         )
 
     @cached_property
+    def quoted_etag(self) -> str:
+        """The ETag as the header carries it."""
+        return f'"{self.etag}"'
+
+    @cached_property
     def not_modified_headers(self) -> tuple[tuple[str, str], ...]:
         """The 304's headers: the ETag, and revalidate every time (may be stored)."""
-        return (("ETag", f'"{self.etag}"'), ("Cache-Control", "no-cache"))
+        return (("ETag", self.quoted_etag), ("Cache-Control", "no-cache"))
 
 
 @dataclass
@@ -108,13 +114,20 @@ _ENCODED_CATALOG = "framesell.encoded_catalog"
 
 def encoded_catalog(request: Request) -> EncodedCatalog:
     """The catalog's JSON, encoded again only when the service returns a new listing."""
-    listing = request.services.catalog.listing()
-    encoded: EncodedCatalog | None = request.registry.get(_ENCODED_CATALOG)
+    return current_encoded_catalog(request.services.catalog, request.registry)
+
+
+def current_encoded_catalog(
+    catalog: CatalogService, cache: MutableMapping[str, Any]
+) -> EncodedCatalog:
+    """The encoded listing kept in ``cache`` (the app's registry), renewed with the listing."""
+    listing = catalog.listing()
+    encoded: EncodedCatalog | None = cache.get(_ENCODED_CATALOG)
     if encoded is None or encoded.listing is not listing:
         # Two threads may both encode a new listing; either result is right.
         everything = EncodedJson.of([product_json(p) for p in listing.products])
         encoded = EncodedCatalog(listing, everything)
-        request.registry[_ENCODED_CATALOG] = encoded
+        cache[_ENCODED_CATALOG] = encoded
     return encoded
 
 

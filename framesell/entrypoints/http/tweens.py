@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from pyramid.registry import Registry
@@ -131,6 +132,7 @@ SECURITY_HEADERS = (
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ("X-Frame-Options", "DENY"),
 )
+API_HEADERS = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -138,6 +140,14 @@ REQUEST_ID_ENVIRON_KEY = "framesell.request_id"
 # A client's request id is echoed and logged, so it must be short and harmless.
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = AccessLog(logging.getLogger("framesell.access"))
+
+
+def new_request_id(environ: dict[str, Any]) -> str:
+    """The client's X-Request-ID if usable, else a new one; noted in the WSGI environ."""
+    offered = environ.get("HTTP_X_REQUEST_ID", "")
+    request_id = offered if VALID_REQUEST_ID.match(offered) else uuid.uuid4().hex
+    environ[REQUEST_ID_ENVIRON_KEY] = request_id
+    return request_id
 
 
 def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
@@ -153,14 +163,12 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
     settings = registry.framesell_services.settings
     allowed = frozenset(settings.cors_origins)
     frontend_policy = frontend_content_security_policy(settings.stripe_js_url)
-    api_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
+    api_headers = API_HEADERS
     frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
 
     def request_tween(request: Request) -> Response:
         environ = request.environ
-        offered = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = offered if VALID_REQUEST_ID.match(offered) else uuid.uuid4().hex
-        environ[REQUEST_ID_ENVIRON_KEY] = request_id
+        request_id = new_request_id(environ)
         method, path = request.method, request.path
         started = time.perf_counter()
         status = 500  # what the server answers if the handler raises past every view

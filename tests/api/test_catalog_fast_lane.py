@@ -1,0 +1,161 @@
+"""The catalog's fast lane answers exactly what Pyramid's router answers, or leaves it to it."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from webtest import TestApp
+
+from framesell import main
+from framesell.domain.models import Product
+from framesell.entrypoints.http.fastlane import CatalogFastLane
+from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs
+from tests.api.conftest import SETTINGS
+
+
+class CountingRouter:
+    """Pyramid's router, counting the requests that reach it."""
+
+    def __init__(self, router: Any) -> None:
+        self.router = router
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.calls += 1
+        return self.router(environ, start_response)
+
+
+@pytest.fixture
+def shop(add_product: Callable[..., Product]) -> tuple[CatalogFastLane, TestApp, TestApp]:
+    """One app: through its fast lane, and straight through its router."""
+    fast_lane = main({}, **{**SETTINGS, "framesell.cors_origins": "https://shop.example.com"})
+    for number in range(3):
+        fast_lane.registry.framesell_services.catalog.add_product(
+            f"Photo {number}", f"https://photos.example.com/{number}.jpg", add_product().price
+        )
+    return fast_lane, TestApp(fast_lane), TestApp(fast_lane.router)
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The request log's lines, as the ini files configure the console."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactSecrets())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+    def lines() -> list[dict[str, Any]]:
+        flush_access_logs()
+        found = [json.loads(line) for line in stream.getvalue().splitlines()]
+        stream.seek(0)
+        stream.truncate()
+        return [line for line in found if line["logger"] == "framesell.access"]
+
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+
+
+def _etag(app: TestApp) -> str:
+    return str(app.get("/api/product/").headers["ETag"])
+
+
+VARIANTS: dict[str, Callable[[str], dict[str, str]]] = {
+    "plain": lambda etag: {},
+    "current ETag": lambda etag: {"If-None-Match": etag},
+    "weak ETag": lambda etag: {"If-None-Match": f"W/{etag}"},
+    "stale ETag": lambda etag: {"If-None-Match": '"0123"'},
+    "ETag in a list": lambda etag: {"If-None-Match": f'"0123", {etag}'},
+    "any ETag": lambda etag: {"If-None-Match": "*"},
+    "allowed origin": lambda etag: {"Origin": "https://shop.example.com"},
+    "other origin": lambda etag: {"Origin": "https://elsewhere.example.com"},
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_fast_lane_answers_what_the_router_answers(
+    shop: tuple[CatalogFastLane, TestApp, TestApp],
+    log_lines: Callable[[], list[dict[str, Any]]],
+    variant: str,
+) -> None:
+    _, through_lane, through_router = shop
+    request_id = f"req-{variant.replace(' ', '-')}"
+    headers = {"X-Request-ID": request_id, **VARIANTS[variant](_etag(through_lane))}
+    log_lines()
+    fast = through_lane.get("/api/product/", headers=headers, status="*")
+    [fast_line] = log_lines()
+    routed = through_router.get("/api/product/", headers=headers, status="*")
+    [routed_line] = log_lines()
+    assert fast.status == routed.status
+    assert fast.headerlist == routed.headerlist
+    assert fast.body == routed.body
+    ignored = {"time": None, "duration_ms": None}
+    assert {**fast_line, **ignored} == {**routed_line, **ignored}
+    assert list(fast_line) == list(routed_line)
+
+
+@pytest.mark.parametrize(
+    ("variant", "by_fast_lane"),
+    [
+        ("plain", True),
+        ("current ETag", True),
+        ("weak ETag", False),
+        ("stale ETag", False),
+        ("ETag in a list", False),
+        ("any ETag", False),
+        ("allowed origin", False),
+        ("other origin", False),
+    ],
+)
+def test_only_the_plainest_catalog_gets_skip_the_router(
+    shop: tuple[CatalogFastLane, TestApp, TestApp], variant: str, by_fast_lane: bool
+) -> None:
+    fast_lane, through_lane, _ = shop
+    etag = _etag(through_lane)
+    counting = fast_lane.router = CountingRouter(fast_lane.router)  # type: ignore[assignment]
+    through_lane.get("/api/product/", headers=VARIANTS[variant](etag), status="*")
+    assert counting.calls == (0 if by_fast_lane else 1)
+
+
+@pytest.mark.parametrize(
+    "request_args",
+    [
+        {"url": "/api/product/?page=2"},
+        {"url": "/api/product"},
+        {"url": "/api/product/1/"},
+        {"url": "/api/order/"},
+    ],
+)
+def test_other_requests_go_to_the_router(
+    shop: tuple[CatalogFastLane, TestApp, TestApp], request_args: dict[str, Any]
+) -> None:
+    fast_lane, through_lane, _ = shop
+    counting = fast_lane.router = CountingRouter(fast_lane.router)  # type: ignore[assignment]
+    through_lane.get(**request_args, status="*")
+    through_lane.head("/api/product/", status="*")
+    through_lane.post_json("/api/product/", {}, status="*")
+    assert counting.calls == 3
+
+
+def test_a_changed_catalog_is_served_by_the_fast_lane_at_once(
+    shop: tuple[CatalogFastLane, TestApp, TestApp],
+) -> None:
+    fast_lane, through_lane, _ = shop
+    before = through_lane.get("/api/product/")
+    catalog = fast_lane.registry.framesell_services.catalog
+    catalog.withdraw_product(before.json[0]["id"])
+    after = through_lane.get("/api/product/", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_int == 200
+    assert [p["id"] for p in after.json] == [p["id"] for p in before.json[1:]]
+    assert after.headers["ETag"] != before.headers["ETag"]
