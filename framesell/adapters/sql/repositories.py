@@ -40,6 +40,29 @@ _ORDERS_OF_USER = (
     orders.select().where(orders.c.user_id == sa.bindparam("user_id")).order_by(orders.c.id)
 )
 _ORDER_COLUMNS = tuple(orders.c.keys())
+_ORDER_BY_ID = orders.select().where(orders.c.id == sa.bindparam("order_id"))
+_PRODUCT_BY_ID = products.select().where(products.c.id == sa.bindparam("product_id"))
+# The statements of buying, built once too: an INSERT or UPDATE executed with a dict of
+# parameters takes its VALUES or SET columns from the dict's keys.
+_INSERT_ORDER = orders.insert()
+_INSERT_REQUEST_KEY = request_keys.insert()
+_UPDATE_REQUEST_KEY = request_keys.update().where(
+    request_keys.c.user_id == sa.bindparam("match_user_id"),
+    request_keys.c.idempotency_key == sa.bindparam("match_key"),
+)
+_TRANSITION = orders.update().where(
+    orders.c.id == sa.bindparam("order_id"), orders.c.status == sa.bindparam("expected")
+)
+# With a payment id: only the attempt's own payment (or none yet) may settle the order,
+# and only an order with a recorded attempt has a place for the payment id.
+_TRANSITION_OF_PAYMENT = _TRANSITION.where(
+    sa.or_(orders.c.payment_id.is_(None), orders.c.payment_id == sa.bindparam("payment"))
+).values(
+    payment_id=sa.case(
+        (orders.c.attempt_number.is_(None), orders.c.payment_id),
+        else_=sa.func.coalesce(orders.c.payment_id, sa.bindparam("payment")),
+    )
+)
 _USER_COLUMNS = tuple(users.c.keys())
 # The account and its orders in one round trip: one row per order, or one row with NULL
 # order columns for an account without orders; none for an unknown account. Not sorted by
@@ -203,8 +226,7 @@ class SqlProductRepository:
 
     def get(self, product_id: int) -> Product | None:
         """Return the product with this id, on sale or not, or None."""
-        query = products.select().where(products.c.id == product_id)
-        row = self._connection().execute(query).first()
+        row = self._connection().execute(_PRODUCT_BY_ID, {"product_id": product_id}).first()
         return _product(row._mapping) if row else None
 
     def add(self, product: Product) -> Product:
@@ -271,19 +293,20 @@ class SqlOrderRepository:
         """Store a new order and return it with its id (updated_at starts at created_at)."""
         snapshot = order.product
         result = self._connection().execute(
-            orders.insert().values(
-                user_id=order.user_id,
-                product_id=snapshot.product_id,
-                product_description=snapshot.description,
-                product_url=snapshot.url,
-                product_price_cents=snapshot.price.cents,
-                product_currency=snapshot.price.currency,
-                created_at=order.created_at,
-                updated_at=order.created_at,
-                status=order.status.value,
-                reference=order.reference,
+            _INSERT_ORDER,
+            {
+                "user_id": order.user_id,
+                "product_id": snapshot.product_id,
+                "product_description": snapshot.description,
+                "product_url": snapshot.url,
+                "product_price_cents": snapshot.price.cents,
+                "product_currency": snapshot.price.currency,
+                "created_at": order.created_at,
+                "updated_at": order.created_at,
+                "status": order.status.value,
+                "reference": order.reference,
                 **_attempt_values(order.attempt),
-            )
+            },
         )
         (order_id,) = result.inserted_primary_key or (None,)
         return Order(
@@ -299,7 +322,7 @@ class SqlOrderRepository:
 
     def get(self, order_id: int) -> Order | None:
         """Return the order with this id, or None."""
-        row = self._connection().execute(orders.select().where(orders.c.id == order_id)).first()
+        row = self._connection().execute(_ORDER_BY_ID, {"order_id": order_id}).first()
         return _order(row._mapping) if row else None
 
     def list_for_user(self, user_id: int) -> list[Order]:
@@ -341,20 +364,18 @@ class SqlOrderRepository:
         """Compare-and-swap the status in one UPDATE, guarded by the attempt's payment id."""
         if not expected.can_become(target):
             return False
-        query = orders.update().where(
-            orders.c.id == order_id, orders.c.status == expected.value
-        )
-        values: dict[str, Any] = {"status": target.value, "updated_at": at}
-        if payment_id is not None:
-            query = query.where(
-                sa.or_(orders.c.payment_id.is_(None), orders.c.payment_id == payment_id)
+        values: dict[str, Any] = {
+            "order_id": order_id,
+            "expected": expected.value,
+            "status": target.value,
+            "updated_at": at,
+        }
+        if payment_id is None:
+            result = self._connection().execute(_TRANSITION, values)
+        else:
+            result = self._connection().execute(
+                _TRANSITION_OF_PAYMENT, {**values, "payment": payment_id}
             )
-            # Only an order with a recorded attempt has a place for the payment id.
-            values["payment_id"] = sa.case(
-                (orders.c.attempt_number.is_(None), orders.c.payment_id),
-                else_=sa.func.coalesce(orders.c.payment_id, payment_id),
-            )
-        result = self._connection().execute(query.values(**values))
         return result.rowcount == 1
 
     def find_by_payment_id(self, payment_id: str) -> Order | None:
@@ -393,16 +414,17 @@ class SqlRequestKeyRepository:
         connection = self._connection()
         try:
             connection.execute(
-                request_keys.insert().values(
-                    user_id=record.user_id,
-                    idempotency_key=record.key,
-                    fingerprint=record.fingerprint,
-                    created_at=record.created_at,
-                    locked_at=record.locked_at,
-                    order_id=record.order_id,
-                    response_status=record.response_status,
-                    response_body=record.response_body,
-                )
+                _INSERT_REQUEST_KEY,
+                {
+                    "user_id": record.user_id,
+                    "idempotency_key": record.key,
+                    "fingerprint": record.fingerprint,
+                    "created_at": record.created_at,
+                    "locked_at": record.locked_at,
+                    "order_id": record.order_id,
+                    "response_status": record.response_status,
+                    "response_body": record.response_body,
+                },
             )
         except IntegrityError:
             # A duplicate key undoes only the failed INSERT on MySQL and SQLite, so the
@@ -460,7 +482,7 @@ class SqlRequestKeyRepository:
 
     def _update(self, user_id: int, key: str, **values: Any) -> None:
         self._connection().execute(
-            request_keys.update().where(*self._match(user_id, key)).values(**values)
+            _UPDATE_REQUEST_KEY, {"match_user_id": user_id, "match_key": key, **values}
         )
 
 
