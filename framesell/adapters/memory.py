@@ -15,6 +15,7 @@ from framesell.application.ports import Clock, TokenClaims
 from framesell.domain.errors import EmailTaken, NotAuthenticated
 from framesell.domain.models import (
     Order,
+    OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
@@ -151,10 +152,11 @@ class MemoryOrderRepository:
         orders = self._store.tables.orders
         return [orders[i] for i in sorted(orders) if orders[i].user_id == user_id]
 
-    def list_for_account(self, user_id: int) -> tuple[User, list[Order]] | None:
-        """Return the account and its orders, oldest first; None if there is no account."""
-        user = self._store.tables.users.get(user_id)
-        return None if user is None else (user, self.list_for_user(user_id))
+    def list_for_account(self, user_id: int) -> list[OrderSummary] | None:
+        """The account's orders as its list shows them, oldest first; None if no account."""
+        if user_id not in self._store.tables.users:
+            return None
+        return [order.summary() for order in self.list_for_user(user_id)]
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt."""

@@ -24,7 +24,13 @@ from framesell.domain.errors import (
     PaymentEventTooEarly,
     PaymentUnavailable,
 )
-from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, ProductSnapshot, User
+from framesell.domain.models import (
+    Order,
+    OrderSummary,
+    PaymentAttempt,
+    PaymentStatus,
+    ProductSnapshot,
+)
 from framesell.domain.records import PaymentEvent
 
 log = logging.getLogger(__name__)
@@ -130,12 +136,11 @@ class OrderService:
         with self._uow() as uow:
             return uow.orders.list_for_user(user_id)
 
-    def list_orders_of_account(self, user_id: int) -> tuple[User, list[Order]]:
-        """The account a token named and its orders, oldest first, in one query.
+    def list_orders_of_account(self, user_id: int) -> list[OrderSummary]:
+        """The orders of the account a token named, as its list shows them, oldest first.
 
-        What ``UserService.authenticate`` then ``list_orders`` answer, with one connection
-        checkout and one query instead of two transactions: NotAuthenticated if the account
-        no longer exists.
+        One query for what ``UserService.authenticate`` then ``list_orders`` would read:
+        NotAuthenticated if the account no longer exists.
         """
         with self._uow() as uow:
             found = uow.orders.list_for_account(user_id)

@@ -9,7 +9,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
-from framesell.domain.models import Order, PaymentAttempt, PaymentStatus, Product, User
+from framesell.domain.models import (
+    Order,
+    OrderSummary,
+    PaymentAttempt,
+    PaymentStatus,
+    Product,
+    User,
+)
 from framesell.domain.money import Money
 from framesell.domain.payments import Payment
 from framesell.domain.records import PaymentEvent, RequestRecord
@@ -69,8 +76,11 @@ class OrderRepository(Protocol):
     def list_for_user(self, user_id: int) -> list[Order]:
         """Return one shopper's orders, oldest first, in a constant number of queries."""
 
-    def list_for_account(self, user_id: int) -> tuple[User, list[Order]] | None:
-        """Return the account and its orders, oldest first, in one query; None if no account."""
+    def list_for_account(self, user_id: int) -> list[OrderSummary] | None:
+        """The account's orders as its list shows them, oldest first, in one query.
+
+        None if there is no such account (an empty list if it has no orders).
+        """
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the payment attempt about to be made (its number and idempotency key)."""

@@ -176,6 +176,26 @@ class Order:
             )
         return replace(self, status=target)
 
+    def summary(self) -> OrderSummary:
+        """What a shopper's list of orders shows of this order."""
+        assert self.id is not None, "only a stored order has a summary"
+        return OrderSummary(self.id, self.user_id, self.product, self.created_at, self.status)
+
     def payment_key(self, attempt_number: int) -> str:
         """The gateway idempotency key for one payment attempt of this order."""
         return f"framesell-order-{self.reference}-attempt-{attempt_number}"
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """An order as the shopper's list shows it: what was bought, when, and how it stands.
+
+    A read model: listing orders needs none of the payment attempt's fields, and reading
+    fewer columns is most of a listing's cost with a pure-Python database driver.
+    """
+
+    id: int
+    user_id: int
+    product: ProductSnapshot
+    created_at: datetime
+    status: PaymentStatus

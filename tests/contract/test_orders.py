@@ -126,8 +126,8 @@ def test_an_account_and_its_orders_are_read_together_oldest_first(
         second = uow.orders.add(an_order(shopper, product, created_at=later(3)))
         uow.commit()
     with uow_factory() as uow:
-        assert uow.orders.list_for_account(shopper.id or 0) == (shopper, [first, second])
-        assert uow.orders.list_for_account(other.id or 0) == (other, [others])
+        assert uow.orders.list_for_account(shopper.id or 0) == [first.summary(), second.summary()]
+        assert uow.orders.list_for_account(other.id or 0) == [others.summary()]
 
 
 def test_an_account_without_orders_is_read_with_an_empty_list(
@@ -135,7 +135,7 @@ def test_an_account_without_orders_is_read_with_an_empty_list(
 ) -> None:
     with uow_factory() as uow:
         user = uow.users.add(a_user())
-        assert uow.orders.list_for_account(user.id or 0) == (user, [])
+        assert uow.orders.list_for_account(user.id or 0) == []
 
 
 def test_an_unknown_account_has_no_listing(uow_factory: UnitOfWorkFactory) -> None:

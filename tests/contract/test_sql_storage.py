@@ -43,7 +43,7 @@ def _statements_to_list_orders(engine: Engine, how_many: int) -> tuple[int, int]
         listed = uow.orders.list_for_user(user.id or 0)
     with factory() as uow, count_statements(engine) as account_log:
         found = uow.orders.list_for_account(user.id or 0)
-    assert found is not None and found[1] == listed
+    assert found == [order.summary() for order in listed]
     assert len(listed) == how_many
     return log.count, account_log.count
 

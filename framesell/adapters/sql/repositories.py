@@ -21,6 +21,7 @@ from framesell.adapters.sql.tables import (
 from framesell.domain.errors import EmailTaken
 from framesell.domain.models import (
     Order,
+    OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
@@ -63,13 +64,23 @@ _TRANSITION_OF_PAYMENT = _TRANSITION.where(
         else_=sa.func.coalesce(orders.c.payment_id, sa.bindparam("payment")),
     )
 )
-_USER_COLUMNS = tuple(users.c.keys())
 # The account and its orders in one round trip: one row per order, or one row with NULL
-# order columns for an account without orders; none for an unknown account. Not sorted by
-# the database: an ORDER BY on the joined table costs MariaDB a temporary table and a
-# filesort, while the few rows of one shopper are sorted by id in Python for nothing.
+# order columns for an account without orders; none for an unknown account. Only the
+# columns a summary shows: PyMySQL parses every column's description and value in Python,
+# so on MySQL the listing's cost follows the column count. Not sorted by the database: an
+# ORDER BY on the joined table costs MariaDB a temporary table and a filesort, while the
+# few rows of one shopper are sorted by id in Python for nothing.
 _ACCOUNT_WITH_ORDERS = (
-    sa.select(*users.c, *orders.c)
+    sa.select(
+        orders.c.id,
+        orders.c.product_id,
+        orders.c.product_description,
+        orders.c.product_url,
+        orders.c.product_price_cents,
+        orders.c.product_currency,
+        orders.c.created_at,
+        orders.c.status,
+    )
     .select_from(users.outerjoin(orders, orders.c.user_id == users.c.id))
     .where(users.c.id == sa.bindparam("user_id"))
 )
@@ -126,8 +137,8 @@ def _order(row: RowMapping | dict[str, Any]) -> Order:
     )
 
 
-def _order_id(order: Order) -> int:
-    return order.id or 0
+def _summary_id(summary: OrderSummary) -> int:
+    return summary.id
 
 
 def _request_record(row: RowMapping) -> RequestRecord:
@@ -331,20 +342,25 @@ class SqlOrderRepository:
         # Plain dicts: RowMapping's per-key lookup costs more than building the dict.
         return [_order(dict(zip(_ORDER_COLUMNS, row, strict=True))) for row in rows]
 
-    def list_for_account(self, user_id: int) -> tuple[User, list[Order]] | None:
-        """Return the account and its orders, oldest first, in one SELECT (a LEFT JOIN)."""
+    def list_for_account(self, user_id: int) -> list[OrderSummary] | None:
+        """The account's order summaries, oldest first, in one SELECT (a LEFT JOIN)."""
         rows = self._connection().execute(_ACCOUNT_WITH_ORDERS, {"user_id": user_id}).all()
         if not rows:
             return None
-        split = len(_USER_COLUMNS)
-        user = _user(dict(zip(_USER_COLUMNS, rows[0][:split], strict=True)))
         listed = [
-            _order(dict(zip(_ORDER_COLUMNS, row[split:], strict=True)))
-            for row in rows
-            if row[split] is not None  # the order's id: NULL when the account has none
+            OrderSummary(
+                id=order_id,
+                user_id=user_id,
+                product=ProductSnapshot(product_id, description, url, Money(cents, currency)),
+                created_at=created_at,
+                status=PaymentStatus(status),
+            )
+            for (order_id, product_id, description, url, cents, currency, created_at, status)
+            in rows
+            if order_id is not None  # NULL when the account has no orders
         ]
-        listed.sort(key=_order_id)  # oldest first (ids grow), whatever order the rows came in
-        return user, listed
+        listed.sort(key=_summary_id)  # oldest first (ids grow), whatever order rows came in
+        return listed
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt, replacing the previous one."""

@@ -38,7 +38,7 @@ from framesell.entrypoints.http.security import (
     admin_user,
     authenticated_user,
     authenticated_user_id,
-    remember_user,
+    remember_user_id,
 )
 from framesell.entrypoints.http.serializers import order_json
 
@@ -105,9 +105,10 @@ def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, A
 @responses({200: OrderListJson, 503: FailureJson}, auth="shopper")
 def list_orders(request: Request) -> list[dict[str, Any]]:
     """The caller's orders, oldest first."""
-    # The account and its orders are read in one transaction (one connection checkout).
-    user, listed = request.services.orders.list_orders_of_account(authenticated_user_id(request))
-    remember_user(request, user)
+    # The account and its orders are read in one query.
+    user_id = authenticated_user_id(request)
+    listed = request.services.orders.list_orders_of_account(user_id)
+    remember_user_id(request, user_id)
     return [order_json(o) for o in listed]
 
 

@@ -57,7 +57,12 @@ def authenticated_user_id(request: Request) -> int:
 
 def remember_user(request: Request, user: User) -> None:
     """Note the authenticated user's id for the request log."""
-    request.environ[USER_ID_ENVIRON_KEY] = user.id
+    remember_user_id(request, user.id)
+
+
+def remember_user_id(request: Request, user_id: int | None) -> None:
+    """Note the authenticated user's id for the request log (the account exists)."""
+    request.environ[USER_ID_ENVIRON_KEY] = user_id
 
 
 def admin_user(request: Request) -> User:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from framesell.domain.models import Order, Product, ProductSnapshot, User
+from framesell.domain.models import Order, OrderSummary, Product, ProductSnapshot, User
 from framesell.domain.money import Money
 
 
@@ -40,7 +40,7 @@ def product_json(product: Product | ProductSnapshot) -> dict[str, Any]:
     }
 
 
-def order_json(order: Order) -> dict[str, Any]:
+def order_json(order: Order | OrderSummary) -> dict[str, Any]:
     """An order with what was bought at the price paid."""
     return {
         "id": order.id,
