@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -48,6 +50,34 @@ def argon2_seconds_per_hash(samples: int = 15) -> float:
         hasher.verify(encoded, shop.PASSWORD)
         times.append(time.perf_counter() - started)
     return sorted(times)[len(times) // 2]
+
+
+def argon2_hashes_per_second_on_all_cores(seconds: float = 4.0) -> float:
+    """argon2id verifies per second with one thread per core hashing at once, nothing else.
+
+    The issue's bound (cores ÷ seconds per hash) assumes the cores scale perfectly; this is
+    what they do on the machine at hand (the hashes share caches and memory bandwidth).
+    """
+    hasher = argon2.PasswordHasher(
+        time_cost=OWASP_TIME_COST, memory_cost=OWASP_MEMORY_COST_KIB, parallelism=OWASP_PARALLELISM
+    )
+    encoded = hasher.hash(shop.PASSWORD)
+    cores = os.cpu_count() or 1
+    counts = [0] * cores
+    deadline = time.perf_counter() + seconds
+
+    def hash_until_deadline(slot: int) -> None:
+        while time.perf_counter() < deadline:
+            hasher.verify(encoded, shop.PASSWORD)
+            counts[slot] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=hash_until_deadline, args=(n,)) for n in range(cores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
 
 
 def machine() -> dict[str, Any]:
@@ -396,6 +426,7 @@ def report(results: dict[str, Any]) -> str:
     """The human-readable table of every figure and ratio."""
     info = results["machine"]
     hash_s = results["argon2_seconds_per_hash"]
+    others = results.get("other_orders", 100_000)
     cores = info["cores"]
     bound = 0.9 * cores / hash_s
     lines = [
@@ -408,6 +439,9 @@ def report(results: dict[str, Any]) -> str:
         f"argon2id m={OWASP_MEMORY_COST_KIB} KiB t={OWASP_TIME_COST} p={OWASP_PARALLELISM}: "
         f"{hash_s * 1000:.1f} ms per hash → login bound 0.9 × {cores} ÷ {hash_s:.4f} s "
         f"= {bound:.1f} req/s",
+        f"argon2id alone on all {cores} cores at once (one thread each, nothing else running): "
+        f"{results['argon2_all_cores_per_second']:.1f} hashes/s "
+        f"= {results['argon2_all_cores_per_second'] * hash_s / cores:.2f}× perfect scaling",
         "",
     ]
     header = (
@@ -442,7 +476,7 @@ def report(results: dict[str, Any]) -> str:
         row("(a) GET /api/product/", "a", floor_a, "≥ 0.50× floor")
         row("(a) … with If-None-Match → 304", "a_304", floor_a)
         row("(b) GET /api/order/, empty table", "b", floor_b, "≥ 0.35× floor")
-        row("(b) … among 100,000 other orders", "b_100k", floor_b, "within 10 % of empty")
+        row(f"(b) … among {others:,} other orders", "b_100k", floor_b, "within 10 % of empty")
         row("(c) POST /api/order/", "c", floor_a, "(ratio to floor a)")
         row("(c) the fake Stripe alone", "stripe_alone", floor_a)
         row("(c) one connection", "c_serial", floor_a)
@@ -450,7 +484,7 @@ def report(results: dict[str, Any]) -> str:
         b_change = f["b_100k"]["rps"] / f["b"]["rps"] - 1
         serial, loaded = f["c_serial"], f["c"]
         lines += [
-            f"(b) with 100,000 other orders: {b_change:+.1%} against the empty table",
+            f"(b) with {others:,} other orders: {b_change:+.1%} against the empty table",
             f"(c) buying: {loaded['rps'] / f['stripe_alone']['rps']:.2f}× the fake Stripe's own "
             f"PaymentIntent rate; {serial['stripe_calls_per_order']:.2f} Stripe calls per order",
             "(c) FrameSell's own time per order, one connection: "
@@ -460,7 +494,9 @@ def report(results: dict[str, Any]) -> str:
             f"(c) FrameSell's CPU per order under load: {loaded['cpu_ms_per_order']:.2f} ms "
             f"(Stripe wait per order under load {loaded['stripe_ms_per_order']:.2f} ms)",
             f"(d) login: {f['d']['rps']:.1f} req/s = {f['d']['rps'] / bound:.2f}× the argon2 bound "
-            f"{bound:.1f} (target ≥ 1.00×)",
+            f"{bound:.1f} (target ≥ 1.00×); "
+            f"{f['d']['rps'] / results['argon2_all_cores_per_second']:.2f}× argon2 alone "
+            f"on all cores",
             f"resident memory of the server process after the run: {f['rss_mib_after']:.0f} MiB",
             "",
         ]
@@ -507,8 +543,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "duration": args.duration,
+        "other_orders": args.other_orders,
         "warmup": args.warmup,
         "argon2_seconds_per_hash": argon2_seconds_per_hash(),
+        "argon2_all_cores_per_second": argon2_hashes_per_second_on_all_cores(),
         "databases": {},
     }
     with tempfile.TemporaryDirectory(prefix="framesell-bench-") as scratch:
