@@ -86,15 +86,20 @@ class Shop:
                 f"Photo {number}", f"https://photos.example.com/{number}.jpg", Money(5999)
             )
         self.client = TestApp(self.app)
-        shopper = {"first_name": "A", "last_name": "B", "email": "a@example.com"}
-        self.client.post_json("/api/signup/", {**shopper, "password": shop.PASSWORD})
-        token = self.client.post_json(
-            "/api/api-token-auth/", {"username": "a@example.com", "password": shop.PASSWORD}
-        ).json["token"]
-        self.authorization = f"JWT {token}"
         self.product_id = self.client.get("/api/product/").json[0]["id"]
+        # The reader's 10 orders are (b)'s; the buyer's purchases go to another account.
+        self.authorization = self._shopper("reader@example.com")
         for _ in range(10):
-            self.buy()
+            self._buy(self.authorization)
+        self.buyer = self._shopper("buyer@example.com")
+
+    def _shopper(self, email: str) -> str:
+        names = {"first_name": "A", "last_name": "B", "email": email}
+        self.client.post_json("/api/signup/", {**names, "password": shop.PASSWORD})
+        token = self.client.post_json(
+            "/api/api-token-auth/", {"username": email, "password": shop.PASSWORD}
+        ).json["token"]
+        return f"JWT {token}"
 
     def get(self, path: str, authorization: str | None = None) -> None:
         """One GET straight through the WSGI app, as waitress would call it."""
@@ -127,10 +132,13 @@ class Shop:
         Through WebTest (a JSON body to build and a response to parse), so a little more
         than the server's own work.
         """
+        self._buy(self.buyer)
+
+    def _buy(self, authorization: str) -> None:
         self.client.post_json(
             "/api/order/",
             {"product": self.product_id, "token": "tok_visa"},
-            headers={"Authorization": self.authorization, "Idempotency-Key": uuid.uuid4().hex},
+            headers={"Authorization": authorization, "Idempotency-Key": uuid.uuid4().hex},
             status=201,
         )
 
