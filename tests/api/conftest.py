@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +16,7 @@ from framesell import main
 from framesell.bootstrap import Services
 from framesell.domain.models import Product
 from framesell.domain.money import Money
+from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs
 
 JWT_SECRET = "api-tests-jwt-secret-of-at-least-32-bytes"
 WEBHOOK_SECRET = "whsec_api_tests"
@@ -100,3 +104,43 @@ def admin(app: TestApp, services: Services) -> dict[str, Any]:
     )
     token = app.post_json("/api/api-token-auth/", {"username": email, "password": PASSWORD}).json
     return {"headers": {"Authorization": f"JWT {token['token']}"}}
+
+
+class Captured:
+    """Every line the root logger wrote while the fixture was active, as JSON objects."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        """The raw log output (the request log's batched lines written first)."""
+        flush_access_logs()
+        return self.stream.getvalue()
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        """Each line parsed (every line must be one JSON object)."""
+        return [json.loads(line) for line in self.text.splitlines()]
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The access log's lines, one per request."""
+        return [line for line in self.lines if line["logger"] == "framesell.access"]
+
+
+@pytest.fixture
+def logs() -> Iterator[Captured]:
+    """A handler on the root logger configured as the ini files configure the console."""
+    captured = Captured()
+    handler = logging.StreamHandler(captured.stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactSecrets())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield captured
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)

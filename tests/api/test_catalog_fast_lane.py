@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,8 +11,7 @@ from webtest import TestApp
 from framesell import main
 from framesell.domain.models import Product
 from framesell.entrypoints.http.fastlane import CatalogFastLane
-from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs
-from tests.api.conftest import SETTINGS
+from tests.api.conftest import SETTINGS, Captured
 
 
 class CountingRouter:
@@ -41,32 +37,6 @@ def shop(add_product: Callable[..., Product]) -> tuple[CatalogFastLane, TestApp,
     return fast_lane, TestApp(fast_lane), TestApp(fast_lane.router)
 
 
-@pytest.fixture
-def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """The request log's lines, as the ini files configure the console."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RedactSecrets())
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-    def lines() -> list[dict[str, Any]]:
-        flush_access_logs()
-        found = [json.loads(line) for line in stream.getvalue().splitlines()]
-        stream.seek(0)
-        stream.truncate()
-        return [line for line in found if line["logger"] == "framesell.access"]
-
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-
-
 def _etag(app: TestApp) -> str:
     return str(app.get("/api/product/").headers["ETag"])
 
@@ -86,17 +56,15 @@ VARIANTS: dict[str, Callable[[str], dict[str, str]]] = {
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_the_fast_lane_answers_what_the_router_answers(
     shop: tuple[CatalogFastLane, TestApp, TestApp],
-    log_lines: Callable[[], list[dict[str, Any]]],
+    logs: Captured,
     variant: str,
 ) -> None:
     _, through_lane, through_router = shop
     request_id = f"req-{variant.replace(' ', '-')}"
     headers = {"X-Request-ID": request_id, **VARIANTS[variant](_etag(through_lane))}
-    log_lines()
     fast = through_lane.get("/api/product/", headers=headers, status="*")
-    [fast_line] = log_lines()
     routed = through_router.get("/api/product/", headers=headers, status="*")
-    [routed_line] = log_lines()
+    fast_line, routed_line = logs.requests()[-2:]
     assert fast.status == routed.status
     assert fast.headerlist == routed.headerlist
     assert fast.body == routed.body

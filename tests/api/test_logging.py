@@ -2,60 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from webtest import TestApp
 
 from framesell.domain.models import Product
-from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs, redact
-from tests.api.conftest import JWT_SECRET, PASSWORD, unique_email
+from framesell.entrypoints.logs import redact
+from tests.api.conftest import JWT_SECRET, PASSWORD, Captured, unique_email
 
 CARD_TOKEN = "tok_visa"
-
-
-class Captured:
-    """Every line the root logger wrote while the fixture was active, as JSON objects."""
-
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-
-    @property
-    def text(self) -> str:
-        """The raw log output (the request log's batched lines written first)."""
-        flush_access_logs()
-        return self.stream.getvalue()
-
-    @property
-    def lines(self) -> list[dict[str, Any]]:
-        """Each line parsed (every line must be one JSON object)."""
-        return [json.loads(line) for line in self.text.splitlines()]
-
-    def requests(self) -> list[dict[str, Any]]:
-        """The access log's lines, one per request."""
-        return [line for line in self.lines if line["logger"] == "framesell.access"]
-
-
-@pytest.fixture
-def logs() -> Iterator[Captured]:
-    """A handler on the root logger configured as the ini files configure the console."""
-    captured = Captured()
-    handler = logging.StreamHandler(captured.stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RedactSecrets())
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield captured
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
 
 
 def test_each_request_logs_one_json_line_with_its_facts(app: TestApp, logs: Captured) -> None:

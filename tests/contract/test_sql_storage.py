@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import pytest
@@ -292,41 +293,47 @@ def _kill(mysql_url: str, connection_id: int) -> None:
         killer.dispose()
 
 
-def test_a_mysql_connection_idle_past_the_threshold_is_pinged_and_replaced(
-    mysql_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+PingingFactory = Callable[[float], SqlUnitOfWorkFactory]
+
+
+@pytest.fixture
+def pinging_after(mysql_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[PingingFactory]:
+    """Units of work on a one-connection MySQL pool that pings after ``seconds`` idle."""
     from framesell.adapters.sql import engine as engine_module
 
-    monkeypatch.setattr(engine_module, "MYSQL_PING_AFTER_IDLE_SECONDS", 0.2)
-    engine = make_engine(mysql_url, pool_size=1)
-    factory = SqlUnitOfWorkFactory(engine)
-    try:
-        first = _connection_id(factory)
-        assert _connection_id(factory) == first  # reused from the pool
-        _kill(mysql_url, first)  # as a server restart or a proxy's idle timeout would
-        time.sleep(0.3)
-        replacement = _connection_id(factory)  # pinged at checkout, found dead, replaced
-        assert replacement != first
-    finally:
+    engines: list[Engine] = []
+
+    def build(seconds: float) -> SqlUnitOfWorkFactory:
+        monkeypatch.setattr(engine_module, "MYSQL_PING_AFTER_IDLE_SECONDS", seconds)
+        engines.append(make_engine(mysql_url, pool_size=1))
+        return SqlUnitOfWorkFactory(engines[-1])
+
+    yield build
+    for engine in engines:
         engine.dispose()
+
+
+def test_a_mysql_connection_idle_past_the_threshold_is_pinged_and_replaced(
+    mysql_url: str, pinging_after: PingingFactory
+) -> None:
+    factory = pinging_after(0.2)
+    first = _connection_id(factory)
+    assert _connection_id(factory) == first  # reused from the pool
+    _kill(mysql_url, first)  # as a server restart or a proxy's idle timeout would
+    time.sleep(0.3)
+    replacement = _connection_id(factory)  # pinged at checkout, found dead, replaced
+    assert replacement != first
 
 
 def test_a_mysql_connection_in_use_a_moment_ago_is_not_pinged(
-    mysql_url: str, monkeypatch: pytest.MonkeyPatch
+    mysql_url: str, pinging_after: PingingFactory
 ) -> None:
-    from framesell.adapters.sql import engine as engine_module
-
-    monkeypatch.setattr(engine_module, "MYSQL_PING_AFTER_IDLE_SECONDS", 60)
-    engine = make_engine(mysql_url, pool_size=1)
-    factory = SqlUnitOfWorkFactory(engine)
-    try:
-        first = _connection_id(factory)
-        _kill(mysql_url, first)
-        # Not pinged: the statement finds the connection dead, which is StorageUnavailable
-        # (a 503 the client may retry), and the pool's connections are discarded ...
-        with pytest.raises(StorageUnavailable):
-            _connection_id(factory)
-        # ... so the next unit of work gets a new one.
-        assert _connection_id(factory) != first
-    finally:
-        engine.dispose()
+    factory = pinging_after(60)
+    first = _connection_id(factory)
+    _kill(mysql_url, first)
+    # Not pinged: the statement finds the connection dead, which is StorageUnavailable
+    # (a 503 the client may retry), and the pool's connections are discarded ...
+    with pytest.raises(StorageUnavailable):
+        _connection_id(factory)
+    # ... so the next unit of work gets a new one.
+    assert _connection_id(factory) != first
