@@ -49,7 +49,7 @@ def authenticated_user_id(request: Request) -> int:
     """The account id the request's token names (NotAuthenticated → 403), not yet looked up.
 
     The caller must look the account up (and refuse a vanished one) before answering, and
-    then record it with ``remember_user``.
+    then record it with ``remember_user_id``.
     """
     user_id: int = request.services.users.token_user_id(bearer_token(request))
     return user_id

@@ -46,8 +46,9 @@ def body_too_large(request: Request) -> bool:
     return False
 
 
-def add_trailing_slash(request: Request, path: str) -> None:
+def add_trailing_slash(request: Request) -> None:
     """Route ``/api/order`` as ``/api/order/`` without a redirect (a POST would lose its body)."""
+    path = request.path_info
     if path.startswith("/api/") and not path.endswith("/"):
         last = path.rsplit("/", 1)[-1]
         if "." not in last:  # openapi.json and other files keep their names
@@ -163,7 +164,6 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
     settings = registry.framesell_services.settings
     allowed = frozenset(settings.cors_origins)
     frontend_policy = frontend_content_security_policy(settings.stripe_js_url)
-    api_headers = API_HEADERS
     frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
 
     def request_tween(request: Request) -> Response:
@@ -199,14 +199,14 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
                 response.vary = tuple(sorted({*response.vary, "Origin"}))
             else:
                 headers += VARY_ORIGIN
-        headers += api_headers if is_api_path(path_info) else frontend_headers
+        headers += API_HEADERS if is_api_path(path_info) else frontend_headers
         add_headers(response, (*headers, (REQUEST_ID_HEADER, request_id)))
         return response
 
     def _respond(request: Request, method: str) -> Response:
         if body_too_large(request):
             return _too_large()
-        add_trailing_slash(request, request.path_info)
+        add_trailing_slash(request)
         origin = request.environ.get("HTTP_ORIGIN")
         if (
             method == "OPTIONS"
