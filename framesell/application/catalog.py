@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from framesell.application.ports import Clock, UnitOfWorkFactory
+from framesell.application.transactions import retrying
 from framesell.domain.errors import ProductNotFound
 from framesell.domain.models import Product
 from framesell.domain.money import Money
@@ -115,41 +116,45 @@ class CatalogService:
     def add_product(self, description: str, url: str, price: Money) -> Product:
         """Put a new product on sale and return it with its id; raise InvalidInput."""
         product = Product.new(description, url, price)
-        with self._uow() as uow:
-            stored = uow.products.add(product)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                stored = uow.products.add(product)
+                uow.commit()
         self._changed()
         return stored
 
     def update_product(self, product_id: int, description: str, url: str, price: Money) -> Product:
         """Replace a product's description, picture and price; past orders keep theirs."""
         changed = Product.new(description, url, price)
-        with self._uow() as uow:
-            current = uow.products.get(product_id)
-            if current is None or not current.active:
-                raise ProductNotFound()
-            updated = Product(product_id, changed.description, changed.url, changed.price)
-            uow.products.update(updated)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                current = uow.products.get(product_id)
+                if current is None or not current.active:
+                    raise ProductNotFound()
+                updated = Product(product_id, changed.description, changed.url, changed.price)
+                uow.products.update(updated)
+                uow.commit()
         self._changed()
         return updated
 
     def withdraw_product(self, product_id: int) -> None:
         """Take a product off sale; it stays stored, so every order's snapshot stays intact."""
-        with self._uow() as uow:
-            current = uow.products.get(product_id)
-            if current is None or not current.active:
-                raise ProductNotFound()
-            uow.products.update(replace(current, active=False))
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                current = uow.products.get(product_id)
+                if current is None or not current.active:
+                    raise ProductNotFound()
+                uow.products.update(replace(current, active=False))
+                uow.commit()
         self._changed()
 
     def import_products(self, entries: list[tuple[str, str, Money]]) -> list[Product]:
         """Add many products in one transaction: all of them, or none if one is invalid."""
         products = [Product.new(description, url, price) for description, url, price in entries]
-        with self._uow() as uow:
-            stored = [uow.products.add(product) for product in products]
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                stored = [uow.products.add(product) for product in products]
+                uow.commit()
         self._changed()
         return stored
 

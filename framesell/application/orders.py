@@ -16,6 +16,7 @@ from framesell.application.ports import (
     ProductCatalog,
     UnitOfWorkFactory,
 )
+from framesell.application.transactions import retrying
 from framesell.application.users import ACCOUNT_GONE
 from framesell.domain.errors import (
     InvalidTransition,
@@ -169,23 +170,27 @@ class OrderService:
         if kind is None:
             return False
         now = self._clock.now()
-        with self._uow() as uow:
-            order = uow.orders.find_by_payment_id(event.payment_id) if event.payment_id else None
-            if order is None and event.order_id is not None:
-                order = uow.orders.get(event.order_id)
-            if order is None or order.id is None:
-                raise PaymentEventTooEarly()
-            if not uow.payment_events.add(event.id, event.type, now):
-                return False  # applied before
-            changed = uow.orders.transition(
-                order.id, kind.source, kind.target, payment_id=event.payment_id, at=now
-            )
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                order = (
+                    uow.orders.find_by_payment_id(event.payment_id) if event.payment_id else None
+                )
+                if order is None and event.order_id is not None:
+                    order = uow.orders.get(event.order_id)
+                if order is None or order.id is None:
+                    raise PaymentEventTooEarly()
+                if not uow.payment_events.add(event.id, event.type, now):
+                    return False  # applied before
+                order_id = order.id
+                changed = uow.orders.transition(
+                    order_id, kind.source, kind.target, payment_id=event.payment_id, at=now
+                )
+                uow.commit()
         log.info(
             "payment event %s (%s) for order %s: %s",
             event.id,
             event.type,
-            order.id,
+            order_id,
             "applied" if changed else "no change",
         )
         return changed
@@ -206,16 +211,17 @@ class OrderService:
         )
         if result.outcome is not PaymentOutcome.REFUNDED:
             raise PaymentUnavailable(result.message or PaymentUnavailable.message)
-        with self._uow() as uow:
-            uow.orders.transition(
-                order.id,
-                PaymentStatus.PAID,
-                PaymentStatus.REFUNDED,
-                payment_id=order.attempt.payment_id,
-                at=self._clock.now(),
-            )
-            refunded = uow.orders.get(order.id)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                uow.orders.transition(
+                    order.id,
+                    PaymentStatus.PAID,
+                    PaymentStatus.REFUNDED,
+                    payment_id=order.attempt.payment_id,
+                    at=self._clock.now(),
+                )
+                refunded = uow.orders.get(order.id)
+                uow.commit()
         assert refunded is not None
         return refunded
 
@@ -240,9 +246,10 @@ class OrderService:
             candidates = uow.orders.list_pending_since(now - older_than, limit)
         for order in candidates:
             assert order.id is not None
-            with self._uow() as uow:
-                leased = uow.leases.lease(order.id, until=now + lease_for, now=now)
-                uow.commit()
+            for transaction in retrying(self._uow):
+                with transaction as uow:
+                    leased = uow.leases.lease(order.id, until=now + lease_for, now=now)
+                    uow.commit()
             if not leased:
                 report.skipped.append(order.id)
                 continue
@@ -294,12 +301,13 @@ class OrderService:
         attempt = PaymentAttempt(
             number=1, idempotency_key=pending.payment_key(1), payment_token=payment_token
         )
-        with self._uow() as uow:
-            order = uow.orders.add(replace(pending, attempt=attempt))
-            assert order.id is not None
-            if request_key is not None:
-                uow.request_keys.attach_order(user_id, request_key, order.id)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                order = uow.orders.add(replace(pending, attempt=attempt))
+                assert order.id is not None
+                if request_key is not None:
+                    uow.request_keys.attach_order(user_id, request_key, order.id)
+                uow.commit()
         return order
 
     def _charge(self, order: Order) -> Placement:
@@ -323,21 +331,22 @@ class OrderService:
         """Settle in a second short transaction, as a compare-and-swap on the status."""
         assert order.id is not None and order.attempt is not None
         target = _SETTLED_BY.get(result.outcome)
-        with self._uow() as uow:
-            if target is not None:
-                # A webhook or another process may have settled the order meanwhile.
-                uow.orders.transition(
-                    order.id,
-                    PaymentStatus.PENDING,
-                    target,
-                    payment_id=result.payment_id,
-                    at=self._clock.now(),
-                )
-            elif result.payment_id is not None and order.attempt.payment_id is None:
-                uow.orders.record_attempt(
-                    order.id, replace(order.attempt, payment_id=result.payment_id)
-                )
-            settled = uow.orders.get(order.id)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                if target is not None:
+                    # A webhook or another process may have settled the order meanwhile.
+                    uow.orders.transition(
+                        order.id,
+                        PaymentStatus.PENDING,
+                        target,
+                        payment_id=result.payment_id,
+                        at=self._clock.now(),
+                    )
+                elif result.payment_id is not None and order.attempt.payment_id is None:
+                    uow.orders.record_attempt(
+                        order.id, replace(order.attempt, payment_id=result.payment_id)
+                    )
+                settled = uow.orders.get(order.id)
+                uow.commit()
         assert settled is not None
         return Placement(settled, result.outcome, result.message, result.client_secret)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from framesell.application.ports import Clock, UnitOfWorkFactory
+from framesell.application.transactions import retrying
 from framesell.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from framesell.domain.records import RequestRecord
 
@@ -53,47 +54,53 @@ class IdempotentRequests:
         """Claim the key; raise IdempotencyKeyReused (422) or IdempotencyKeyInUse (409)."""
         now = self._clock.now()
         record = RequestRecord(user_id, key, fingerprint, created_at=now, locked_at=now)
-        with self._uow() as uow:
-            added = uow.request_keys.add(record)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                added = uow.request_keys.add(record)
+                uow.commit()
         if added:
             return KeyedRequest(Start.NEW)
-        with self._uow() as uow:
-            existing = uow.request_keys.get(user_id, key)
-            if existing is None:  # purged between the two transactions
-                raise IdempotencyKeyInUse()
-            if existing.fingerprint != fingerprint:
-                raise IdempotencyKeyReused()
-            if existing.answered:
-                return KeyedRequest(
-                    Start.REPLAY,
-                    existing.order_id,
-                    existing.response_status,
-                    existing.response_body,
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                existing = uow.request_keys.get(user_id, key)
+                if existing is None:  # purged between the two transactions
+                    raise IdempotencyKeyInUse()
+                if existing.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                if existing.answered:
+                    return KeyedRequest(
+                        Start.REPLAY,
+                        existing.order_id,
+                        existing.response_status,
+                        existing.response_body,
+                    )
+                taken = uow.request_keys.take_over(
+                    user_id, key, stale_before=now - self._lock_timeout, now=now
                 )
-            taken = uow.request_keys.take_over(
-                user_id, key, stale_before=now - self._lock_timeout, now=now
-            )
-            uow.commit()
+                uow.commit()
+                order_id = existing.order_id
         if not taken:
             raise IdempotencyKeyInUse()
-        return KeyedRequest(Start.RESUME if existing.order_id else Start.NEW, existing.order_id)
+        return KeyedRequest(Start.RESUME if order_id else Start.NEW, order_id)
 
     def answer(self, user_id: int, key: str, status: int, body: str) -> None:
         """Store the final response, to be replayed for every repeat of the key."""
-        with self._uow() as uow:
-            uow.request_keys.answer(user_id, key, status, body)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                uow.request_keys.answer(user_id, key, status, body)
+                uow.commit()
 
     def release(self, user_id: int, key: str) -> None:
         """Give up the key without an answer, so a retry with it continues the work."""
-        with self._uow() as uow:
-            uow.request_keys.release(user_id, key)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                uow.request_keys.release(user_id, key)
+                uow.commit()
 
     def purge(self) -> int:
         """Delete keys older than the keeping period; return how many."""
-        with self._uow() as uow:
-            count = uow.request_keys.purge(self._clock.now() - self._keep_for)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                count = uow.request_keys.purge(self._clock.now() - self._keep_for)
+                uow.commit()
         return count

@@ -11,6 +11,7 @@ from framesell.application.ports import (
     TokenService,
     UnitOfWorkFactory,
 )
+from framesell.application.transactions import retrying
 from framesell.domain.errors import (
     AuthenticationFailed,
     InvalidInput,
@@ -91,9 +92,10 @@ class UserService:
             password_hash=self._hasher.hash(validate_password(password)),
             is_admin=is_admin,
         )
-        with self._uow() as uow:
-            stored = uow.users.add(user)
-            uow.commit()
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                stored = uow.users.add(user)
+                uow.commit()
         return stored
 
     def log_in(self, email: str, password: str, client_address: str | None = None) -> str:
@@ -115,9 +117,10 @@ class UserService:
             self._remember_failure(keys)
             raise AuthenticationFailed()
         if self._hasher.needs_rehash(user.password_hash):
-            with self._uow() as uow:
-                uow.users.update_password_hash(user.id or 0, self._hasher.hash(password))
-                uow.commit()
+            for transaction in retrying(self._uow):
+                with transaction as uow:
+                    uow.users.update_password_hash(user.id or 0, self._hasher.hash(password))
+                    uow.commit()
         if self._throttle is not None:
             self._throttle.reset(keys[0])  # the email's counter; the address keeps its own
         return self._tokens.issue(user)
@@ -174,10 +177,12 @@ class UserService:
 
     def make_admin(self, email: str) -> User:
         """Grant admin rights to an existing account; raise UserNotFound."""
-        with self._uow() as uow:
-            user = uow.users.get_by_email(normalize_email(email))
-            if user is None or user.id is None:
-                raise UserNotFound()
-            uow.users.set_admin(user.id, True)
-            uow.commit()
-        return self.profile(user.id)
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                user = uow.users.get_by_email(normalize_email(email))
+                if user is None or user.id is None:
+                    raise UserNotFound()
+                user_id = user.id
+                uow.users.set_admin(user_id, True)
+                uow.commit()
+        return self.profile(user_id)

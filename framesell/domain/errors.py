@@ -133,6 +133,14 @@ class StorageUnavailable(DomainError):
     message = "service temporarily unavailable"
 
 
+class WriteConflict(StorageUnavailable):
+    """Another transaction changed the same rows first; nothing was written, a rerun may pass.
+
+    A deadlock on one server, or a certification failure on a Galera cluster (a write that
+    conflicts with one committed on another node, reported at commit as a deadlock).
+    """
+
+
 class InvalidPaymentEvent(DomainError):
     """A webhook whose signature is missing, wrong or too old, or whose body is unreadable."""
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from framesell.adapters.sql.tables import login_failures
+from framesell.adapters.sql.unit_of_work import is_write_conflict, storage_error
+from framesell.application.transactions import PAUSE_SECONDS, TRIES, pause_jitter
 from framesell.domain.errors import StorageUnavailable
 
 # A lost or refused connection, a lock wait or deadlock: the caller may retry later.
@@ -55,7 +58,8 @@ class SqlLoginThrottle:
         self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime
     ) -> None:
         """Insert one row per key and delete every row older than the cutoff."""
-        with _storage_errors(), self._engine.begin() as connection:
+
+        def write(connection: Connection) -> None:
             if keys:
                 connection.execute(
                     login_failures.insert(), [{"throttle_key": k, "failed_at": at} for k in keys]
@@ -64,9 +68,24 @@ class SqlLoginThrottle:
                 login_failures.delete().where(login_failures.c.failed_at < forget_before)
             )
 
+        self._transaction(write)
+
     def reset(self, key: str) -> None:
         """Delete one key's rows."""
-        with _storage_errors(), self._engine.begin() as connection:
-            connection.execute(
+        self._transaction(
+            lambda connection: connection.execute(
                 login_failures.delete().where(login_failures.c.throttle_key == key)
             )
+        )
+
+    def _transaction(self, work: Callable[[Connection], object]) -> None:
+        """Run ``work`` in a transaction; rerun it after a write conflict, as use cases do."""
+        for number in range(1, TRIES + 1):
+            try:
+                with self._engine.begin() as connection:
+                    work(connection)
+                return
+            except _TRANSIENT as error:
+                if number == TRIES or not is_write_conflict(error):
+                    raise storage_error(error) from error
+            time.sleep(pause_jitter.uniform(0, PAUSE_SECONDS * 2**number))

@@ -15,11 +15,28 @@ from framesell.adapters.sql.repositories import (
     SqlRequestKeyRepository,
     SqlUserRepository,
 )
-from framesell.domain.errors import StorageUnavailable
+from framesell.domain.errors import StorageUnavailable, WriteConflict
 
 # Failures of the database rather than of our statements: connection refused or lost, pool
 # exhausted, lock wait timeout, deadlock (OperationalError covers the last two on MySQL).
 _TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+# MySQL's ER_LOCK_DEADLOCK: an InnoDB deadlock, or a Galera certification failure (a write
+# that conflicts with one another node committed first). The transaction was rolled back.
+DEADLOCK = 1213
+
+
+def is_write_conflict(error: BaseException) -> bool:
+    """True for a deadlock or a Galera certification failure: rerunning may succeed."""
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    args: tuple[object, ...] = tuple(getattr(error.orig, "args", ()))
+    return len(args) > 0 and args[0] == DEADLOCK
+
+
+def storage_error(error: BaseException) -> StorageUnavailable:
+    """The domain error for a transient database failure: WriteConflict or StorageUnavailable."""
+    return WriteConflict() if is_write_conflict(error) else StorageUnavailable()
 
 
 class SqlUnitOfWork:
@@ -76,8 +93,9 @@ class SqlUnitOfWork:
                     raise StorageUnavailable() from None
         if isinstance(exc, _TRANSIENT):
             # A lost or refused connection, a lock timeout, a deadlock: nothing was
-            # committed, and the caller may retry. Vendor errors never cross the port.
-            raise StorageUnavailable() from exc
+            # committed, and the caller may retry. Vendor errors never cross the port;
+            # a conflict is told apart so that application.transactions reruns it.
+            raise storage_error(exc) from exc
 
     def commit(self) -> None:
         """Commit the work so far and begin a new transaction for whatever follows."""
