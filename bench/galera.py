@@ -69,8 +69,8 @@ class Node:
         return self.path / "error.log"
 
     def url(self, database: str = "", sync_wait: bool = True) -> str:
-        """A ``mysql+pymysql`` URL to this node, reads waiting for the cluster (see scaling.md)."""
-        query = "?init_command=SET+SESSION+wsrep_sync_wait%3D1" if sync_wait else ""
+        """A ``mysql+pymysql`` URL to this node; its reads wait for the cluster (scaling.md)."""
+        query = "?wsrep_sync_wait=3" if sync_wait else ""
         return f"mysql+pymysql://root@127.0.0.1:{self.port}/{database}{query}"
 
     def status(self) -> dict[str, str]:

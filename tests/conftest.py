@@ -7,6 +7,7 @@ import os
 import pytest
 
 pytest_plugins = [
+    "tests.fixtures.galera",
     "tests.fixtures.database",
     "tests.fixtures.stripe",
 ]

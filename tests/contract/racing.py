@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from framesell.application.ports import UnitOfWork
+from framesell.application.transactions import retrying
 
 T = TypeVar("T")
 
@@ -59,15 +60,20 @@ def race_in_transactions(engine: Engine, threads: int, work: Callable[[UnitOfWor
 
     Every racer first holds a live connection inside its transaction, then all run
     ``work`` together, each commits, and the results come back in no particular order.
+    A racer that loses to a commit on another Galera node (a write conflict) runs again, as
+    use cases do (application.transactions); only its first run waits for the others.
     """
     factory = SqlUnitOfWorkFactory(engine)
 
     def one(start: Callable[[], None]) -> T:
-        with factory() as uow:
-            uow.users.get(0)  # connect now, not during the race
-            start()
-            result = work(uow)
-            uow.commit()
-            return result
+        waiting = [start]
+        for transaction in retrying(factory):
+            with transaction as uow:
+                uow.users.get(0)  # connect now, not during the race
+                while waiting:
+                    waiting.pop()()
+                result = work(uow)
+                uow.commit()
+        return result
 
     return race(threads, one)

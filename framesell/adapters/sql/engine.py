@@ -24,6 +24,10 @@ MYSQL_SQL_MODE = (
     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 )
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+# ``?wsrep_sync_wait=N`` in a MySQL URL: on a Galera node, each session waits for the
+# cluster's latest commits before it reads (N as MariaDB defines it; 1 = reads), see
+# docs/scaling.md. FrameSell's own option, taken out of the URL before the driver sees it.
+SYNC_WAIT_OPTION = "wsrep_sync_wait"
 
 
 def make_engine(url: str | URL, **opts: Any) -> Engine:
@@ -50,10 +54,17 @@ def database_is_reachable(engine: Engine) -> bool:
 def _mysql_engine(url: URL, opts: dict[str, Any]) -> Engine:
     if "charset" not in url.query:
         url = url.update_query_dict({"charset": "utf8mb4"})
+    # Strict mode: an over-long or invalid value is an error, never silently truncated.
+    session = f"SET SESSION sql_mode = '{MYSQL_SQL_MODE}'"
+    if SYNC_WAIT_OPTION in url.query:
+        sync_wait = url.query[SYNC_WAIT_OPTION]
+        if not isinstance(sync_wait, str) or not sync_wait.isdigit() or int(sync_wait) > 15:
+            raise ValueError(f"{SYNC_WAIT_OPTION} in the database URL must be 0 to 15")
+        session += f", wsrep_sync_wait = {int(sync_wait)}"
+        url = url.difference_update_query([SYNC_WAIT_OPTION])
     connect_args = {
         "connect_timeout": MYSQL_CONNECT_TIMEOUT_SECONDS,
-        # Strict mode: an over-long or invalid value is an error, never silently truncated.
-        "init_command": f"SET SESSION sql_mode = '{MYSQL_SQL_MODE}'",
+        "init_command": session,
         **opts.pop("connect_args", {}),
     }
     settings: dict[str, Any] = {

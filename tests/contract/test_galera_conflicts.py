@@ -1,0 +1,112 @@
+"""Real write conflicts between two nodes of a Galera cluster, and the rerun that settles them.
+
+Each test holds a transaction open on node 2 while node 1 commits a write to the same row:
+node 2's transaction is then the loser (a certification failure or a brute-force abort by
+the replicated write, reported as a deadlock), which the unit of work raises as
+WriteConflict and ``retrying`` runs again on fresh reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from framesell.adapters.sql.engine import make_engine
+from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from framesell.application.transactions import retrying
+from framesell.domain.errors import WriteConflict
+from framesell.domain.models import Product
+from framesell.domain.money import Money
+from framesell.domain.records import RequestRecord
+from tests.contract.helpers import T0, a_product, a_user, later
+
+pytestmark = pytest.mark.galera
+
+
+@pytest.fixture
+def nodes(galera_urls: list[str]) -> Iterator[tuple[SqlUnitOfWorkFactory, SqlUnitOfWorkFactory]]:
+    """Units of work on node 1 and on node 2 of one scratch database."""
+    engines = [make_engine(url) for url in galera_urls[:2]]
+    yield SqlUnitOfWorkFactory(engines[0]), SqlUnitOfWorkFactory(engines[1])
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_write_that_loses_to_another_nodes_commit_is_a_write_conflict_and_not_kept(
+    nodes: tuple[SqlUnitOfWorkFactory, SqlUnitOfWorkFactory],
+) -> None:
+    first, second = nodes
+    with first() as uow:
+        product = uow.products.add(a_product(1000))
+        uow.commit()
+    assert product.id is not None
+
+    with pytest.raises(WriteConflict), second() as loser:
+        loser.products.update(replace(product, price=Money(2000, "usd")))
+        with first() as winner:
+            winner.products.update(replace(product, price=Money(3000, "usd")))
+            winner.commit()
+        loser.commit()
+
+    with second() as uow:
+        assert uow.products.get(product.id) == replace(product, price=Money(3000, "usd"))
+
+
+def test_a_transaction_that_loses_is_rerun_on_fresh_reads_and_then_commits(
+    nodes: tuple[SqlUnitOfWorkFactory, SqlUnitOfWorkFactory],
+) -> None:
+    first, second = nodes
+    with first() as uow:
+        product = uow.products.add(a_product(1000))
+        uow.commit()
+    assert product.id is not None
+    seen: list[Product | None] = []
+
+    for transaction in retrying(second):
+        with transaction as uow:
+            current = uow.products.get(product.id)
+            seen.append(current)
+            assert current is not None
+            uow.products.update(replace(current, description=current.description + " (framed)"))
+            if len(seen) == 1:  # meanwhile node 1 changes the price and commits first
+                with first() as other:
+                    other.products.update(replace(product, price=Money(3000, "usd")))
+                    other.commit()
+            uow.commit()
+
+    assert len(seen) == 2
+    assert seen[1] == replace(product, price=Money(3000, "usd"))
+    with first() as uow:
+        assert uow.products.get(product.id) == replace(
+            product, price=Money(3000, "usd"), description=product.description + " (framed)"
+        )
+
+
+def test_a_key_claimed_on_two_nodes_at_once_is_stored_once_and_the_rerun_sees_it_taken(
+    nodes: tuple[SqlUnitOfWorkFactory, SqlUnitOfWorkFactory],
+) -> None:
+    first, second = nodes
+    with first() as uow:
+        user = uow.users.add(a_user())
+        uow.commit()
+    assert user.id is not None
+    mine = RequestRecord(user.id, "double-click", "mine", created_at=T0, locked_at=T0)
+    theirs = replace(mine, fingerprint="theirs", created_at=later(1), locked_at=later(1))
+    added: list[bool] = []
+
+    for transaction in retrying(second):
+        with transaction as uow:
+            added.append(uow.request_keys.add(mine))
+            if len(added) == 1:  # the same key arrives through node 1 and commits first
+                with first() as other:
+                    assert other.request_keys.add(theirs) is True
+                    other.commit()
+            uow.commit()
+
+    # Node 2's INSERT succeeded locally, lost at commit, and its rerun met the duplicate:
+    # on one server the INSERT would have waited for the lock and met it the first time.
+    assert added == [True, False]
+    with second() as uow:
+        assert uow.request_keys.get(user.id, "double-click") == theirs
