@@ -66,19 +66,27 @@ def slow_down_stripe(stripe_server: FakeStripe, seconds: float, times: int) -> N
 class Shop:
     """Builds app processes on one database and one fake Stripe link, and shops through them."""
 
-    def __init__(self, folder: Path, database_url: str, stripe_base: str) -> None:
+    def __init__(
+        self, folder: Path, database_urls: list[str], stripe_base: str
+    ) -> None:
         self.folder = folder
-        self.database_url = database_url
+        self.database_url = database_urls[0]
+        self.node_urls = database_urls
         self.stripe_base = stripe_base
         self.apps: list[AppProcess] = []
 
     def app(self, name: str = "app", **settings: str) -> AppProcess:
-        """A started app process; settings are ``framesell.*`` keys without the prefix."""
+        """A started app process; settings are ``framesell.*`` keys without the prefix.
+
+        On a Galera cluster each new process connects to the next node in turn, so the
+        first two processes of a test run on different nodes.
+        """
+        url = self.node_urls[len(self.apps) % len(self.node_urls)]
         process = new_app(
             self.folder,
             name,
             {
-                "framesell.database_url": self.database_url,
+                "framesell.database_url": url,
                 "framesell.stripe.api_base": self.stripe_base,
                 **{f"framesell.{key}": value for key, value in settings.items()},
             },
@@ -134,16 +142,31 @@ class Shop:
             app.stop()
 
 
+GALERA = pytest.param("galera", marks=pytest.mark.galera)
+
+
+@pytest.fixture(params=["mysql"])
+def database(request: pytest.FixtureRequest) -> list[str]:
+    """A scratch database: on the MariaDB server (one URL), or on Galera (one URL per node).
+
+    A test runs on both with ``@pytest.mark.parametrize("database", ["mysql", GALERA],
+    indirect=True)``.
+    """
+    if request.param == "galera":
+        return list(request.getfixturevalue("galera_urls"))
+    return [request.getfixturevalue("mysql_url")]
+
+
 @pytest.fixture
-def shop(tmp_path: Path, mysql_url: str, stripe_link: TcpProxy) -> Iterator[Shop]:
-    """A shop on a scratch MariaDB database, its catalog imported by the CLI."""
-    built = Shop(tmp_path, mysql_url, f"http://{stripe_link.address}")
+def shop(tmp_path: Path, database: list[str], stripe_link: TcpProxy) -> Iterator[Shop]:
+    """A shop on a scratch database, its catalog imported by the CLI."""
+    built = Shop(tmp_path, database, f"http://{stripe_link.address}")
     catalog = tmp_path / "catalog.json"
     catalog.write_text(json.dumps(CATALOG))
     seed = new_app(
         tmp_path,
         "seed",
-        {"framesell.database_url": mysql_url, "framesell.stripe.api_base": built.stripe_base},
+        {"framesell.database_url": database[0], "framesell.stripe.api_base": built.stripe_base},
     )
     framesell_command(seed.ini, "products", "import", str(catalog))
     yield built

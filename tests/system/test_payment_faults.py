@@ -18,9 +18,13 @@ from tests.fixtures.events import intent_event, refund_event
 from tests.fixtures.network import TcpProxy
 from tests.fixtures.processes import WEBHOOK_SECRET, call
 from tests.fixtures.stripe import StripeLedger
-from tests.system.conftest import Shop, slow_down_stripe
+from tests.system.conftest import GALERA, Shop, slow_down_stripe
 
 pytestmark = [pytest.mark.slow, pytest.mark.mysql, pytest.mark.stripe]
+# The faults that involve two processes, also with the two on different Galera nodes.
+ON_ONE_SERVER_AND_ON_GALERA = pytest.mark.parametrize(
+    "database", ["mysql", GALERA], indirect=True
+)
 
 
 def test_stripe_down_gives_503_pending_and_reconcile_pays_once_it_is_back(
@@ -66,6 +70,7 @@ def test_a_charge_answered_too_late_is_503_and_a_retry_with_the_key_pays_once(
     assert len(ledger.charges_for_order(order_id)) == 1
 
 
+@ON_ONE_SERVER_AND_ON_GALERA
 def test_a_process_killed_between_charge_and_settle_loses_nothing(
     shop: Shop, ledger: StripeLedger
 ) -> None:
@@ -87,6 +92,7 @@ def test_a_process_killed_between_charge_and_settle_loses_nothing(
     assert len(ledger.charges_for_order(pending["id"])) == 1
 
 
+@ON_ONE_SERVER_AND_ON_GALERA
 def test_eight_concurrent_requests_with_one_key_on_two_processes_buy_once(
     shop: Shop, stripe_server: FakeStripe, ledger: StripeLedger
 ) -> None:
@@ -133,35 +139,52 @@ def deliver(app_url: str, event: dict[str, Any]) -> tuple[int, Any]:
     return status, answer
 
 
+@ON_ONE_SERVER_AND_ON_GALERA
 def test_webhooks_twice_out_of_order_and_after_confirm_never_move_an_order_backwards(
     shop: Shop, ledger: StripeLedger
 ) -> None:
-    app = shop.app()
+    app, other = shop.app("first"), shop.app("second")  # on Galera: on two nodes
     auth = shop.shopper(app, "hooks@example.com")
     status, answer, _ = shop.buy(app, auth)
     assert status == 201
     order_id = answer["order"]["id"]
     (payment_id,) = ledger.payments_for_order(order_id)
 
-    # The request path settled it; the success event arrives after, twice.
+    # The request path settled it; the success event arrives after, twice, at both.
     succeeded = intent_event("evt_succeeded", "payment_intent.succeeded", payment_id, order_id)
-    assert deliver(app.url, succeeded) == (200, {"received": True, "applied": False})
+    assert deliver(other.url, succeeded) == (200, {"received": True, "applied": False})
     assert deliver(app.url, succeeded) == (200, {"received": True, "applied": False})
     # A stale failure event (an earlier decline of the same intent) arrives late.
     failed = intent_event("evt_failed", "payment_intent.payment_failed", payment_id, order_id)
-    assert deliver(app.url, failed)[0] == 200
+    assert deliver(other.url, failed)[0] == 200
     assert shop.orders(app, auth)[0]["paymentstatus"] == "PAID"
-    # Refunded; then the success event is redelivered out of order.
-    assert deliver(app.url, refund_event("evt_refund", payment_id, order_id)) == (
-        200,
-        {"received": True, "applied": True},
-    )
+    # Refunded: the event reaches both processes twice at once and is applied once.
+    refunded = refund_event("evt_refund", payment_id, order_id)
+    answers: list[tuple[int, Any]] = []
+    start = threading.Barrier(4)
+
+    def hook(url: str) -> None:
+        start.wait()
+        answers.append(deliver(url, refunded))
+
+    threads = [threading.Thread(target=hook, args=(url,)) for url in [app.url, other.url] * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers, key=str) == [
+        (200, {"received": True, "applied": False}),
+        (200, {"received": True, "applied": False}),
+        (200, {"received": True, "applied": False}),
+        (200, {"received": True, "applied": True}),
+    ]
+    # Then the success event is redelivered out of order, to the other process.
     redelivered = intent_event(
         "evt_succeeded_again", "payment_intent.succeeded", payment_id, order_id
     )
-    assert deliver(app.url, redelivered) == (200, {"received": True, "applied": False})
-    assert deliver(app.url, failed) == (200, {"received": True, "applied": False})
-    assert shop.orders(app, auth)[0]["paymentstatus"] == "REFUNDED"
+    assert deliver(other.url, redelivered) == (200, {"received": True, "applied": False})
+    assert deliver(other.url, failed) == (200, {"received": True, "applied": False})
+    assert shop.orders(other, auth)[0]["paymentstatus"] == "REFUNDED"
 
 
 def test_an_event_for_another_payment_of_the_order_changes_nothing(shop: Shop) -> None:
@@ -193,6 +216,7 @@ def test_an_unreachable_database_gives_503_charges_nothing_and_writes_nothing(
     assert ledger.all_payment_ids() == []
 
 
+@ON_ONE_SERVER_AND_ON_GALERA
 def test_the_fake_stripe_delivers_signed_events_that_settle_a_3d_secure_order(
     shop: Shop, stripe_server: FakeStripe, ledger: StripeLedger
 ) -> None:
