@@ -138,6 +138,17 @@ class Cluster:
         data = json.loads((folder / "cluster.json").read_text())
         return cls(data["folder"], [Node(**node) for node in data["nodes"]], data["name"])
 
+    def url_with_fallback(self, database: str, own: int) -> str:
+        """Node ``own``'s URL (0-based) with the other nodes as ``fallback``, the last node first.
+
+        With two app processes on nodes 1 and 2, each falls back to node 3 first, so a
+        node's loss moves its process to the node nobody else was using.
+        """
+        others = [node for index, node in enumerate(self.nodes) if index != own]
+        others.sort(key=lambda node: node.index != len(self.nodes))
+        fallback = ",".join(f"127.0.0.1:{node.port}" for node in others)
+        return f"{self.nodes[own].url(database)}&fallback={fallback}"
+
     def _config(self, node: Node) -> Path:
         addresses = ",".join(f"127.0.0.1:{other.galera_port}" for other in self.nodes)
         options = (

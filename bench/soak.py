@@ -6,6 +6,11 @@ several client threads; in the middle one backend is killed with SIGKILL and res
 At the end it compares the client's own log of 201s with the orders in MariaDB and the
 PaymentIntents on the fake Stripe, lists every 5xx and whether it was in flight on the
 killed process, and shows the backends' resident memory sampled over time.
+
+``python -m bench.soak --galera``: the same on a three-node Galera cluster (bench/galera.py),
+each backend connected to its own node (with the other nodes as ``fallback`` in its URL);
+in the middle the first backend's database node is SIGKILLed instead, restarted
+``--down-seconds`` later, and waited for until it is Synced again.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import shop
+from bench.galera import start_cluster
 from bench.nginx import start_nginx
 from fakestripe.launcher import start_fake_stripe
 from framesell.adapters.sql.engine import make_engine
@@ -78,6 +84,7 @@ def _client(
     outcomes: list[Outcome],
     lock: threading.Lock,
     seed: int,
+    product_ids: list[int],
 ) -> None:
     chooser = random.Random(seed)
     ledger = StripeLedger(stripe_url)
@@ -107,7 +114,7 @@ def _client(
                 status, answer = call(
                     "POST",
                     f"{base}/api/order/",
-                    {"product": chooser.randint(1, shop.CATALOG_SIZE), "token": token},
+                    {"product": chooser.choice(product_ids), "token": token},
                     headers={**auth, "Idempotency-Key": key},
                 )
                 if isinstance(answer, dict) and isinstance(answer.get("order"), dict):
@@ -124,14 +131,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--mysql-server", default=shop.DEFAULT_MYSQL_SERVER)
+    parser.add_argument("--galera", action="store_true", help="kill a node of a Galera cluster")
+    parser.add_argument("--down-seconds", type=float, default=10)
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     name = "framesell_bench_soak"
+    cluster = start_cluster() if args.galera else None
+    if cluster is not None:
+        args.mysql_server = cluster.nodes[0].url()
     with tempfile.TemporaryDirectory(prefix="framesell-soak-") as scratch:
         folder = Path(scratch)
         url = shop.scratch_database("mysql", folder, args.mysql_server, name)
         stripe = start_fake_stripe(0)
-        apps = [shop.new_app(folder, f"app{n}", url, stripe.url) for n in (1, 2)]
+        urls = [url, url]
+        if cluster is not None:
+            urls = [cluster.url_with_fallback(name, own) for own in (0, 1)]
+            url = urls[1]  # the survivor's node, for the counts
+        apps = [shop.new_app(folder, f"app{n}", urls[n - 1], stripe.url) for n in (1, 2)]
+        args.cluster = cluster
         nginx = None
         try:
             shop.migrate_and_import_catalog(apps[0], folder)
@@ -152,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 app.stop()
             stripe.stop()
             shop.drop_mysql_database(args.mysql_server, name)
+            if cluster is not None:
+                cluster.stop()
     text = _text(report)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     (OUT / f"soak-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
@@ -168,6 +187,9 @@ def _soak(
     shoppers: list[shop.Shopper],
     database_url: str,
 ) -> dict[str, Any]:
+    # The catalog's ids: on Galera they step by the cluster size (auto_increment_increment).
+    product_ids = [product["id"] for product in call("GET", f"{base}/api/product/")[1]]
+    assert len(product_ids) == shop.CATALOG_SIZE, product_ids
     seconds = args.minutes * 60
     started = time.monotonic()
     deadline = started + seconds
@@ -176,7 +198,7 @@ def _soak(
     clients = [
         threading.Thread(
             target=_client,
-            args=(base, stripe_url, shoppers, deadline, outcomes, lock, seed),
+            args=(base, stripe_url, shoppers, deadline, outcomes, lock, seed, product_ids),
             daemon=True,
         )
         for seed in range(args.clients)
@@ -184,6 +206,7 @@ def _soak(
     for client in clients:
         client.start()
     memory: list[dict[str, Any]] = []
+    node_report: dict[str, Any] = {}
     killed_at = restarted_at = None
     killed_pid = None
     while time.monotonic() < deadline:
@@ -193,7 +216,22 @@ def _soak(
             if app.process is not None and app.process.poll() is None:
                 sample[f"app{index + 1}"] = round(shop.rss_mib(app.process.pid), 1)
         memory.append(sample)
-        if killed_at is None and now - started >= seconds / 2:
+        if killed_at is None and now - started >= seconds / 2 and args.cluster is not None:
+            node = args.cluster.nodes[0]
+            killed_pid = node.pid
+            killed_at = time.monotonic()
+            args.cluster.kill(node)  # SIGKILL: the node's connections are cut mid-request
+            time.sleep(args.down_seconds)
+            log_offset = node.log.stat().st_size
+            resync = args.cluster.restart(node)
+            restarted_at = time.monotonic() - resync
+            node_report = {
+                "killed_node": node.index,
+                "down_s": round(restarted_at - killed_at, 1),
+                "restart_to_synced_s": round(resync, 1),
+                "rejoined_by": _rejoin_method(node.log, log_offset),
+            }
+        elif killed_at is None and now - started >= seconds / 2:
             assert apps[0].process is not None
             killed_pid = apps[0].process.pid
             apps[0].process.kill()  # SIGKILL: no goodbye, requests in flight are cut
@@ -215,6 +253,7 @@ def _soak(
         "requests": len(outcomes),
         "by_kind_and_status": {f"{k} {s}": n for (k, s), n in sorted(by_kind.items())},
         "killed_pid": killed_pid,
+        "database_node": node_report,
         "killed_at_s": round((killed_at or started) - started, 1),
         "restarted_after_s": round((restarted_at or 0) - (killed_at or 0), 1),
         "errors": [
@@ -233,6 +272,18 @@ def _soak(
         "before_reconcile": _orders(database_url),
         "memory_mib": memory,
     }
+
+
+def _rejoin_method(log: Path, offset: int) -> str:
+    """IST (from the others' write-set cache) or SST (a full copy), as the node's log says."""
+    with log.open("rb") as file:
+        file.seek(offset)
+        tail = file.read().decode(errors="replace")
+    if "IST received" in tail or "Receiving IST" in tail:
+        return "IST"
+    if "SST received" in tail or "SST succeeded" in tail:
+        return "SST"
+    return "unknown"
 
 
 def _orders(database_url: str) -> dict[str, Any]:
@@ -299,8 +350,13 @@ def _text(report: dict[str, Any]) -> str:
         f"{report['requests']} requests through nginx → 2 FrameSell processes → MariaDB",
         "requests by kind and status: "
         + ", ".join(f"{k}: {n}" for k, n in report["by_kind_and_status"].items()),
-        f"backend 1 (pid {report['killed_pid']}) SIGKILLed at {report['killed_at_s']} s, "
-        f"restarted {report['restarted_after_s']} s later",
+        (
+            f"database node {report['database_node']} (pid {report['killed_pid']}) SIGKILLed "
+            f"at {report['killed_at_s']} s"
+            if report.get("database_node")
+            else f"backend 1 (pid {report['killed_pid']}) SIGKILLed at {report['killed_at_s']} s, "
+            f"restarted {report['restarted_after_s']} s later"
+        ),
         f"5xx or failed connections: {len(report['errors'])} "
         f"({report['errors_not_in_flight']} not in flight on the killed process)",
         *[f"    {e}" for e in report["errors"]],

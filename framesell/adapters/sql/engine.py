@@ -28,6 +28,10 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 # cluster's latest commits before it reads (N as MariaDB defines it; 1 = reads), see
 # docs/scaling.md. FrameSell's own option, taken out of the URL before the driver sees it.
 SYNC_WAIT_OPTION = "wsrep_sync_wait"
+# ``?fallback=host:port,host:port``: other nodes of a Galera cluster, tried in turn when a
+# new connection cannot be made to the URL's own node or that node is not ready for
+# clients (``wsrep_ready`` OFF: joining, donating, or cut off from the majority).
+FALLBACK_OPTION = "fallback"
 
 
 def make_engine(url: str | URL, **opts: Any) -> Engine:
@@ -62,6 +66,10 @@ def _mysql_engine(url: URL, opts: dict[str, Any]) -> Engine:
             raise ValueError(f"{SYNC_WAIT_OPTION} in the database URL must be 0 to 15")
         session += f", wsrep_sync_wait = {int(sync_wait)}"
         url = url.difference_update_query([SYNC_WAIT_OPTION])
+    fallbacks: list[tuple[str, int]] = []
+    if FALLBACK_OPTION in url.query:
+        fallbacks = _host_ports(url.query[FALLBACK_OPTION])
+        url = url.difference_update_query([FALLBACK_OPTION])
     connect_args = {
         "connect_timeout": MYSQL_CONNECT_TIMEOUT_SECONDS,
         "init_command": session,
@@ -78,7 +86,57 @@ def _mysql_engine(url: URL, opts: dict[str, Any]) -> Engine:
     engine = sa.create_engine(url, **settings)
     if not settings.get("pool_pre_ping"):
         ping_connections_idle_for(engine, MYSQL_PING_AFTER_IDLE_SECONDS)
+    if fallbacks:
+        connect_to_a_ready_node(engine, fallbacks)
     return engine
+
+
+def _host_ports(value: str | tuple[str, ...]) -> list[tuple[str, int]]:
+    found = []
+    for item in ",".join([value] if isinstance(value, str) else value).split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{FALLBACK_OPTION} in the database URL must be host:port,...")
+        found.append((host, int(port)))
+    return found
+
+
+def connect_to_a_ready_node(engine: Engine, fallbacks: list[tuple[str, int]]) -> None:
+    """Make each new connection to the first node, of the URL's then the fallbacks, that is ready.
+
+    Only new connections move: the pool keeps the ones it has until they fail, and a
+    failure discards the pool's older connections (see ``ping_connections_idle_for``), so a
+    process whose node died reconnects to the next node on its next checkout.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _first_ready(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        nodes = [(cparams.get("host", "localhost"), int(cparams.get("port", 3306))), *fallbacks]
+        failure: Exception | None = None
+        for host, port in nodes:
+            try:
+                connection = dialect.connect(*cargs, **{**cparams, "host": host, "port": port})
+            except dialect.loaded_dbapi.Error as error:
+                failure = error
+                continue
+            if _node_is_ready(connection):
+                return connection
+            connection.close()
+            failure = dialect.loaded_dbapi.OperationalError(
+                1047, f"the node at {host}:{port} is not ready (wsrep_ready is OFF)"
+            )
+        assert failure is not None
+        raise failure
+
+
+def _node_is_ready(connection: Any) -> bool:
+    cursor = connection.cursor()
+    try:
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'wsrep_ready'")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row is None or str(row[1]).upper() == "ON"  # None: not a Galera node
 
 
 def ping_connections_idle_for(engine: Engine, seconds: float) -> None:
