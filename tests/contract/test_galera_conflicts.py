@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 
+from bench.galera import Cluster
 from framesell.adapters.sql.engine import make_engine
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from framesell.application.transactions import retrying
@@ -21,6 +23,7 @@ from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.domain.records import RequestRecord
 from tests.contract.helpers import T0, a_product, a_user, later
+from tests.fixtures.network import free_port
 
 pytestmark = pytest.mark.galera
 
@@ -110,3 +113,26 @@ def test_a_key_claimed_on_two_nodes_at_once_is_stored_once_and_the_rerun_sees_it
     assert added == [True, False]
     with second() as uow:
         assert uow.request_keys.get(user.id, "double-click") == theirs
+
+
+def test_a_url_asks_for_causal_reads_and_names_fallback_nodes(galera_cluster: Cluster) -> None:
+    node = galera_cluster.nodes[0]
+    nobody = free_port()
+    engine = make_engine(
+        f"mysql+pymysql://root@127.0.0.1:{nobody}/?wsrep_sync_wait=3"
+        f"&fallback=127.0.0.1:{free_port()},127.0.0.1:{node.port}"
+    )
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(sa.text("SELECT @@port, @@wsrep_sync_wait")).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == (node.port, 3)
+
+
+@pytest.mark.parametrize(
+    "query", ["wsrep_sync_wait=16", "wsrep_sync_wait=read", "fallback=nohost", "fallback=h:p"]
+)
+def test_a_wrong_galera_option_in_the_url_stops_the_start(query: str) -> None:
+    with pytest.raises(ValueError, match=query.split("=")[0]):
+        make_engine(f"mysql+pymysql://root@127.0.0.1:3306/framesell?{query}")
