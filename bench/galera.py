@@ -8,6 +8,8 @@ SQLAlchemy URL per node. ``python -m bench.galera status [--dir DIR]`` prints ea
 state, ``python -m bench.galera stop [--dir DIR]`` stops them (SIGTERM, then SIGKILL) and
 deletes the directory. ``python -m bench.galera run`` starts, waits for Ctrl-C, then stops.
 ``DIR`` defaults to ``framesell-galera`` in the temporary directory.
+``python -m bench.galera syncwait`` starts a cluster, measures what ``wsrep_sync_wait``
+changes (below, ``measure_sync_wait``) and stops it.
 
 The nodes run as the ``mysql`` user: with ``wsrep_sst_method = rsync`` a joiner's rsync
 daemon cannot write a root-owned data directory. Only node 1 is initialised with
@@ -324,13 +326,75 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+def measure_sync_wait(cluster: Cluster, rounds: int = 2000) -> dict[str, object]:
+    """Commit an UPDATE on node 1, then at once read the row on node 2, without and with waiting.
+
+    Returns how many reads saw the old value and the read's latency (median, p99, µs) with
+    ``wsrep_sync_wait`` 0 and 3.
+    """
+
+    def connect(node: Node, sync_wait: int) -> pymysql.connections.Connection:  # type: ignore[type-arg]
+        connection = pymysql.connect(
+            host="127.0.0.1", port=node.port, user="root", autocommit=True
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET SESSION wsrep_sync_wait = {sync_wait}")
+        return connection
+
+    writer = connect(cluster.nodes[0], 0)
+    with writer.cursor() as cursor:
+        cursor.execute("CREATE DATABASE IF NOT EXISTS framesell_syncwait")
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS framesell_syncwait.t (id INT PRIMARY KEY, v INT)"
+        )
+        cursor.execute("REPLACE INTO framesell_syncwait.t VALUES (1, 0)")
+    readers = {wait: connect(cluster.nodes[1], wait) for wait in (0, 3)}
+    stale = {0: 0, 3: 0}
+    took: dict[int, list[float]] = {0: [], 3: []}
+    for value in range(1, rounds + 1):
+        for wait, reader in readers.items():
+            with writer.cursor() as cursor:
+                cursor.execute("UPDATE framesell_syncwait.t SET v = %s WHERE id = 1", (value,))
+            began = time.perf_counter()
+            with reader.cursor() as cursor:
+                cursor.execute("SELECT v FROM framesell_syncwait.t WHERE id = 1")
+                row = cursor.fetchone()
+            took[wait].append(time.perf_counter() - began)
+            stale[wait] += row is None or row[0] != value
+    with writer.cursor() as cursor:
+        cursor.execute("DROP DATABASE framesell_syncwait")
+    for connection in (writer, *readers.values()):
+        connection.close()
+
+    def micro(values: list[float], share: float) -> int:
+        ordered = sorted(values)
+        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1e6)
+
+    return {
+        f"sync_wait={wait}": {
+            "reads": rounds,
+            "stale": stale[wait],
+            "median_us": micro(took[wait], 0.5),
+            "p99_us": micro(took[wait], 0.99),
+        }
+        for wait in (0, 3)
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """``start``, ``status``, ``stop`` or ``run`` a cluster in ``--dir``."""
     parser = argparse.ArgumentParser(prog="python -m bench.galera", description=__doc__)
-    parser.add_argument("command", choices=["start", "status", "stop", "run"])
+    parser.add_argument("command", choices=["start", "status", "stop", "run", "syncwait"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--size", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.command == "syncwait":
+        cluster = start_cluster()
+        try:
+            print(json.dumps(measure_sync_wait(cluster), indent=2))
+        finally:
+            cluster.stop()
+        return 0
     if args.command in ("start", "run"):
         began = time.monotonic()
         cluster = start_cluster(args.dir, args.size)

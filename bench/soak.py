@@ -162,6 +162,13 @@ def main(argv: list[str] | None = None) -> int:
                 apps[1].ini, "reconcile", "--older-than", "0"
             ).strip()
             report["after_reconcile"] = _ledgers(url, stripe.url)
+            # Each backend's own log of the answers that were not a success.
+            report["failed_log_lines"] = [
+                f"{app.log_path.stem}: {line}"
+                for app in apps
+                for line in app.log_path.read_text(errors="replace").splitlines()
+                if '"status": 5' in line or '"level": "ERROR"' in line
+            ][:50]
         finally:
             if nginx is not None:
                 nginx.stop()
@@ -266,12 +273,32 @@ def _soak(
             for o in errors
         ],
         "errors_not_in_flight": len(errors) - len(in_flight),
+        "slowest_around_kill_s": _slowest_around(outcomes, killed_at, started),
         "client_201_orders": len(created),
         "client_201_order_ids_unique": len({o.order_id for o in created}) == len(created),
         "client_201_ids": sorted(o.order_id for o in created if o.order_id is not None),
         "before_reconcile": _orders(database_url),
         "memory_mib": memory,
     }
+
+
+def _slowest_around(
+    outcomes: list[Outcome], killed_at: float | None, started: float
+) -> list[dict[str, Any]]:
+    """The five slowest requests that were running within 30 s after the kill."""
+    if killed_at is None:
+        return []
+    near = [o for o in outcomes if o.ended >= killed_at and o.started <= killed_at + 30]
+    near.sort(key=lambda o: o.ended - o.started, reverse=True)
+    return [
+        {
+            "kind": o.kind,
+            "status": o.status,
+            "at_s": round(o.started - started, 2),
+            "took_s": round(o.ended - o.started, 2),
+        }
+        for o in near[:5]
+    ]
 
 
 def _rejoin_method(log: Path, offset: int) -> str:
@@ -360,6 +387,7 @@ def _text(report: dict[str, Any]) -> str:
         f"5xx or failed connections: {len(report['errors'])} "
         f"({report['errors_not_in_flight']} not in flight on the killed process)",
         *[f"    {e}" for e in report["errors"]],
+        f"slowest requests within 30 s of the kill: {report['slowest_around_kill_s']}",
         f"client's 201s: {report['client_201_orders']} "
         f"(order ids unique: {report['client_201_order_ids_unique']})",
         f"before reconcile: orders {before['orders_by_status']}",
@@ -374,6 +402,8 @@ def _text(report: dict[str, Any]) -> str:
             f"{s['t']:.0f}s " + " ".join(f"{k}={v}" for k, v in s.items() if k != "t")
             for s in rss[:: max(1, len(rss) // 12)]
         ),
+        "backends' 5xx and error log lines:",
+        *[f"    {line[:400]}" for line in report.get("failed_log_lines", [])],
     ]
     return "\n".join(lines)
 

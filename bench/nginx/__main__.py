@@ -4,6 +4,10 @@ Both backends share one MariaDB database and one fake Stripe; nginx (1 worker) b
 them round-robin with passive health checks. The same wrk runs as ``python -m bench``
 ((a) catalog, (b) a shopper's 10 orders, (c) buying, (d) login) go through nginx once with
 only backend 1 in the upstream, and once with both.
+
+``--galera``: the same on a three-node Galera cluster (bench/galera.py) instead of the one
+MariaDB server, backend 1 connected to node 1 and backend 2 to node 2 (each reading with
+``wsrep_sync_wait=3`` and the other nodes as ``fallback``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import shop
+from bench.galera import start_cluster
 from bench.nginx import start_nginx
 from bench.run import log
 from fakestripe.launcher import start_fake_stripe
@@ -70,15 +75,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--mysql-server", default=shop.DEFAULT_MYSQL_SERVER)
+    parser.add_argument("--galera", action="store_true", help="on a three-node Galera cluster")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     name = "framesell_bench_nginx"
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"database": "galera" if args.galera else "mariadb"}
+    cluster = start_cluster() if args.galera else None
+    if cluster is not None:
+        args.mysql_server = cluster.nodes[0].url()
     with tempfile.TemporaryDirectory(prefix="framesell-nginx-") as scratch:
         folder = Path(scratch)
         url = shop.scratch_database("mysql", folder, args.mysql_server, name)
         stripe = start_fake_stripe(0)
-        apps = [shop.new_app(folder, f"app{n}", url, stripe.url) for n in (1, 2)]
+        urls = [url, url]
+        if cluster is not None:
+            urls = [cluster.url_with_fallback(name, own) for own in (0, 1)]
+        apps = [shop.new_app(folder, f"app{n}", urls[n - 1], stripe.url) for n in (1, 2)]
         try:
             shop.migrate_and_import_catalog(apps[0], folder)
             for app in apps:
@@ -113,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                 app.stop()
             stripe.stop()
             shop.drop_mysql_database(args.mysql_server, name)
+            if cluster is not None:
+                cluster.stop()
     lines = [
         f"{'through nginx':28} {'1 backend req/s':>16} {'2 backends req/s':>17} {'×':>6}"
         f" {'p99 ms (1 / 2)':>16} {'errors (1 / 2)':>15}"
@@ -133,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     text = "\n".join(lines)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    text = f"{results['database']}\n{text}"
     (OUT / f"nginx-{stamp}.json").write_text(json.dumps(results, indent=2))
     (OUT / f"nginx-{stamp}.txt").write_text(text + "\n")
     print(text)
