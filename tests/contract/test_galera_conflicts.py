@@ -136,3 +136,22 @@ def test_a_url_asks_for_causal_reads_and_names_fallback_nodes(galera_cluster: Cl
 def test_a_wrong_galera_option_in_the_url_stops_the_start(query: str) -> None:
     with pytest.raises(ValueError, match=query.split("=")[0]):
         make_engine(f"mysql+pymysql://root@127.0.0.1:3306/framesell?{query}")
+
+
+def test_every_table_the_migrations_create_is_innodb_with_a_primary_key(galera_url: str) -> None:
+    engine = make_engine(galera_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            tables = connection.execute(
+                sa.text(
+                    "SELECT t.table_name, t.engine, COUNT(c.constraint_name) "
+                    "FROM information_schema.tables t LEFT JOIN "
+                    "information_schema.table_constraints c ON c.table_schema = t.table_schema "
+                    "AND c.table_name = t.table_name AND c.constraint_type = 'PRIMARY KEY' "
+                    "WHERE t.table_schema = DATABASE() GROUP BY t.table_name, t.engine"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(tables) >= 8
+    assert [row for row in tables if row[1] != "InnoDB" or row[2] != 1] == []
