@@ -32,6 +32,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pymysql
 
@@ -333,7 +334,7 @@ def measure_sync_wait(cluster: Cluster, rounds: int = 2000) -> dict[str, object]
     ``wsrep_sync_wait`` 0 and 3.
     """
 
-    def connect(node: Node, sync_wait: int) -> pymysql.connections.Connection:  # type: ignore[type-arg]
+    def connect(node: Node, sync_wait: int) -> Any:
         connection = pymysql.connect(
             host="127.0.0.1", port=node.port, user="root", autocommit=True
         )
