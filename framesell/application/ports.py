@@ -108,7 +108,11 @@ class OrderRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One database transaction: rolls back on exit unless ``commit`` was called."""
+    """One database transaction: rolls back on exit unless ``commit`` was called.
+
+    Its exit raises WriteConflict when another transaction wrote the same rows first;
+    use cases that write run it through ``application.transactions.retrying``.
+    """
 
     # Read-only members, so that an adapter's own repository classes satisfy them
     # (a plain annotated attribute is invariant and no concrete unit of work would fit).
