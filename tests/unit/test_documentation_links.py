@@ -10,8 +10,7 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DOCUMENTS = sorted(
-    [REPOSITORY / "README.md", REPOSITORY / "frontend" / "README.md"]
-    + list((REPOSITORY / "docs").glob("*.md"))
+    [REPOSITORY / "README.md", REPOSITORY / "frontend" / "README.md", *REPOSITORY.glob("docs/*.md")]
 )
 # [text](target) and ![alt](target), with an optional "title"; code spans and blocks removed.
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
