@@ -8,7 +8,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -19,6 +19,28 @@ from framesell.domain.errors import DomainError
 from framesell.domain.money import Money
 
 DEFAULT_INI = "development.ini"
+INI_VARIABLE = "FRAMESELL_INI"
+# Set on every real deployment (production.ini requires it); where it is, the development
+# default would read a laptop's settings against a real database, so a file must be named.
+DEPLOYMENT_VARIABLE = "FRAMESELL_DATABASE_URL"
+
+
+def choose_ini(named: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The ini file to read and why: ``-c``, then FRAMESELL_INI, then development.ini.
+
+    The default is refused where FRAMESELL_DATABASE_URL is set (a deployment), so a
+    production host never runs a command on development settings by accident.
+    """
+    if named:
+        return named, "-c"
+    if environ.get(INI_VARIABLE, "").strip():
+        return environ[INI_VARIABLE].strip(), INI_VARIABLE
+    if environ.get(DEPLOYMENT_VARIABLE, "").strip():
+        raise ConfigurationError(
+            f"no ini file named: give -c FILE or set {INI_VARIABLE} "
+            f"(the {DEFAULT_INI} default is not used where {DEPLOYMENT_VARIABLE} is set)"
+        )
+    return DEFAULT_INI, "the default"
 
 
 def load_settings(config_uri: str) -> Settings:
@@ -144,8 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-c",
         "--config",
-        default=DEFAULT_INI,
-        help=f"the ini file pserve uses (default: {DEFAULT_INI})",
+        default=None,
+        help=f"the ini file pserve uses (default: ${INI_VARIABLE}, else {DEFAULT_INI}, "
+        f"which is refused where ${DEPLOYMENT_VARIABLE} is set)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -207,7 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; errors are one line on stderr and exit status 1 or 2."""
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        ini, chosen_by = choose_ini(args.config, os.environ)
+        if not Path(ini).is_file():
+            raise FileNotFoundError(f"{ini} ({chosen_by}): no such file")
+        print(f"framesell: settings from {Path(ini).resolve()} ({chosen_by})", file=sys.stderr)
+        settings = load_settings(ini)
         services = None if args.command == "migrate" else bootstrap(settings)
         try:
             return HANDLERS[args.command](services, settings, args)
