@@ -30,7 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     stripe = start_fake_stripe(args.port, host=args.host, quiet=False)
     print(f"fake Stripe on {stripe.url} (Stripe.js stand-in at {stripe.url}/js.stripe.com/v3/)")
     env = dict(os.environ)
+    # The shop follows the fake Stripe wherever it listens (--port): its API address, and the
+    # Stripe.js stand-in the page loads, which the page's Content-Security-Policy allows.
     env.setdefault("FRAMESELL_STRIPE_API_BASE", stripe.url)
+    env.setdefault("FRAMESELL_STRIPE_JS_URL", f"{stripe.url}/js.stripe.com/v3/")
     port = env.get("FRAMESELL_PORT", "6543")
     secret = env.get("FRAMESELL_STRIPE_WEBHOOK_SECRET") or _ini_setting(
         args.ini, "framesell.stripe.webhook_secret"

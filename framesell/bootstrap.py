@@ -57,6 +57,7 @@ ENVIRONMENT_OVERRIDES = {
     "FRAMESELL_STRIPE_SECRET_KEY": "framesell.stripe.secret_key",
     "FRAMESELL_STRIPE_PUBLISHABLE_KEY": "framesell.stripe.publishable_key",
     "FRAMESELL_STRIPE_API_BASE": "framesell.stripe.api_base",
+    "FRAMESELL_STRIPE_JS_URL": "framesell.stripe.js_url",
     "FRAMESELL_STRIPE_WEBHOOK_SECRET": "framesell.stripe.webhook_secret",
     "FRAMESELL_PAYMENT": "framesell.payment",
     "FRAMESELL_STORAGE": "framesell.storage",
