@@ -25,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ini", default="development.ini")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420, help="the fake Stripe's port")
+    parser.add_argument(
+        "--reload", action="store_true", help="restart the shop when its code changes"
+    )
     args = parser.parse_args(argv)
 
     stripe = start_fake_stripe(args.port, host=args.host, quiet=False)
@@ -42,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     register_webhook(
         stripe.url, f"http://127.0.0.1:{port}/api/webhooks/stripe/", secret, WEBHOOK_EVENTS
     )
-    shop = subprocess.Popen([sys.executable, "-m", "pyramid.scripts.pserve", args.ini], env=env)
+    reload = ["--reload"] if args.reload else []
+    shop = subprocess.Popen(
+        [sys.executable, "-m", "pyramid.scripts.pserve", *reload, args.ini], env=env
+    )
     print(f"FrameSell on http://127.0.0.1:{port}/ (API at /api/); Ctrl-C stops both")
 
     def stop(signum: int, frame: object) -> None:
