@@ -108,3 +108,17 @@ def test_payments_go_to_the_fake_stripe_on_its_port(launched: Launched) -> None:
     )
 
     assert (status, body["order"]["paymentstatus"]) == (201, "PAID")
+
+
+def test_the_shop_under_development_ini_logs_readable_lines(
+    launched: Launched, tmp_path: Path
+) -> None:
+    fetch(f"{launched.shop}/api/product/1/")
+    deadline = time.monotonic() + 10
+    while "GET /api/product/1/ 200" not in _log(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    (line,) = [line for line in _log(tmp_path).splitlines() if "GET /api/product/1/ 200" in line]
+    assert "INFO  [framesell.access] GET /api/product/1/ 200  duration_ms=" in line
+    assert "request_id=" in line
+    assert '{"time"' not in _log(tmp_path)
