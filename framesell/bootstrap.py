@@ -416,6 +416,15 @@ def migrate(settings: Settings) -> None:
         upgrade_to_head(settings.database_url)
 
 
+def new_migration(settings: Settings, message: str, *, autogenerate: bool = False) -> Path:
+    """Write the next Alembic revision of the SQL schema (developers; see docs/development.md)."""
+    if settings.storage != "sql":
+        raise ConfigurationError("migrations are for framesell.storage = sql")
+    from framesell.adapters.sql.migrate import new_revision
+
+    return new_revision(settings.database_url, message, autogenerate=autogenerate)
+
+
 def project_root() -> Path:
     """The folder holding the package (and, in a checkout, frontend/)."""
     return Path(__file__).resolve().parent.parent

@@ -14,7 +14,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from framesell.bootstrap import ConfigurationError, Services, Settings, bootstrap, migrate
+from framesell.bootstrap import (
+    ConfigurationError,
+    Services,
+    Settings,
+    bootstrap,
+    migrate,
+    new_migration,
+)
 from framesell.domain.errors import DomainError
 from framesell.domain.money import Money
 
@@ -86,6 +93,15 @@ def cmd_migrate(services: Services | None, settings: Settings, args: argparse.Na
     """Bring the database schema up to date."""
     migrate(settings)
     print("database schema is up to date")
+    return 0
+
+
+def cmd_new_migration(
+    services: Services | None, settings: Settings, args: argparse.Namespace
+) -> int:
+    """Write the next schema revision for you to fill in (or to check, with --autogenerate)."""
+    path = new_migration(settings, args.message, autogenerate=args.autogenerate)
+    print(f"wrote {path}")
     return 0
 
 
@@ -174,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help=cmd_migrate.__doc__, description=cmd_migrate.__doc__)
     commands.add_parser("seed", help=cmd_seed.__doc__, description=cmd_seed.__doc__)
+    revision = commands.add_parser(
+        "new-migration",
+        help=cmd_new_migration.__doc__,
+        description=f"{cmd_new_migration.__doc__} Alembic's `revision`, on the ini's database.",
+    )
+    revision.add_argument("message", help='what the revision changes, e.g. "add gift wrapping"')
+    revision.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="write what tables.py has and the database (at the newest revision) lacks",
+    )
 
     admin = commands.add_parser(
         "create-admin",
@@ -218,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 HANDLERS = {
     "migrate": cmd_migrate,
+    "new-migration": cmd_new_migration,
     "seed": cmd_seed,
     "create-admin": cmd_create_admin,
     "products": cmd_import,
@@ -235,7 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise FileNotFoundError(f"{ini} ({chosen_by}): no such file")
         print(f"framesell: settings from {Path(ini).resolve()} ({chosen_by})", file=sys.stderr)
         settings = load_settings(ini)
-        services = None if args.command == "migrate" else bootstrap(settings)
+        without_services = {"migrate", "new-migration"}
+        services = None if args.command in without_services else bootstrap(settings)
         try:
             return HANDLERS[args.command](services, settings, args)
         finally:

@@ -183,3 +183,38 @@ def test_a_missing_ini_is_named_in_the_error(
 ) -> None:
     assert main(["-c", str(tmp_path / "nope.ini"), "seed"]) == 2
     assert f"{tmp_path / 'nope.ini'} (-c): no such file" in capsys.readouterr().err
+
+
+@pytest.fixture
+def migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the package's migrations, so a test's new revision lands outside the code."""
+    import shutil
+
+    from framesell.adapters.sql import migrate as migrations_module
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrations_module.MIGRATIONS_DIRECTORY, copy)
+    monkeypatch.setattr(migrations_module, "MIGRATIONS_DIRECTORY", copy)
+    return copy
+
+
+def test_new_migration_writes_the_next_numbered_revision(
+    ini: Path, migrations: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-c", str(ini), "new-migration", "add gift wrapping"]) == 0
+
+    written = migrations / "versions" / "0005_add_gift_wrapping.py"
+    assert f"wrote {written}" in capsys.readouterr().out
+    text = written.read_text()
+    assert "revision: str = '0005'" in text
+    assert "down_revision: str | None = '0004'" in text
+    assert '"""add gift wrapping' in text
+
+
+def test_new_migration_autogenerate_finds_nothing_on_a_database_at_head(
+    ini: Path, migrations: Path
+) -> None:
+    assert main(["-c", str(ini), "new-migration", "--autogenerate", "nothing yet"]) == 0
+
+    text = (migrations / "versions" / "0005_nothing_yet.py").read_text()
+    assert text.count("    pass\n") == 2  # tables.py and the migrations agree
