@@ -109,6 +109,8 @@ class Settings:
     login_max_failures: int = 10
     login_window_seconds: int = 900
     login_max_lockout_seconds: int = 3600
+    login_address_max_failures: int = 100
+    login_address_window_seconds: int = 900
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -158,6 +160,8 @@ class Settings:
             login_max_failures=_int(raw, "framesell.login.max_failures", 10),
             login_window_seconds=_int(raw, "framesell.login.window_seconds", 900),
             login_max_lockout_seconds=_int(raw, "framesell.login.max_lockout_seconds", 3600),
+            login_address_max_failures=_int(raw, "framesell.login.address_max_failures", 100),
+            login_address_window_seconds=_int(raw, "framesell.login.address_window_seconds", 900),
             extra=raw,
         )
         settings.check()
@@ -194,6 +198,7 @@ class Settings:
                     f"framesell.trusted_proxies: {proxy!r} is not an IP address or network"
                 ) from None
         self.login_throttle_policy()
+        self.address_throttle_policy()
         if self.is_production:
             self._check_production()
 
@@ -207,6 +212,18 @@ class Settings:
             )
         except ValueError as error:
             raise ConfigurationError(f"framesell.login.*: {error}") from None
+
+    def address_throttle_policy(self) -> ThrottlePolicy:
+        """The failed-login limits per client address (framesell.login.address_*)."""
+        window = timedelta(seconds=self.login_address_window_seconds)
+        try:
+            return ThrottlePolicy(
+                max_failures=self.login_address_max_failures,
+                window=window,
+                max_lockout=max(window, timedelta(seconds=self.login_max_lockout_seconds)),
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"framesell.login.address_*: {error}") from None
 
     def _check_production(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
@@ -383,6 +400,7 @@ def bootstrap(
             throttle=storage.throttle,
             clock=clock,
             throttle_policy=settings.login_throttle_policy(),
+            address_policy=settings.address_throttle_policy(),
         ),
         catalog=catalog,
         orders=OrderService(

@@ -332,3 +332,32 @@ class LoginThrottle(Protocol):
 
     def reset(self, key: str) -> None:
         """Forget every failure of one key (after a successful login)."""
+
+    def claim(
+        self,
+        keys: tuple[str, ...],
+        at: datetime,
+        *,
+        forget_before: datetime,
+        wait: Callable[[dict[str, list[datetime]]], int],
+    ) -> ThrottleClaim:
+        """Count an attempt as a failure of every key before its password is checked.
+
+        Atomically for these keys (no other claim of them in between): ``wait`` is given
+        each key's failures after ``forget_before`` (claims still being checked elsewhere
+        included); if it answers more than 0 nothing is recorded and the claim carries that
+        wait, else one failure per key is recorded at ``at``. So parallel guesses get no
+        more tries than serial ones.
+        """
+
+    def release(self, claim: ThrottleClaim) -> None:
+        """Forget the failures a claim recorded (the password was right after all)."""
+
+
+@dataclass(frozen=True)
+class ThrottleClaim:
+    """An attempt counted in advance: refused (``retry_after_seconds`` > 0) or recorded."""
+
+    retry_after_seconds: int
+    # The adapter's handles of the failures it recorded, for release.
+    recorded: tuple[int, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,3 +63,23 @@ class ThrottlePolicy:
         if until is None or until <= now:
             return 0
         return max(1, math.ceil((until - now).total_seconds()))
+
+
+IPV6_BUCKET_PREFIX = 64
+
+
+def address_bucket(address: str) -> str:
+    """The part of a client address one throttle counts: an IPv4 address, an IPv6 /64.
+
+    One IPv6 subscriber usually gets a whole /64, so counting single IPv6 addresses would
+    give one machine 2^64 fresh counters. Text that is not an address is counted as it is.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_BUCKET_PREFIX), strict=False))
+    return str(parsed)
