@@ -46,7 +46,7 @@ def _admin_then_validate(request: Request, **kwargs: Any) -> None:
 
 def _product_id(request: Request) -> int:
     raw_id = str(request.matchdict["id"])
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:  # not "²" or "٣"
         raise ProductNotFound()
     return int(raw_id)
 

@@ -73,7 +73,7 @@ def _caller_id(request: Request) -> int:
 
 def _order_id(request: Request) -> int:
     raw_id = str(request.matchdict["id"])
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:  # not "²" or "٣"
         raise OrderNotFound()
     return int(raw_id)
 
