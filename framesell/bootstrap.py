@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from framesell.adapters.argon2 import (
     OWASP_MEMORY_COST_KIB,
@@ -63,6 +64,17 @@ ENVIRONMENT_OVERRIDES = {
     "FRAMESELL_CORS_ORIGINS": "framesell.cors_origins",
     "FRAMESELL_TRUSTED_PROXIES": "framesell.trusted_proxies",
 }
+
+
+# Secrets written in development.ini for everyone to read: never good enough for production.
+PUBLIC_DEVELOPMENT_SECRETS = frozenset(
+    {
+        "development-only-jwt-secret-not-for-production",
+        "whsec_framesell_development_only",
+        "sk_test_framesell_development",
+    }
+)
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def _truthy(value: object) -> bool:
@@ -230,6 +242,29 @@ class Settings:
             raise ConfigurationError(
                 f"FRAMESELL_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production"
             )
+        public = {self.jwt_secret, self.stripe_webhook_secret, self.stripe_secret_key}
+        if public & PUBLIC_DEVELOPMENT_SECRETS:
+            raise ConfigurationError(
+                "production uses a secret published in development.ini; set your own "
+                "FRAMESELL_JWT_SECRET, FRAMESELL_STRIPE_SECRET_KEY and "
+                "FRAMESELL_STRIPE_WEBHOOK_SECRET"
+            )
+        if self.stripe_api_base is not None and not _safe_api_base(self.stripe_api_base):
+            raise ConfigurationError(
+                "framesell.stripe.api_base must be an https:// address in production "
+                "(plain http only to this host's loopback)"
+            )
+        for proxy in self.trusted_proxies:
+            if ipaddress.ip_network(proxy, strict=False).prefixlen == 0:
+                raise ConfigurationError(
+                    f"framesell.trusted_proxies: {proxy} trusts every address, so any client "
+                    "could name its own address in X-Forwarded-For"
+                )
+        if self.storage == "sql" and _sqlite_in_memory(self.database_url):
+            raise ConfigurationError(
+                "production keeps its data in a database that outlives the process, "
+                "not SQLite in memory"
+            )
         if self.storage != "sql":
             raise ConfigurationError("production keeps its data in SQL (framesell.storage = sql)")
         if self.payment == "fake":
@@ -244,6 +279,33 @@ class Settings:
             self.argon2_time_cost < OWASP_TIME_COST
         ):
             raise ConfigurationError("argon2 parameters below OWASP's minimum in production")
+
+
+def _safe_api_base(url: str) -> bool:
+    """https anywhere, or plain http to this host's loopback (a local proxy or fake)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+def _sqlite_in_memory(database_url: str) -> bool:
+    """Whether a SQLAlchemy URL names an SQLite database that lives in memory."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return False
+    if url.get_backend_name() != "sqlite":
+        return False
+    database = url.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or url.query.get("mode") == "memory"
+    )
 
 
 @dataclass

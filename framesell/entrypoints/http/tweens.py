@@ -14,6 +14,7 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
+from framesell.entrypoints.http.clients import came_over_https
 from framesell.entrypoints.http.security import USER_ID_ENVIRON_KEY
 from framesell.entrypoints.logs import AccessLog, request_id_bound
 
@@ -134,6 +135,14 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
 )
 API_HEADERS = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
+# Sent only on answers to requests that came over https (came_over_https): browsers
+# ignore it over http, and a shop behind plain http must not promise https.
+HSTS_HEADERS = (("Strict-Transport-Security", "max-age=31536000"),)
+
+
+def https_headers(environ: dict[str, Any], proxies: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """HSTS for a request that came over https (directly or from a trusted proxy), else none."""
+    return HSTS_HEADERS if came_over_https(environ, proxies) else ()
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -163,6 +172,7 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
     """
     settings = registry.framesell_services.settings
     allowed = frozenset(settings.cors_origins)
+    proxies = settings.trusted_proxies
     frontend_policy = frontend_content_security_policy(settings.stripe_js_url)
     frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
 
@@ -200,6 +210,7 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
             else:
                 headers += VARY_ORIGIN
         headers += API_HEADERS if is_api_path(path_info) else frontend_headers
+        headers += https_headers(environ, proxies)
         add_headers(response, (*headers, (REQUEST_ID_HEADER, request_id)))
         return response
 
