@@ -109,6 +109,7 @@ class Settings:
     stripe_max_retries: int = 2
     jwt_secret: str = ""
     jwt_lifetime: timedelta = timedelta(hours=1)
+    max_session_age: timedelta = timedelta(days=7)
     argon2_memory_cost_kib: int = OWASP_MEMORY_COST_KIB
     argon2_time_cost: int = OWASP_TIME_COST
     argon2_parallelism: int = OWASP_PARALLELISM
@@ -158,6 +159,9 @@ class Settings:
             stripe_max_retries=_int(raw, "framesell.stripe.max_retries", 2),
             jwt_secret=str(raw.get("framesell.jwt.secret", "")),
             jwt_lifetime=timedelta(seconds=_int(raw, "framesell.jwt.lifetime_seconds", 3600)),
+            max_session_age=timedelta(
+                seconds=_int(raw, "framesell.jwt.max_session_age_seconds", 7 * 24 * 3600)
+            ),
             argon2_memory_cost_kib=_int(
                 raw, "framesell.argon2.memory_cost_kib", OWASP_MEMORY_COST_KIB
             ),
@@ -463,6 +467,7 @@ def bootstrap(
             clock=clock,
             throttle_policy=settings.login_throttle_policy(),
             address_policy=settings.address_throttle_policy(),
+            max_session_age=settings.max_session_age,
         ),
         catalog=catalog,
         orders=OrderService(

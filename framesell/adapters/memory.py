@@ -383,11 +383,13 @@ class MemoryTokenService:
         self._lifetime = lifetime
         self._issued: dict[str, TokenClaims] = {}
 
-    def issue(self, user: User) -> str:
+    def issue(self, user: User, *, auth_time: datetime | None = None) -> str:
         """Return a new random token for this user."""
         now = self._clock.now()
         token = secrets.token_urlsafe(24)
-        self._issued[token] = TokenClaims(user.id or 0, user.email, now, now + self._lifetime)
+        self._issued[token] = TokenClaims(
+            user.id or 0, user.email, now, now + self._lifetime, auth_time or now
+        )
         return token
 
     def verify(self, token: str) -> TokenClaims:

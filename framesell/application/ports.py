@@ -191,13 +191,20 @@ class TokenClaims:
     email: str
     issued_at: datetime
     expires_at: datetime
+    # When the password was checked (the JWT's auth_time); refreshing keeps it.
+    auth_time: datetime | None = None
+
+    @property
+    def authenticated_at(self) -> datetime:
+        """When the bearer last gave the password (``iat`` for tokens without auth_time)."""
+        return self.auth_time or self.issued_at
 
 
 class TokenService(Protocol):
     """Issues and verifies access tokens."""
 
-    def issue(self, user: User) -> str:
-        """Return a signed token for this user."""
+    def issue(self, user: User, *, auth_time: datetime | None = None) -> str:
+        """Return a signed token for this user; ``auth_time`` defaults to now (a log-in)."""
 
     def verify(self, token: str) -> TokenClaims:
         """Return the token's claims; raise NotAuthenticated with the reason if it is not valid."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from framesell.application.ports import (
     Clock,
@@ -27,6 +27,9 @@ MIN_PASSWORD_LENGTH = 8
 # The 403's reason when a valid token names an account that no longer exists.
 ACCOUNT_GONE = "user not found"
 MAX_PASSWORD_LENGTH = 1024
+# The 403's reason when a token is refreshed long after its password was given.
+SESSION_TOO_OLD = "Session has expired; log in again."
+DEFAULT_MAX_SESSION_AGE = timedelta(days=7)
 
 
 def validate_password(password: str) -> str:
@@ -71,6 +74,7 @@ class UserService:
         clock: Clock | None = None,
         throttle_policy: ThrottlePolicy | None = None,
         address_policy: ThrottlePolicy | None = None,
+        max_session_age: timedelta = DEFAULT_MAX_SESSION_AGE,
     ) -> None:
         if throttle is not None and clock is None:
             raise ValueError("a login throttle needs a clock")
@@ -83,6 +87,7 @@ class UserService:
         # A client address is many shoppers behind one NAT: a much higher limit of its own.
         self._address_policy = address_policy or ThrottlePolicy(max_failures=100)
         self._memory = max(self._policy.memory, self._address_policy.memory)
+        self._max_session_age = max_session_age
         # Hashed once, so that logging in as nobody costs as much as a wrong password.
         self._dummy_hash = hasher.hash("framesell-no-such-user")
 
@@ -165,9 +170,11 @@ class UserService:
 
     def authenticate(self, token: str) -> User:
         """Return the user a token belongs to; raise NotAuthenticated otherwise."""
-        claims = self._tokens.verify(token)
+        return self._user_of(self._tokens.verify(token).user_id)
+
+    def _user_of(self, user_id: int) -> User:
         with self._uow() as uow:
-            user = uow.users.get(claims.user_id)
+            user = uow.users.get(user_id)
         if user is None:
             raise NotAuthenticated(ACCOUNT_GONE)
         return user
@@ -182,8 +189,17 @@ class UserService:
         return self._tokens.verify(token).user_id
 
     def refresh(self, token: str) -> str:
-        """Return a fresh token for the holder of a still-valid one."""
-        return self._tokens.issue(self.authenticate(token))
+        """Return a fresh token for the holder of a still-valid one, keeping its auth_time.
+
+        Raises NotAuthenticated (SESSION_TOO_OLD) once the password was last given more than
+        the maximum session age ago: a stolen token cannot be refreshed forever.
+        """
+        claims = self._tokens.verify(token)
+        now = self._clock.now() if self._clock is not None else claims.issued_at
+        if now - claims.authenticated_at > self._max_session_age:
+            raise NotAuthenticated(SESSION_TOO_OLD)
+        user = self._user_of(claims.user_id)
+        return self._tokens.issue(user, auth_time=claims.authenticated_at)
 
     def profile(self, user_id: int) -> User:
         """Return one user's account; raise UserNotFound."""
