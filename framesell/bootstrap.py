@@ -25,7 +25,12 @@ from framesell.adapters.argon2 import (
     Argon2PasswordHasher,
 )
 from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
-from framesell.adapters.memory import MemoryLoginThrottle, MemoryUnitOfWorkFactory, SystemClock
+from framesell.adapters.memory import (
+    MemoryEventCounter,
+    MemoryLoginThrottle,
+    MemoryUnitOfWorkFactory,
+    SystemClock,
+)
 from framesell.application.catalog import DEFAULT_RECHECK as CATALOG_RECHECK
 from framesell.application.catalog import CatalogService
 from framesell.application.health import HealthService
@@ -33,6 +38,7 @@ from framesell.application.orders import OrderService, no_fault
 from framesell.application.payments import PaymentService
 from framesell.application.ports import (
     Clock,
+    EventCounter,
     LoginThrottle,
     PaymentEventParser,
     PaymentGateway,
@@ -40,9 +46,10 @@ from framesell.application.ports import (
     UnitOfWorkFactory,
 )
 from framesell.application.requests import IdempotentRequests
+from framesell.application.throttles import PaymentFailureLimit, SignupLimit
 from framesell.application.users import UserService
 from framesell.domain.models import Order
-from framesell.domain.throttling import ThrottlePolicy
+from framesell.domain.throttling import RateLimit, ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +131,11 @@ class Settings:
     login_max_lockout_seconds: int = 3600
     login_address_max_failures: int = 100
     login_address_window_seconds: int = 900
+    payment_failures_per_shopper: int = 5
+    payment_failures_per_address: int = 20
+    payment_failure_window_seconds: int = 3600
+    signups_per_address: int = 20
+    signup_window_seconds: int = 3600
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -178,6 +190,17 @@ class Settings:
             login_max_lockout_seconds=_int(raw, "framesell.login.max_lockout_seconds", 3600),
             login_address_max_failures=_int(raw, "framesell.login.address_max_failures", 100),
             login_address_window_seconds=_int(raw, "framesell.login.address_window_seconds", 900),
+            payment_failures_per_shopper=_int(
+                raw, "framesell.payments.max_failures_per_shopper", 5
+            ),
+            payment_failures_per_address=_int(
+                raw, "framesell.payments.max_failures_per_address", 20
+            ),
+            payment_failure_window_seconds=_int(
+                raw, "framesell.payments.failure_window_seconds", 3600
+            ),
+            signups_per_address=_int(raw, "framesell.signup.max_per_address", 20),
+            signup_window_seconds=_int(raw, "framesell.signup.window_seconds", 3600),
             extra=raw,
         )
         settings.check()
@@ -215,6 +238,8 @@ class Settings:
                 ) from None
         self.login_throttle_policy()
         self.address_throttle_policy()
+        self.payment_failure_limits()
+        self.signup_limit()
         if self.is_production:
             self._check_production()
 
@@ -240,6 +265,26 @@ class Settings:
             )
         except ValueError as error:
             raise ConfigurationError(f"framesell.login.address_*: {error}") from None
+
+    def payment_failure_limits(self) -> tuple[RateLimit, RateLimit]:
+        """Declined payments allowed per shopper and per address (framesell.payments.*)."""
+        window = timedelta(seconds=self.payment_failure_window_seconds)
+        try:
+            return (
+                RateLimit(self.payment_failures_per_shopper, window),
+                RateLimit(self.payment_failures_per_address, window),
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"framesell.payments.*: {error}") from None
+
+    def signup_limit(self) -> RateLimit:
+        """New accounts allowed per client address (framesell.signup.*)."""
+        try:
+            return RateLimit(
+                self.signups_per_address, timedelta(seconds=self.signup_window_seconds)
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"framesell.signup.*: {error}") from None
 
     def _check_production(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
@@ -321,6 +366,8 @@ class Storage:
     close: Callable[[], None]
     # Failed logins live beside the data, so every process of one database shares them.
     throttle: LoginThrottle = field(default_factory=MemoryLoginThrottle)
+    # Declined payments and sign-ups, likewise shared (application/throttles.py).
+    events: EventCounter = field(default_factory=MemoryEventCounter)
     # How often a process asks the store whether the catalog it keeps in memory changed;
     # memory storage is one process, where asking costs nothing, so it asks every time.
     catalog_recheck: timedelta = timedelta(0)
@@ -333,7 +380,7 @@ def _memory_storage(settings: Settings) -> Storage:
 def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.engine import database_is_reachable, make_engine
     from framesell.adapters.sql.migrate import upgrade_to_head
-    from framesell.adapters.sql.throttle import SqlLoginThrottle
+    from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
     if settings.auto_migrate:
@@ -344,6 +391,7 @@ def _sql_storage(settings: Settings) -> Storage:
         ping=lambda: database_is_reachable(engine),
         close=engine.dispose,
         throttle=SqlLoginThrottle(engine),
+        events=SqlEventCounter(engine),
         catalog_recheck=CATALOG_RECHECK,
     )
 
@@ -427,6 +475,8 @@ class Services:
     gateway: PaymentGateway
     clock: Clock
     storage: Storage
+    payment_failures: PaymentFailureLimit
+    signups: SignupLimit
 
     @property
     def health(self) -> HealthService:
@@ -489,6 +539,13 @@ def bootstrap(
         gateway=gateway,
         clock=clock,
         storage=storage,
+        payment_failures=PaymentFailureLimit(
+            storage.events,
+            clock,
+            per_shopper=settings.payment_failure_limits()[0],
+            per_address=settings.payment_failure_limits()[1],
+        ),
+        signups=SignupLimit(storage.events, clock, settings.signup_limit()),
     )
 
 

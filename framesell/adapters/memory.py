@@ -425,6 +425,33 @@ class FixedClock:
         self._now += delta
 
 
+class MemoryEventCounter:
+    """EventCounter in one process's memory (shared by its threads, lost at exit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, list[datetime]] = {}
+
+    def events(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's event times after ``since``, oldest first."""
+        with self._lock:
+            return {
+                key: sorted(at for at in self._events.get(key, ()) if at > since) for key in keys
+            }
+
+    def record(self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime) -> None:
+        """Remember one event per key and drop every event older than the cutoff."""
+        with self._lock:
+            for key in keys:
+                self._events.setdefault(key, []).append(at)
+            for key in list(self._events):
+                kept = [when for when in self._events[key] if when >= forget_before]
+                if kept:
+                    self._events[key] = kept
+                else:
+                    del self._events[key]
+
+
 class MemoryLoginThrottle:
     """LoginThrottle in one process's memory (shared by its threads, lost at exit)."""
 

@@ -361,6 +361,20 @@ class LoginThrottle(Protocol):
         """Forget the failures a claim recorded (the password was right after all)."""
 
 
+class EventCounter(Protocol):
+    """Remembers when things happened per key (declined payments, sign-ups), for every process.
+
+    Keys are opaque strings of at most 64 characters. Adapters: adapters.memory,
+    adapters.sql.throttle. Each call is its own short transaction, outside any unit of work.
+    """
+
+    def events(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's event times after ``since``, oldest first (every key present)."""
+
+    def record(self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime) -> None:
+        """Remember one event at ``at`` for each key; forget any key's older than the cutoff."""
+
+
 @dataclass(frozen=True)
 class ThrottleClaim:
     """An attempt counted in advance: refused (``retry_after_seconds`` > 0) or recorded."""

@@ -83,3 +83,25 @@ def address_bucket(address: str) -> str:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.IPv6Network((parsed, IPV6_BUCKET_PREFIX), strict=False))
     return str(parsed)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``max_events`` in any ``window``; the next waits until the oldest leaves it."""
+
+    max_events: int
+    window: timedelta
+
+    def __post_init__(self) -> None:
+        if self.max_events < 1:
+            raise ValueError("max_events must be at least 1")
+        if self.window <= timedelta(0):
+            raise ValueError("window must be positive")
+
+    def retry_after_seconds(self, events: Iterable[datetime], now: datetime) -> int:
+        """Whole seconds until one more event is allowed; 0 when it is allowed now."""
+        recent = sorted(at for at in events if at > now - self.window)
+        if len(recent) < self.max_events:
+            return 0
+        until = recent[len(recent) - self.max_events] + self.window
+        return max(1, math.ceil((until - now).total_seconds()))

@@ -119,7 +119,7 @@ def test_placing_an_order_documents_its_body_header_and_every_answer(app: TestAp
     assert place["parameters"][0]["name"] == "Idempotency-Key"
     assert place["parameters"][0]["required"] is False
     assert set(place["responses"]) == {
-        "201", "202", "400", "402", "403", "409", "413", "415", "422", "503"
+        "201", "202", "400", "402", "403", "409", "413", "415", "422", "429", "503"
     }
     declined = place["responses"]["402"]["content"]["application/json"]["schema"]
     assert declined == {

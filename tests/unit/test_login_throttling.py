@@ -17,7 +17,7 @@ from framesell.adapters.memory import (
 )
 from framesell.application.users import UserService, throttle_keys
 from framesell.domain.errors import AuthenticationFailed, TooManyAttempts
-from framesell.domain.throttling import ThrottlePolicy
+from framesell.domain.throttling import RateLimit, ThrottlePolicy
 from tests.contract.helpers import T0
 from tests.contract.racing import race
 
@@ -204,3 +204,13 @@ def test_an_ipv6_address_is_counted_by_its_64_bit_prefix() -> None:
     assert throttle_keys("a@example.com", "::ffff:192.0.2.1") == throttle_keys(
         "a@example.com", "192.0.2.1"
     )
+
+
+def test_a_rate_limit_allows_its_count_in_the_window_then_waits_for_the_oldest() -> None:
+    limit = RateLimit(3, timedelta(hours=1))
+    events = [T0, T0 + seconds(60), T0 + seconds(120)]
+    assert limit.retry_after_seconds(events[:2], T0 + seconds(130)) == 0
+    assert limit.retry_after_seconds(events, T0 + seconds(130)) == 3600 - 130
+    assert limit.retry_after_seconds(events, T0 + seconds(3600)) == 0
+    with pytest.raises(ValueError):
+        RateLimit(0, timedelta(hours=1))

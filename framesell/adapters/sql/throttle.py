@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
-from framesell.adapters.sql.tables import login_failures
+from framesell.adapters.sql.tables import login_failures, throttle_events
 from framesell.application.ports import ThrottleClaim
 from framesell.domain.errors import StorageUnavailable
 
@@ -134,6 +134,43 @@ def _claim(
         recorded = ()
     connection.execute(login_failures.delete().where(login_failures.c.failed_at < forget_before))
     return ThrottleClaim(retry_after, recorded)
+
+
+class SqlEventCounter:
+    """Events as rows of throttle_events, shared by every app process on one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def events(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's event times after ``since``, oldest first."""
+        found: dict[str, list[datetime]] = {key: [] for key in keys}
+        if not keys:
+            return found
+        query = (
+            sa.select(throttle_events.c.throttle_key, throttle_events.c.happened_at)
+            .where(
+                throttle_events.c.throttle_key.in_(keys),
+                throttle_events.c.happened_at > since,
+            )
+            .order_by(throttle_events.c.happened_at, throttle_events.c.id)
+        )
+        with _storage_errors(), self._engine.connect() as connection:
+            for key, happened_at in connection.execute(query):
+                found[key].append(happened_at)
+        return found
+
+    def record(self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime) -> None:
+        """Insert one row per key and delete every row older than the cutoff."""
+        with _storage_errors(), self._engine.begin() as connection:
+            if keys:
+                connection.execute(
+                    throttle_events.insert(),
+                    [{"throttle_key": key, "happened_at": at} for key in keys],
+                )
+            connection.execute(
+                throttle_events.delete().where(throttle_events.c.happened_at < forget_before)
+            )
 
 
 LOCK_WAIT_SECONDS = 10

@@ -60,16 +60,22 @@ def log_in(request: Request) -> dict[str, Any]:
 @signup.post(
     schema=SignupSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM
 )
-@responses({201: SignedUpJson, 400: FailureJson, 503: FailureJson})
+@responses({201: SignedUpJson, 400: FailureJson, 429: FailureJson, 503: FailureJson})
 def sign_up(request: Request) -> dict[str, Any]:
-    """201 ``{"success": true}``, or 400 with a message (blank field, bad email, taken email)."""
+    """201 ``{"success": true}``, or 400 with a message (blank field, bad email, taken email).
+
+    429 with Retry-After once the client address has made its hourly allowance of accounts.
+    """
     body = request.validated
+    address = client_address(request)
+    request.services.signups.refuse_if_exceeded(address)
     request.services.users.register(
         first_name=body["first_name"],
         last_name=body["last_name"],
         email=body["email"],
         password=body["password"],
     )
+    request.services.signups.count(address)
     request.response.status = 201
     return {"success": True}
 

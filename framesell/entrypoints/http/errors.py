@@ -135,8 +135,10 @@ def domain_error(exc: errors.DomainError, request: Request) -> Response:
     else:
         name = exc.field if isinstance(exc, errors.InvalidInput) else ""
         body = error_body(request, exc.message, [_entry(exc.message, name=name)])
-        if body.get("errors") and isinstance(
-            exc, errors.AuthenticationFailed | errors.TooManyAttempts
+        if (
+            body.get("errors")
+            and "status" not in body  # the generic shape is its errors list
+            and isinstance(exc, errors.AuthenticationFailed | errors.TooManyAttempts)
         ):
             body.pop("errors")
     response = json_error(request, status, body)

@@ -21,6 +21,7 @@ from framesell.domain.errors import (
     ProductNotFound,
 )
 from framesell.domain.models import PaymentStatus
+from framesell.entrypoints.http.clients import client_address
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import (
@@ -124,6 +125,7 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
         402: (PaymentFailedJson, AuthenticationRequiredJson),
         409: FailureJson,
         422: FailureJson,
+        429: FailureJson,
         503: (PaymentFailedJson, FailureJson),
     },
     auth="shopper",
@@ -150,8 +152,9 @@ def place_order(request: Request) -> dict[str, Any] | Response:
         return response
     try:
         if started.start is Start.RESUME and started.order_id is not None:
+            refuse_card_testing(request, user_id)
             status, payload = placement_response(
-                request.services.orders.resume(user_id, started.order_id)
+                counted(request, request.services.orders.resume(user_id, started.order_id))
             )
         else:
             status, payload = _place(request, user_id, body, key)
@@ -168,13 +171,25 @@ def place_order(request: Request) -> dict[str, Any] | Response:
 def _place(
     request: Request, user_id: int, body: dict[str, Any], key: str | None
 ) -> tuple[int, dict[str, Any]]:
+    refuse_card_testing(request, user_id)
     try:
         placement = request.services.orders.place_order(
             user_id, body["product"], body["token"], request_key=key
         )
     except ProductNotFound:
         raise InvalidInput("unknown product", field="product") from None
-    return placement_response(placement)
+    return placement_response(counted(request, placement))
+
+
+def refuse_card_testing(request: Request, user_id: int) -> None:
+    """429 before the gateway while the shopper or the address has too many declines."""
+    request.services.payment_failures.refuse_if_exceeded(user_id, client_address(request))
+
+
+def counted(request: Request, placement: Placement) -> Placement:
+    """The placement, its order counted against the shopper and address if it failed."""
+    request.services.payment_failures.count(placement.order, client_address(request))
+    return placement
 
 
 def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
@@ -214,14 +229,17 @@ def show_order(request: Request) -> dict[str, Any]:
         202: OrderPendingJson,
         402: (PaymentFailedJson, AuthenticationRequiredJson),
         404: ErrorsJson,
+        429: ErrorsJson,
         503: (PaymentFailedJson, ErrorsJson),
     },
     auth="shopper",
 )
 def confirm_order(request: Request) -> dict[str, Any]:
     """After 3-D Secure: 200 with the settled order, 402 if still or again not paid."""
-    user = authenticated_user(request)
-    placement = request.services.orders.confirm(user.id, _order_id(request))
+    user_id = _caller_id(request)
+    order_id = _order_id(request)
+    refuse_card_testing(request, user_id)
+    placement = counted(request, request.services.orders.confirm(user_id, order_id))
     status, payload = placement_response(placement)
     return _json(request, 200 if status == 201 else status, payload)
 
