@@ -170,9 +170,10 @@ class UserService:
 
     def authenticate(self, token: str) -> User:
         """Return the user a token belongs to; raise NotAuthenticated otherwise."""
-        return self._user_of(self._tokens.verify(token).user_id)
+        return self.account(self._tokens.verify(token).user_id)
 
-    def _user_of(self, user_id: int) -> User:
+    def account(self, user_id: int) -> User:
+        """The account a verified token named; NotAuthenticated if it no longer exists."""
         with self._uow() as uow:
             user = uow.users.get(user_id)
         if user is None:
@@ -198,7 +199,7 @@ class UserService:
         now = self._clock.now() if self._clock is not None else claims.issued_at
         if now - claims.authenticated_at > self._max_session_age:
             raise NotAuthenticated(SESSION_TOO_OLD)
-        user = self._user_of(claims.user_id)
+        user = self.account(claims.user_id)
         return self._tokens.issue(user, auth_time=claims.authenticated_at)
 
     def profile(self, user_id: int) -> User:

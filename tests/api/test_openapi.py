@@ -281,8 +281,8 @@ def test_a_new_cornice_service_appears_in_the_document_without_writing_it_down()
 
     poke = Service(name="poke", path="/api/poke/{id}/", description="A test's own service.")
 
-    @poke.post(schema=PokeSchema(), content_type=("application/json",))
-    @responses({200: ProductJson, 404: ErrorsJson}, auth="admin")
+    @poke.post(schema=PokeSchema(), content_type=("application/json",), permission="admin")
+    @responses({200: ProductJson, 404: ErrorsJson})
     def poke_it(request: Any) -> dict[str, Any]:
         """Poke a thing by id."""
         return {}

@@ -14,12 +14,15 @@ from pyramid.request import Request
 from framesell.entrypoints.http.bodies import strict_json_body
 from framesell.entrypoints.http.fastlane import CatalogFastLane
 from framesell.entrypoints.http.frontend import include_frontend
+from framesell.entrypoints.http.security import JwtSecurityPolicy
 from framesell.entrypoints.logs import install_secret_filter
 
 
 def includeme(config: Configurator) -> None:
     """Register the API's tweens, services and error views."""
     config.include("cornice")
+    # Who may call each view: its permission= (PUBLIC, SHOPPER, ADMIN), judged from the JWT.
+    config.set_security_policy(JwtSecurityPolicy())
     # Request id, body limit, trailing slash, CORS, security headers and the request log.
     config.add_tween("framesell.entrypoints.http.tweens.request_tween_factory")
     install_secret_filter()

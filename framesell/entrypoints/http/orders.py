@@ -36,7 +36,8 @@ from framesell.entrypoints.http.responses import (
 )
 from framesell.entrypoints.http.schemas import IDEMPOTENCY_KEY, PlaceOrderSchema
 from framesell.entrypoints.http.security import (
-    admin_user,
+    ADMIN,
+    SHOPPER,
     authenticated_user,
     authenticated_user_id,
     remember_user_id,
@@ -102,8 +103,8 @@ def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, A
     return payload
 
 
-@orders.get()
-@responses({200: OrderListJson, 503: FailureJson}, auth="shopper")
+@orders.get(permission=SHOPPER)
+@responses({200: OrderListJson, 503: FailureJson})
 def list_orders(request: Request) -> list[dict[str, Any]]:
     """The caller's orders, oldest first."""
     # The account and its orders are read in one query.
@@ -117,6 +118,7 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
     schema=PlaceOrderSchema(),
     validators=(_authenticate_then_validate,),
     content_type=("application/json",),
+    permission=SHOPPER,
 )
 @responses(
     {
@@ -128,7 +130,6 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
         429: FailureJson,
         503: (PaymentFailedJson, FailureJson),
     },
-    auth="shopper",
     headers=[IDEMPOTENCY_KEY],
 )
 def place_order(request: Request) -> dict[str, Any] | Response:
@@ -214,15 +215,15 @@ def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
     return 503, {"success": False, "error": PaymentUnavailable.message, "order": order_body}
 
 
-@order.get()
-@responses({200: OrderJson, 404: ErrorsJson, 503: ErrorsJson}, auth="shopper")
+@order.get(permission=SHOPPER)
+@responses({200: OrderJson, 404: ErrorsJson, 503: ErrorsJson})
 def show_order(request: Request) -> dict[str, Any]:
     """One of the caller's orders; another shopper's or an unknown id is 404."""
     user = authenticated_user(request)
     return order_json(request.services.orders.get_order(user.id, _order_id(request)))
 
 
-@confirm.post()
+@confirm.post(permission=SHOPPER)
 @responses(
     {
         200: OrderPlacedJson,
@@ -232,7 +233,6 @@ def show_order(request: Request) -> dict[str, Any]:
         429: ErrorsJson,
         503: (PaymentFailedJson, ErrorsJson),
     },
-    auth="shopper",
 )
 def confirm_order(request: Request) -> dict[str, Any]:
     """After 3-D Secure: 200 with the settled order, 402 if still or again not paid."""
@@ -244,12 +244,9 @@ def confirm_order(request: Request) -> dict[str, Any]:
     return _json(request, 200 if status == 201 else status, payload)
 
 
-@refund.post()
-@responses(
-    {200: OrderPlacedJson, 404: ErrorsJson, 409: ErrorsJson, 503: ErrorsJson}, auth="admin"
-)
+@refund.post(permission=ADMIN)
+@responses({200: OrderPlacedJson, 404: ErrorsJson, 409: ErrorsJson, 503: ErrorsJson})
 def refund_order(request: Request) -> dict[str, Any]:
     """Refund a paid order in full through the gateway; a repeat refunds nothing more."""
-    admin_user(request)
     refunded = request.services.orders.refund(_order_id(request))
     return {"success": True, "order": order_json(refunded)}
