@@ -113,6 +113,19 @@ def test_two_clients_behind_nginx_get_separate_login_throttles(nginx: Nginx) -> 
     assert log_in(port, "a@example.com", PASSWORD, "127.0.0.4") == 200
 
 
+def test_hsts_is_sent_only_when_the_trusted_proxy_says_https(app: AppProcess, nginx: Nginx) -> None:
+    # nginx listens on plain http and says so in X-Forwarded-Proto, replacing the client's.
+    forged = {"X-Forwarded-Proto": "https"}
+    _, _, through_nginx = request(nginx.port, "GET", "/api/health/", headers=forged)
+    assert through_nginx.getheader("Strict-Transport-Security") is None
+    # A trusted proxy (this host) that terminated TLS: waitress passes the header on.
+    _, _, trusted = request(app.port, "GET", "/api/health/", headers=forged)
+    assert trusted.getheader("Strict-Transport-Security") == "max-age=31536000"
+    # The same header from an address that is not a trusted proxy is ignored.
+    _, _, untrusted = request(app.port, "GET", "/api/health/", source=CLIENT_A, headers=forged)
+    assert untrusted.getheader("Strict-Transport-Security") is None
+
+
 def test_waitress_refuses_a_body_over_the_apps_limit_without_waiting_for_it(
     app: AppProcess,
 ) -> None:
