@@ -165,6 +165,17 @@ class ProductSchema(colander.MappingSchema):
     )
 
 
+class RefundSchema(colander.MappingSchema):
+    """POST /api/order/{id}/refund/: how much to give back; all that is left when absent."""
+
+    amount = colander.SchemaNode(
+        Price(),
+        missing=None,
+        example=10,
+        description="in major units like price; more than is left to refund is 409",
+    )
+
+
 # Request headers, described as Colander nodes so the OpenAPI document is generated from them
 # like the bodies (the views read and check these headers themselves).
 IDEMPOTENCY_KEY = colander.SchemaNode(
