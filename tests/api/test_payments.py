@@ -135,20 +135,6 @@ def test_a_503_is_not_final_and_a_retry_with_the_key_pays_the_same_order_once(
     assert len(services.gateway.charges_for_order(first.json["order"]["id"])) == 1
 
 
-@pytest.fixture
-def awaiting_3d_secure(
-    app: TestApp,
-    services: Services,
-    shopper: dict[str, Any],
-    add_product: Callable[..., Product],
-) -> tuple[dict[str, Any], str]:
-    """An order answered 402 requires_action, and the id of its payment at the gateway."""
-    placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
-    order = placed.json["order"]
-    (payment,) = services.gateway.payments_for_order(order["id"])
-    return order, payment.id
-
-
 def test_confirm_after_3d_secure_settles_the_order(
     app: TestApp,
     services: Services,

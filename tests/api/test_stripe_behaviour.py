@@ -15,7 +15,7 @@ from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.domain.payments import PaymentState
 from tests.api.conftest import Captured
-from tests.api.test_payments import awaiting_3d_secure, buy, webhook  # noqa: F401 (a fixture)
+from tests.api.test_payments import buy, webhook
 from tests.fixtures.events import dispute_event, intent_event, refund_event
 
 

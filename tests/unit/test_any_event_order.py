@@ -151,7 +151,7 @@ def test_every_ordering_of_a_payments_events_ends_in_the_gateways_state(
             event = data.draw(st.sampled_from(world.emitted), label="event")
             seen = world.snapshots[world.emitted_at[event.id]:]
             answer = data.draw(st.sampled_from(seen), label="answer")
-            world.with_answer(answer, lambda: world.deliver(event))
+            world.with_answer(answer, lambda chosen=event: world.deliver(chosen))
         elif choice == "confirm slowly":  # Stripe's answer read before later steps
             answer = data.draw(st.sampled_from(world.snapshots), label="answer")
             world.with_answer(answer, lambda: world.poke("confirm"))
