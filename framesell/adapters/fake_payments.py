@@ -178,6 +178,11 @@ class FakePaymentGateway:
             if p.state in (PaymentState.SUCCEEDED, PaymentState.REFUNDED)
         ]
 
+    def is_canceled(self, payment_id: str) -> bool:
+        """Whether this payment was canceled (it can no longer be confirmed)."""
+        with self._lock:
+            return self._intent(payment_id).canceled
+
     def refunded_cents(self, payment_id: str) -> int:
         """How many cents of this payment have been given back."""
         with self._lock:
