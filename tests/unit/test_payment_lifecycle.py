@@ -47,7 +47,7 @@ class Shop:
 def shop() -> Shop:
     uow = MemoryUnitOfWorkFactory()
     clock = FixedClock()
-    gateway = FakePaymentGateway()
+    gateway = FakePaymentGateway(now=clock.now)
     catalog = CatalogService(uow)
     orders = OrderService(uow, catalog, PaymentService(gateway), clock)
     with uow() as tx:
@@ -290,3 +290,72 @@ def test_an_order_leased_by_another_worker_is_skipped(shop: Shop) -> None:
     report = shop.orders.reconcile(older_than=timedelta(minutes=5))
     assert order_id not in report.unchanged and order_id not in report.settled
     assert shop.gateway.payments_for_order(order_id) == []
+
+
+# --- reconcile never starves and never guesses --------------------------------------------
+
+
+def test_an_order_reconcile_cannot_settle_waits_longer_each_time_behind_the_others(
+    shop: Shop,
+) -> None:
+    stuck = shop.orders.place_order(shop.user_id, shop.product_id, "pm_card_threeDSecure2Required")
+    stuck_id = stuck.order.id or 0
+    shop.clock.advance(timedelta(minutes=10))
+    tried_at = []
+    for _ in range(40):  # 40 runs, five minutes apart: 200 minutes
+        report = shop.orders.reconcile(older_than=timedelta(minutes=5), limit=1)
+        if stuck_id in report.unchanged:
+            tried_at.append(shop.clock.now())
+        shop.clock.advance(timedelta(minutes=5))
+    gaps = [later - earlier for earlier, later in zip(tried_at, tried_at[1:], strict=False)]
+    assert gaps[:4] == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20),
+                        timedelta(minutes=40)]
+    assert status_of(shop, stuck_id) is PENDING
+
+
+def test_a_charged_order_behind_a_full_batch_of_unsettled_ones_is_still_settled(
+    shop: Shop,
+) -> None:
+    stuck = [
+        shop.orders.place_order(shop.user_id, shop.product_id, "pm_card_threeDSecure2Required")
+        .order.id
+        for _ in range(3)
+    ]
+    shop.clock.advance(timedelta(minutes=1))
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+    charged = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa").order.id or 0
+    shop.clock.advance(timedelta(minutes=10))
+
+    first = shop.orders.reconcile(older_than=timedelta(minutes=5), limit=3)
+    shop.clock.advance(timedelta(minutes=1))
+    second = shop.orders.reconcile(older_than=timedelta(minutes=5), limit=3)
+
+    assert sorted(first.unchanged) == sorted(stuck)
+    assert second.settled == {charged: PAID}
+
+
+def test_after_24_hours_an_order_whose_payment_id_was_lost_is_found_at_the_gateway(
+    shop: Shop,
+) -> None:
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+    placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
+    order_id = placed.order.id or 0
+    assert placed.order.attempt is not None and placed.order.attempt.payment_id is None
+    shop.clock.advance(timedelta(hours=25))
+
+    assert shop.orders.reconcile().settled == {order_id: PAID}
+    assert len(shop.gateway.charges_for_order(order_id)) == 1
+
+
+def test_after_24_hours_reconcile_fails_no_order_while_the_gateway_cannot_be_asked(
+    shop: Shop,
+) -> None:
+    shop.gateway.fail_next_with(PaymentUnavailable)
+    placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
+    shop.clock.advance(timedelta(hours=25))
+    shop.gateway.fail_next_with(PaymentUnavailable)
+
+    report = shop.orders.reconcile()
+
+    assert report.unchanged == [placed.order.id]
+    assert status_of(shop, placed.order.id or 0) is PENDING
