@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from datetime import timedelta
 
 import pytest
@@ -307,7 +308,7 @@ def test_an_order_reconcile_cannot_settle_waits_longer_each_time_behind_the_othe
         if stuck_id in report.unchanged:
             tried_at.append(shop.clock.now())
         shop.clock.advance(timedelta(minutes=5))
-    gaps = [later - earlier for earlier, later in zip(tried_at, tried_at[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in pairwise(tried_at)]
     assert gaps[:4] == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20),
                         timedelta(minutes=40)]
     assert status_of(shop, stuck_id) is PENDING
