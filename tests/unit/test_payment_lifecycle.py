@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
