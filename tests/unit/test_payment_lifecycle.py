@@ -11,15 +11,22 @@ import pytest
 from framesell.adapters.fake_payments import FakePaymentGateway
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
-from framesell.application.orders import OrderService
+from framesell.application.orders import OrderService, Placement
 from framesell.application.payments import PaymentService
 from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import IdempotentRequests, Start
+from framesell.application.requests import (
+    Answer,
+    IdempotentRequests,
+    PlacedOnce,
+    PlaceOrderOnce,
+    Start,
+)
 from framesell.domain.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidTransition,
     PaymentUnavailable,
+    ProductNotFound,
 )
 from framesell.domain.models import PaymentStatus, User
 from framesell.domain.money import Money
@@ -117,6 +124,54 @@ def test_keys_are_purged_after_the_keeping_period_only(shop: Shop) -> None:
     with pytest.raises(IdempotencyKeyReused):  # still remembered
         shop.requests.begin(shop.user_id, "young", "another body")
     assert shop.requests.begin(shop.user_id, "old", "another body").start is Start.NEW
+
+
+# --- the Idempotency-Key protocol as one use case ---------------------------------------
+
+
+def render(placement: Placement) -> Answer:
+    """What an entrypoint would answer (here: the status and the order's id)."""
+    return Answer(201 if placement.order.status is PAID else 402, str(placement.order.id))
+
+
+def test_placing_once_per_key_releases_the_key_while_the_gateway_cannot_say(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+
+    first = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                  render=render)
+    assert first.placement is not None and first.placement.order.status is PENDING
+    again = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                  render=render)
+    replay = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                   render=render)
+
+    assert again.placement is not None
+    assert (again.placement.order.id, again.placement.order.status) == (
+        first.placement.order.id, PAID
+    )
+    assert replay == PlacedOnce(replayed=Answer(201, str(first.placement.order.id)))
+    assert len(shop.gateway.charges_for_order(first.placement.order.id or 0)) == 1
+
+
+def test_placing_once_per_key_stores_a_decline_and_replays_it(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+
+    first = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d", fingerprint="f",
+                  render=render)
+    replay = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d",
+                   fingerprint="f", render=render)
+
+    assert first.placement is not None and first.placement.order.status is FAILED
+    assert replay.replayed == Answer(402, str(first.placement.order.id))
+    assert len(shop.gateway.payments_for_order(first.placement.order.id or 0)) == 1
+
+
+def test_placing_once_per_key_releases_the_key_when_placing_raises(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+    with pytest.raises(ProductNotFound):
+        place(shop.user_id, 999_999, "tok_visa", key="bad", fingerprint="f", render=render)
+    assert shop.requests.begin(shop.user_id, "bad", "f").start is Start.NEW
 
 
 # --- charging once ------------------------------------------------------------------------
