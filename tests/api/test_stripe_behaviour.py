@@ -64,7 +64,7 @@ def test_an_admin_refunds_part_then_the_rest_and_the_order_says_how_much(
     assert [(o["paymentstatus"], o["refunded"]) for o in listed] == [("REFUNDED", 100)]
 
 
-@pytest.mark.parametrize("amount", [0, -1, "1.001", "abc", True])
+@pytest.mark.parametrize("amount", [0, -1, "1.001", "abc", True, "", " ", None])
 def test_a_refund_amount_that_is_not_a_positive_price_is_400(
     app: TestApp, admin: dict[str, Any], paid: tuple[dict[str, Any], str], amount: Any
 ) -> None:
@@ -73,6 +73,23 @@ def test_a_refund_amount_that_is_not_a_positive_price_is_400(
         f"/api/order/{order['id']}/refund/", {"amount": amount}, headers=admin["headers"],
         status=400,
     )
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain"])
+def test_a_refund_body_that_is_not_json_is_415(
+    app: TestApp,
+    shopper: dict[str, Any],
+    admin: dict[str, Any],
+    paid: tuple[dict[str, Any], str],
+    content_type: str,
+) -> None:
+    order, _ = paid
+    refused = app.post(
+        f"/api/order/{order['id']}/refund/", b'{"amount": "1"}', headers=admin["headers"],
+        content_type=content_type, status=415,
+    )
+    assert refused.json["status"] == "error"
+    assert shown(app, shopper, order["id"])["paymentstatus"] == "PAID"
 
 
 def test_a_dashboard_refund_of_a_quarter_leaves_three_quarters_to_refund(

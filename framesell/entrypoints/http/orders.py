@@ -9,6 +9,7 @@ from typing import Any
 import colander
 from cornice import Service
 from cornice.validators import colander_body_validator
+from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -218,15 +219,25 @@ def confirm_order(request: Request) -> dict[str, Any]:
 def _admin_then_validate(request: Request, **kwargs: Any) -> None:
     # Only an admin learns whether a body would have been valid; no body means "the rest".
     admin_user(request)
-    if request.body:
-        colander_body_validator(request, **kwargs)
-    else:
+    if not request.body:
         request.validated = {"amount": None}
+        return
+    if request.content_type != "application/json":
+        # Declared here rather than with content_type=: a body-less POST has no type.
+        raise HTTPUnsupportedMediaType("a refund's body is JSON")
+    colander_body_validator(request, **kwargs)
 
 
 @refund.post(schema=RefundSchema(), validators=(_admin_then_validate,))
 @responses(
-    {200: OrderPlacedJson, 400: ErrorsJson, 404: ErrorsJson, 409: ErrorsJson, 503: ErrorsJson},
+    {
+        200: OrderPlacedJson,
+        400: ErrorsJson,
+        404: ErrorsJson,
+        409: ErrorsJson,
+        415: ErrorsJson,
+        503: ErrorsJson,
+    },
     auth="admin",
 )
 def refund_order(request: Request) -> dict[str, Any]:
