@@ -1,22 +1,39 @@
 """Payments as Stripe really behaves: partial refunds, foreign and mismatched events, event
-order, disputes, shopper mistakes and failed orders closed at Stripe (fake gateway)."""
+order, disputes, shopper mistakes and failed orders closed at Stripe (fake gateway), on
+memory, SQLite and MariaDB storage."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from webtest import TestApp
 
+from framesell import main
 from framesell.bootstrap import Services
 from framesell.domain.errors import PaymentMisconfigured, PaymentUnavailable
 from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.domain.payments import PaymentState
-from tests.api.conftest import Captured
+from tests.api.conftest import SETTINGS, Captured
 from tests.api.test_payments import buy, webhook
+from tests.fixtures.database import STORAGE_ADAPTERS
 from tests.fixtures.events import dispute_event, intent_event, refund_event
+
+
+@pytest.fixture(params=STORAGE_ADAPTERS)
+def app(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestApp]:
+    """The whole app on each storage adapter: memory, a migrated SQLite file, MariaDB."""
+    for variable in ("FRAMESELL_STORAGE", "FRAMESELL_PAYMENT", "FRAMESELL_DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    settings = dict(SETTINGS)
+    if request.param != "memory":
+        url = request.getfixturevalue(f"{request.param}_url")
+        settings.update({"framesell.storage": "sql", "framesell.database_url": url})
+    built = TestApp(main({}, **settings))
+    yield built
+    built.app.registry.framesell_services.close()
 
 
 @pytest.fixture
