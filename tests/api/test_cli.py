@@ -62,6 +62,19 @@ def test_products_import_reads_csv_and_json_all_or_nothing(ini: Path, tmp_path: 
     assert (parrot.description, parrot.price.cents) == ("Parrot", 5999)
 
 
+def test_products_import_refuses_a_price_below_stripes_minimum_charge(
+    ini: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_file = tmp_path / "cheap.csv"
+    csv_file.write_text(
+        "description,url,price\nPostcard,https://x.example/p.jpg,0.50\n"
+        "Sticker,https://x.example/s.jpg,0.49\n"
+    )
+    assert main(["-c", str(ini), "products", "import", str(csv_file)]) == 1
+    assert "a price must be at least 0.50 USD" in capsys.readouterr().err
+    assert services_of(ini).catalog.list_products() == []
+
+
 def test_create_admin_takes_the_password_from_the_environment(
     ini: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
