@@ -22,6 +22,7 @@ from framesell.domain.errors import (
     InvalidTransition,
     NotAuthenticated,
     OrderNotFound,
+    PaymentEventTooEarly,
     PaymentUnavailable,
 )
 from framesell.domain.models import (
@@ -175,7 +176,7 @@ class OrderService:
         the order still ends as the gateway says. An event for a payment the shop did not
         make is ignored (INFO); one whose payment, amount, currency or mode does not match
         the order it names is not applied (WARNING). While the gateway cannot be asked the
-        event is not recorded and PaymentUnavailable (503) makes the sender retry.
+        event is not recorded and PaymentEventTooEarly (503) makes the sender retry.
         """
         kind = event.kind
         if kind is None:
@@ -211,7 +212,7 @@ class OrderService:
         else:
             result = self._payments.status(event.payment_id)
             if result.payment is None:
-                raise PaymentUnavailable()  # not recorded: the sender delivers it again
+                raise PaymentEventTooEarly()  # not recorded: the sender delivers it again
             if not self._belongs(order, result.payment):
                 log.warning(
                     "payment event %s (%s): payment %s does not match order %s"

@@ -178,6 +178,24 @@ def test_a_failure_event_of_a_payment_that_succeeded_after_all_pays_the_order(
     assert shown(app, shopper, order["id"])["paymentstatus"] == "PAID"
 
 
+def test_an_event_stripe_cannot_be_asked_about_is_503_with_retry_after_and_applies_later(
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    awaiting_3d_secure: tuple[dict[str, Any], str],
+) -> None:
+    order, payment_id = awaiting_3d_secure
+    services.gateway.complete_authentication(payment_id)
+    event = intent_event("evt_unasked", "payment_intent.succeeded", payment_id, order["id"])
+    services.gateway.fail_next_with(PaymentUnavailable)
+
+    deferred = webhook(app, event, status=503)
+
+    assert deferred.headers["Retry-After"] == "60"
+    assert shown(app, shopper, order["id"])["paymentstatus"] == "PENDING"
+    assert webhook(app, event, status=200).json == {"received": True, "applied": True}
+
+
 # --- foreign and mismatched events --------------------------------------------------------
 
 

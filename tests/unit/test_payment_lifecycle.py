@@ -25,6 +25,7 @@ from framesell.domain.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidTransition,
+    PaymentEventTooEarly,
     PaymentUnavailable,
     ProductNotFound,
 )
@@ -253,7 +254,7 @@ def test_an_event_the_gateway_cannot_be_asked_about_is_not_recorded_so_a_retry_a
     payment_id = placed.order.attempt.payment_id if placed.order.attempt else None
     shop.gateway.complete_authentication(payment_id or "")
     shop.gateway.fail_next_with(PaymentUnavailable)
-    with pytest.raises(PaymentUnavailable):
+    with pytest.raises(PaymentEventTooEarly):
         event(shop, "evt_early", "payment_intent.succeeded", payment_id, placed.order.id or 0)
     assert event(shop, "evt_early", "payment_intent.succeeded", payment_id, placed.order.id or 0)
 
