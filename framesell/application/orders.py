@@ -332,7 +332,7 @@ class OrderService:
         )
         if found is None:  # the gateway cannot say now: try again later
             return Placement(order, PaymentOutcome.UNAVAILABLE)
-        ours = [p for p in found if self._belongs(order, p)]
+        ours = [p for p in found if self._belongs(order, p, unreferenced_ok=True)]
         if ours:
             # A payment that took money wins; otherwise the newest one is the order's.
             payment = next((p for p in ours if p.charged), ours[-1])
@@ -545,15 +545,24 @@ class OrderService:
                 uow.commit()
 
     @staticmethod
-    def _belongs(order: Order, payment: Payment) -> bool:
+    def _belongs(order: Order, payment: Payment, *, unreferenced_ok: bool = False) -> bool:
         """Whether a payment the gateway reports is this order's: its own attempt's, or one
-        made for it (same order and reference) before its id was recorded; same amount."""
+        made for it (same order and reference) before its id was recorded; same amount.
+
+        ``unreferenced_ok`` also accepts a payment for the order without a reference (made
+        before references were written), for reconcile's lookup of an order whose payment
+        id was never recorded; an event never settles an order from such a payment.
+        """
         if payment.amount != order.amount or order.attempt is None:
             return False
         known = order.attempt.payment_id
         if known is not None:
             return known == payment.id
-        return payment.order_id == order.id and payment.order_reference == order.reference
+        if payment.order_id != order.id:
+            return False
+        if payment.order_reference is None:
+            return unreferenced_ok
+        return payment.order_reference == order.reference
 
 
 def _mode(live: bool) -> str:

@@ -416,3 +416,17 @@ def test_after_24_hours_reconcile_fails_no_order_while_the_gateway_cannot_be_ask
 
     assert report.unchanged == [placed.order.id]
     assert status_of(shop, placed.order.id or 0) is PENDING
+
+
+def test_after_24_hours_reconcile_ignores_another_orders_payment_of_the_same_order_id(
+    shop: Shop,
+) -> None:
+    shop.gateway.fail_next_with(PaymentUnavailable)
+    placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
+    order_id = placed.order.id or 0
+    # Another app on the account paid its own "order" with this id, another reference.
+    shop.gateway.charge(Money(5999), "pm_card_visa", order_id=order_id,
+                        idempotency_key="other-app", order_reference="not-this-order")
+    shop.clock.advance(timedelta(hours=25))
+
+    assert shop.orders.reconcile().settled == {order_id: FAILED}
