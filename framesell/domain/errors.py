@@ -36,12 +36,12 @@ class AuthenticationFailed(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Too many failed logins for one email or client address; try again later."""
+    """Too many failed logins, declined payments or sign-ups; try again after a wait."""
 
     message = "too many attempts"
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__()
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
 
 

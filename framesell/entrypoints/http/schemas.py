@@ -10,6 +10,8 @@ import colander
 from framesell.application.requests import MAX_KEY_LENGTH
 
 PAYMENT_TOKEN = re.compile(r"^(tok|pm|ctoken)_[A-Za-z0-9_]{1,250}$")
+# The column that keeps a payment token (orders.attempt_payment_token) holds 255 characters.
+MAX_PAYMENT_TOKEN_LENGTH = 255
 DIGITS = re.compile(r"^\s*[0-9]{1,18}\s*$")
 MAX_ID = 2**53  # the largest integer every JSON client reads exactly
 PRICE_TEXT = re.compile(r"[0-9]{1,6}(\.[0-9]{1,2})?")
@@ -100,10 +102,13 @@ class PlaceOrderSchema(colander.MappingSchema):
     token = colander.SchemaNode(
         StrictString(),
         preparer=strip_blanks,
-        validator=colander.Regex(
-            PAYMENT_TOKEN,
-            msg="must be a Stripe card token (tok_…), PaymentMethod (pm_…) "
-            "or ConfirmationToken (ctoken_…)",
+        validator=colander.All(
+            colander.Regex(
+                PAYMENT_TOKEN,
+                msg="must be a Stripe card token (tok_…), PaymentMethod (pm_…) "
+                "or ConfirmationToken (ctoken_…)",
+            ),
+            colander.Length(max=MAX_PAYMENT_TOKEN_LENGTH),
         ),
         example="pm_card_visa",
     )
