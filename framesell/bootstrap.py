@@ -45,7 +45,7 @@ from framesell.application.ports import (
     PaymentResult,
     UnitOfWorkFactory,
 )
-from framesell.application.requests import IdempotentRequests
+from framesell.application.requests import IdempotentRequests, PlaceOrderOnce
 from framesell.application.throttles import PaymentFailureLimit, SignupLimit
 from framesell.application.users import UserService
 from framesell.domain.models import Order
@@ -397,6 +397,10 @@ def _sql_storage(settings: Settings) -> Storage:
     )
 
 
+# Stripe's live-mode secret and restricted keys; events of the other mode are not applied.
+LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+
+
 def _stripe_gateway(settings: Settings) -> PaymentGateway:
     from framesell.adapters.stripe import StripeGateway
 
@@ -471,6 +475,7 @@ class Services:
     orders: OrderService
     payments: PaymentService
     requests: IdempotentRequests
+    place_order_once: PlaceOrderOnce
     events: PaymentEventParser
     uow: UnitOfWorkFactory
     gateway: PaymentGateway
@@ -508,6 +513,26 @@ def bootstrap(
     tokens = JwtTokenService(settings.jwt_secret, clock, settings.jwt_lifetime)
     catalog = CatalogService(storage.uow, clock=clock, recheck_every=storage.catalog_recheck)
     payments = PaymentService(gateway)
+    orders = OrderService(
+        storage.uow,
+        catalog,
+        payments,
+        clock,
+        after_charge=_crash_after_charge if settings.crash_after_charge else no_fault,
+        livemode=settings.stripe_secret_key.startswith(LIVE_KEY_PREFIXES),
+    )
+    requests = IdempotentRequests(
+        storage.uow,
+        clock,
+        lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
+        keep_for=timedelta(hours=settings.idempotency_keep_hours),
+    )
+    payment_failures = PaymentFailureLimit(
+        storage.events,
+        clock,
+        per_shopper=settings.payment_failure_limits()[0],
+        per_address=settings.payment_failure_limits()[1],
+    )
     return Services(
         settings=settings,
         users=UserService(
@@ -521,31 +546,16 @@ def bootstrap(
             max_session_age=settings.max_session_age,
         ),
         catalog=catalog,
-        orders=OrderService(
-            storage.uow,
-            catalog,
-            payments,
-            clock,
-            after_charge=_crash_after_charge if settings.crash_after_charge else no_fault,
-        ),
+        orders=orders,
         payments=payments,
-        requests=IdempotentRequests(
-            storage.uow,
-            clock,
-            lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
-            keep_for=timedelta(hours=settings.idempotency_keep_hours),
-        ),
+        requests=requests,
+        place_order_once=PlaceOrderOnce(orders, requests, payment_failures),
         events=EVENT_PARSERS.get(settings.payment, _stripe_events)(settings, clock),
         uow=storage.uow,
         gateway=gateway,
         clock=clock,
         storage=storage,
-        payment_failures=PaymentFailureLimit(
-            storage.events,
-            clock,
-            per_shopper=settings.payment_failure_limits()[0],
-            per_address=settings.payment_failure_limits()[1],
-        ),
+        payment_failures=payment_failures,
         signups=SignupLimit(storage.events, clock, settings.signup_limit()),
     )
 

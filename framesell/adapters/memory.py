@@ -15,6 +15,7 @@ from types import TracebackType
 from framesell.application.ports import Clock, ThrottleClaim, TokenClaims
 from framesell.domain.errors import EmailTaken, NotAuthenticated
 from framesell.domain.models import (
+    DisputeStatus,
     Order,
     OrderSummary,
     PaymentAttempt,
@@ -188,6 +189,44 @@ class MemoryOrderRepository:
         )
         return True
 
+    def settle(
+        self,
+        order_id: int,
+        *,
+        expected: PaymentStatus,
+        expected_refunded_cents: int,
+        target: PaymentStatus,
+        refunded_cents: int,
+        payment_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Compare-and-swap status and refunded amount, guarded like ``transition``."""
+        order = self._store.tables.orders.get(order_id)
+        if order is None or (order.status, order.refunded_cents) != (
+            expected,
+            expected_refunded_cents,
+        ):
+            return False
+        if refunded_cents < expected_refunded_cents or (
+            target is not expected and not expected.can_become(target)
+        ):
+            return False
+        attempt = order.attempt
+        if payment_id is not None and attempt is not None:
+            if attempt.payment_id not in (None, payment_id):
+                return False
+            attempt = replace(attempt, payment_id=payment_id)
+        self._store.tables.orders[order_id] = replace(
+            order, status=target, refunded_cents=refunded_cents, attempt=attempt, updated_at=at
+        )
+        return True
+
+    def record_dispute(self, order_id: int, dispute: DisputeStatus, *, at: datetime) -> None:
+        """Remember where a chargeback on the order's payment stands."""
+        orders = self._store.tables.orders
+        if order_id in orders:
+            orders[order_id] = replace(orders[order_id], dispute=dispute, updated_at=at)
+
     def find_by_payment_id(self, payment_id: str) -> Order | None:
         """Return the order whose current attempt is this payment, or None."""
         return next(
@@ -199,10 +238,22 @@ class MemoryOrderRepository:
             None,
         )
 
-    def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
-        """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
-        orders = sorted(self._store.tables.orders.values(), key=lambda o: (o.created_at, o.id or 0))
-        pending = [o for o in orders if o.status is PaymentStatus.PENDING and o.created_at < before]
+    def list_pending_since(
+        self, before: datetime, limit: int, *, now: datetime | None = None
+    ) -> list[Order]:
+        """Up to ``limit`` PENDING orders created before ``before``: fewest tries, oldest first."""
+        leases = self._store.tables.leases
+        orders = sorted(
+            self._store.tables.orders.values(),
+            key=lambda o: (o.reconcile_attempts, o.created_at, o.id or 0),
+        )
+        pending = [
+            o
+            for o in orders
+            if o.status is PaymentStatus.PENDING
+            and o.created_at < before
+            and (now is None or o.id not in leases or leases[o.id] <= now)
+        ]
         return pending[:limit]
 
 
@@ -280,6 +331,10 @@ class MemoryPaymentEventRepository:
         events[event_id] = (event_type, received_at)
         return True
 
+    def contains(self, event_id: str) -> bool:
+        """Whether this event id was recorded."""
+        return event_id in self._store.tables.payment_events
+
 
 class MemoryReconciliationLeases:
     """ReconciliationLeases over a MemoryStore."""
@@ -296,6 +351,14 @@ class MemoryReconciliationLeases:
             return False
         self._store.tables.leases[order_id] = until
         return True
+
+    def postpone(self, order_id: int, *, until: datetime) -> None:
+        """Count one more unsettled try and keep the order's lease until ``until``."""
+        orders = self._store.tables.orders
+        if order_id in orders:
+            order = orders[order_id]
+            orders[order_id] = replace(order, reconcile_attempts=order.reconcile_attempts + 1)
+            self._store.tables.leases[order_id] = until
 
 
 class MemoryUnitOfWork:

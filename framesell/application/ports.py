@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Protocol
 
 from framesell.domain.models import (
+    DisputeStatus,
     Order,
     OrderSummary,
     PaymentAttempt,
@@ -100,11 +101,34 @@ class OrderRepository(Protocol):
         that payment id or none yet (which it then stores): a stale attempt changes nothing.
         """
 
+    def settle(
+        self,
+        order_id: int,
+        *,
+        expected: PaymentStatus,
+        expected_refunded_cents: int,
+        target: PaymentStatus,
+        refunded_cents: int,
+        payment_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Compare-and-swap status and refunded amount together; True only if the order was
+        in ``expected`` with ``expected_refunded_cents`` and the move is forward.
+
+        ``payment_id`` guards the swap as in ``transition``.
+        """
+
+    def record_dispute(self, order_id: int, dispute: DisputeStatus, *, at: datetime) -> None:
+        """Remember where a chargeback on the order's payment stands."""
+
     def find_by_payment_id(self, payment_id: str) -> Order | None:
         """Return the order whose current attempt is this payment, or None."""
 
-    def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
-        """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
+    def list_pending_since(
+        self, before: datetime, limit: int, *, now: datetime | None = None
+    ) -> list[Order]:
+        """Up to ``limit`` PENDING orders created before ``before``, fewest reconcile tries
+        first, then oldest first; with ``now``, not those postponed (or leased) past it."""
 
 
 class UnitOfWork(Protocol):
@@ -161,20 +185,36 @@ class PaymentGateway(Protocol):
     """Takes money from shoppers. Adapters: adapters.stripe, adapters.fake_payments."""
 
     def charge(
-        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+        self,
+        amount: Money,
+        payment_token: str,
+        *,
+        order_id: int,
+        idempotency_key: str,
+        order_reference: str | None = None,
     ) -> Payment:
         """Create and confirm a payment at most once per key.
 
         Returns the payment (SUCCEEDED, REQUIRES_ACTION or PROCESSING); raises
-        PaymentDeclined when the card is refused, PaymentUnavailable when the outcome is
-        unknown (network, timeout, 5xx, 429), PaymentMisconfigured for our own errors.
+        PaymentDeclined when the card is refused or the shopper's payment details cannot be
+        used (a spent token, an unusable PaymentMethod), PaymentUnavailable when the outcome
+        is unknown (network, timeout, 5xx, 429), PaymentMisconfigured for our own errors.
+        ``order_reference`` is stored with the payment (``metadata.order_reference``).
         """
 
     def retrieve(self, payment_id: str) -> Payment:
-        """Return the gateway's current view of a payment."""
+        """Return the gateway's current view of a payment, refunds included."""
 
-    def refund(self, payment_id: str, *, idempotency_key: str) -> Payment:
-        """Refund a succeeded payment in full, at most once per key."""
+    def refund(
+        self, payment_id: str, *, amount: Money | None = None, idempotency_key: str
+    ) -> Payment:
+        """Refund ``amount`` (all that is left when None) at most once per key; return the
+        payment as it then stands."""
+
+    def find_for_order(
+        self, order_id: int, *, created_from: datetime, created_until: datetime
+    ) -> list[Payment]:
+        """Every payment created in the window whose metadata names this order."""
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> Payment:
         """Cancel a payment that never completed; returns it as it stands.
@@ -250,27 +290,45 @@ class PaymentOutcome(enum.Enum):
 
 @dataclass(frozen=True)
 class PaymentResult:
-    """The payment service's answer: an outcome, never an exception for a card or network."""
+    """The payment service's answer: an outcome, never an exception for a card or network.
+
+    ``payment`` is the gateway's whole view of the payment when it gave one, which is what
+    orders are settled from.
+    """
 
     outcome: PaymentOutcome
     payment_id: str | None = None
     message: str | None = None
     client_secret: str | None = None
+    payment: Payment | None = None
 
 
 class Payments(Protocol):
     """What the order service needs of the payment service."""
 
     def pay(
-        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+        self,
+        amount: Money,
+        payment_token: str,
+        *,
+        order_id: int,
+        idempotency_key: str,
+        order_reference: str | None = None,
     ) -> PaymentResult:
         """Take the amount at most once per key and say how it went."""
 
     def status(self, payment_id: str) -> PaymentResult:
         """Ask the gateway how an earlier payment stands."""
 
-    def refund(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
-        """Give the money of a succeeded payment back, at most once per key."""
+    def refund(
+        self, payment_id: str, *, amount: Money | None = None, idempotency_key: str
+    ) -> PaymentResult:
+        """Give (part of) the money of a succeeded payment back, at most once per key."""
+
+    def find_for_order(
+        self, order_id: int, *, created_from: datetime, created_until: datetime
+    ) -> list[Payment] | None:
+        """The gateway's payments for this order in the window; None when it cannot say."""
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         """Cancel a payment that never completed (PAID if it succeeded after all)."""
@@ -307,12 +365,19 @@ class PaymentEventRepository(Protocol):
     def add(self, event_id: str, event_type: str, received_at: datetime) -> bool:
         """Record an event id; False (and nothing written) if it was recorded before."""
 
+    def contains(self, event_id: str) -> bool:
+        """Whether this event id was recorded."""
+
 
 class ReconciliationLeases(Protocol):
     """Lets one reconcile worker at a time own a PENDING order, across machines."""
 
     def lease(self, order_id: int, *, until: datetime, now: datetime) -> bool:
         """Take the order's lease if free or expired (compare-and-swap); True if taken."""
+
+    def postpone(self, order_id: int, *, until: datetime) -> None:
+        """Count one more reconcile try that could not settle the order, and leave it
+        alone until ``until`` (its lease is kept until then)."""
 
 
 class PaymentEventParser(Protocol):

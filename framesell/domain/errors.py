@@ -140,6 +140,7 @@ class InvalidPaymentEvent(DomainError):
 
 
 class PaymentEventTooEarly(DomainError):
-    """A payment event for an order this process cannot see yet; the sender should retry."""
+    """A payment event that cannot be applied yet (the gateway cannot be asked about its
+    payment now); it is not recorded, and the sender should deliver it again."""
 
-    message = "order not found for this payment event yet; retry later"
+    message = "payment event not applied yet: the payment service is unavailable; retry later"

@@ -398,7 +398,8 @@ class DocumentBuilder:
         if schema is not None:
             body = self.converter.convert(schema, "request")
             operation["requestBody"] = {
-                "required": True,
+                # A body whose every field is optional may be left out (a full refund).
+                "required": any(child.required for child in schema.children),
                 "content": {kind: {"schema": body} for kind in content_types or [JSON]},
             }
         statuses: dict[int, tuple[Body, str]] = {

@@ -170,6 +170,27 @@ class ProductSchema(colander.MappingSchema):
     )
 
 
+class RefundAmount(Price):
+    """A refund's amount: a price, never blank or null (leave the field out to refund all)."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        """Refuse a blank or null amount; otherwise read it as a price."""
+        if cstruct is None or (isinstance(cstruct, str) and not cstruct.strip()):
+            raise colander.Invalid(node, "must be a number of dollars, e.g. 59.99")
+        return super().deserialize(node, cstruct)
+
+
+class RefundSchema(colander.MappingSchema):
+    """POST /api/order/{id}/refund/: how much to give back; all that is left when absent."""
+
+    amount = colander.SchemaNode(
+        RefundAmount(),
+        missing=None,
+        example=10,
+        description="in major units like price; more than is left to refund is 409",
+    )
+
+
 # Request headers, described as Colander nodes so the OpenAPI document is generated from them
 # like the bodies (the views read and check these headers themselves).
 IDEMPOTENCY_KEY = colander.SchemaNode(
