@@ -9,6 +9,7 @@ launcher runs every fake Stripe in a process of its own.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,8 +17,9 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 from localstripe import resources
-from localstripe.errors import UserError
-from localstripe.resources import PaymentIntent, PaymentMethod
+from localstripe.errors import UserError, json_response
+from localstripe.resources import PaymentIntent, PaymentMethod, Refund
+from localstripe.webhooks import schedule_webhook
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -120,13 +122,19 @@ def _idempotency_error(status: int, message: str) -> web.Response:
     return web.json_response(body, status=status)
 
 
+# Card tokens from Stripe.js that were turned into a PaymentMethod once already.
+_SPENT_TOKENS: set[str] = set()
+
+
 def install_payment_methods_from_tokens() -> None:
     """Stripe "Create a PaymentMethod" with ``card[token]``: a card token becomes a card.
 
     Stripe accepts ``type=card&card[token]=tok_…`` (a token from Stripe.js or one of the
     test tokens such as ``tok_visa``) and returns a card PaymentMethod with that token's
-    card; an unknown token is a 400 ``resource_missing`` "No such token". localstripe
-    accepts only raw ``card[number]`` details here.
+    card; an unknown token is a 400 ``resource_missing`` "No such token". A token made by
+    Stripe.js can be used once: the second use is a 400 ``token_already_used`` (Stripe's
+    test shortcuts such as ``tok_visa`` stay reusable). localstripe accepts only raw
+    ``card[number]`` details here.
     """
     original = PaymentMethod._api_create.__func__
 
@@ -147,6 +155,10 @@ def _card_of_token(token_id: Any) -> dict[str, str]:
     if token is None:
         raise UserError(400, f"No such token: '{token_id}'",
                         {"code": "resource_missing", "param": "card[token]"})
+    if token_id in _SPENT_TOKENS:
+        raise UserError(400, f"You cannot use a Stripe token more than once: {token_id}.",
+                        {"code": "token_already_used", "param": "card[token]"})
+    _SPENT_TOKENS.add(token_id)
     card = token.card
     return {
         "number": card._card_number,
@@ -238,6 +250,186 @@ def install_unknown_payment_details() -> None:
     PaymentIntent._api_create = classmethod(_api_create)
 
 
+MINIMUM_CHARGE_CENTS = {"usd": 50}
+
+
+def install_minimum_charge() -> None:
+    """Stripe "Minimum and maximum charge amounts": $0.50 for USD.
+
+    A PaymentIntent for less is refused with a 400 ``amount_too_small``, param ``amount``,
+    "Amount must be at least $0.50 usd". localstripe accepts any positive amount.
+    """
+    original = PaymentIntent._api_create.__func__
+
+    def _api_create(cls: type[PaymentIntent], /, **data: Any) -> PaymentIntent:
+        currency = str(data.get("currency", "")).lower()
+        amount = resources.try_convert_to_int(data.get("amount"))
+        minimum = MINIMUM_CHARGE_CENTS.get(currency)
+        if minimum is not None and isinstance(amount, int) and 0 < amount < minimum:
+            raise UserError(400, f"Amount must be at least ${minimum / 100:.2f} {currency}",
+                            {"code": "amount_too_small", "param": "amount"})
+        return original(cls, **data)
+
+    PaymentIntent._api_create = classmethod(_api_create)
+
+
+def install_refunds_as_stripe_makes_them() -> None:
+    """Stripe "Refunds" and "Types of events": every refund sends ``charge.refunded``.
+
+    Stripe sends ``charge.refunded`` for each refund, full or partial, with the charge
+    (its ``amount_refunded``, ``refunded`` once all is back, and ``payment_intent``). It
+    refuses a refund of more than is left ("Refund amount ($…) is greater than unrefunded
+    amount on charge ($…)", param ``amount``), of a charge refunded in full already
+    (``charge_already_refunded``), and of a PaymentIntent with no successful charge; a
+    refund without ``amount`` gives back what is left. localstripe sends no event, lets
+    refunds exceed the charge, and refunds the whole charge again without ``amount``.
+    """
+    original = Refund.__init__
+
+    def __init__(self: Refund, charge: Any = None, payment_intent: Any = None,
+                 amount: Any = None, metadata: Any = None, **kwargs: Any) -> None:
+        charge_obj = None
+        if isinstance(payment_intent, str) and payment_intent.startswith("pi_"):
+            intent = PaymentIntent._api_retrieve(payment_intent)
+            charge_obj = intent.latest_charge
+            if charge_obj is None or charge_obj.status != "succeeded":
+                raise UserError(400, f"This PaymentIntent ({payment_intent}) does not have a"
+                                " successful charge to refund.",
+                                {"code": "charge_not_refundable"})
+        elif isinstance(charge, str) and charge.startswith("ch_"):
+            charge_obj = resources.Charge._api_retrieve(charge)
+        if charge_obj is not None:
+            left = charge_obj.amount - charge_obj.amount_refunded
+            cents = resources.try_convert_to_int(amount)
+            if left <= 0:
+                raise UserError(400, f"Charge {charge_obj.id} has already been refunded.",
+                                {"code": "charge_already_refunded"})
+            if isinstance(cents, int) and cents > left:
+                raise UserError(
+                    400,
+                    f"Refund amount (${cents / 100:.2f}) is greater than unrefunded amount"
+                    f" on charge (${left / 100:.2f})",
+                    {"param": "amount"},
+                )
+            if amount is None:
+                amount = left  # without an amount Stripe refunds what is left, not all
+        original(self, charge=charge, payment_intent=payment_intent, amount=amount,
+                 metadata=metadata, **kwargs)
+        if charge_obj is not None:
+            schedule_webhook(resources.Event("charge.refunded", charge_obj))
+
+    Refund.__init__ = __init__
+
+
+def install_payment_intent_listing() -> None:
+    """Stripe "List all PaymentIntents": ``created[gte|gt|lte|lt]`` filter, newest first.
+
+    localstripe refuses every list parameter but ``limit`` and ``starting_after``, so a
+    shop cannot look up the PaymentIntents made in an order's window.
+    """
+    original = PaymentIntent._api_list_all.__func__
+
+    def _api_list_all(cls: type[PaymentIntent], url: str, created: Any = None,
+                      **kwargs: Any) -> Any:
+        bounds = created if isinstance(created, dict) else {}
+        if created is not None and (not bounds or set(bounds) - {"gte", "gt", "lte", "lt"}):
+            raise UserError(400, "Invalid created: must be a hash of gt, gte, lt, lte")
+        listed = original(cls, url, **kwargs)
+        tests = {
+            "gte": lambda c, v: c >= v, "gt": lambda c, v: c > v,
+            "lte": lambda c, v: c <= v, "lt": lambda c, v: c < v,
+        }
+        for name, value in bounds.items():
+            limit = resources.try_convert_to_int(value)
+            if not isinstance(limit, int):
+                raise UserError(400, f"Invalid created[{name}]: must be an integer")
+            listed._list = [i for i in listed._list if tests[name](i.created, limit)]
+        listed._list.sort(key=lambda i: i.created, reverse=True)
+        return listed
+
+    PaymentIntent._api_list_all = classmethod(_api_list_all)
+
+
+_CANCEL_PATH = re.compile(r"^/v1/payment_intents/(pi_\w+)/cancel$")
+
+
+def install_cancel_events(app: web.Application) -> None:
+    """Stripe "Types of events": canceling a PaymentIntent sends ``payment_intent.canceled``.
+
+    localstripe sends nothing (and its cancel route holds the original function, so this
+    is a middleware after the route rather than a patch of the method).
+    """
+
+    @web.middleware
+    async def cancel_events(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        found = _CANCEL_PATH.match(request.path) if request.method == "POST" else None
+        if found and response.status == 200:
+            intent = PaymentIntent._api_retrieve(found.group(1))
+            schedule_webhook(resources.Event("payment_intent.canceled", intent))
+        return response
+
+    app.middlewares.append(cancel_events)
+
+
+DISPUTED_CARD = "4000000000000259"
+
+
+class Dispute(resources.StripeObject):  # type: ignore[misc]
+    """A chargeback on a charge, as Stripe's Dispute object (the fields FrameSell reads)."""
+
+    object = "dispute"
+    _id_prefix = "dp_"
+
+    def __init__(self, charge: Any) -> None:
+        super().__init__()
+        self.charge = charge.id
+        self.payment_intent = charge.payment_intent
+        self.amount = charge.amount
+        self.currency = charge.currency
+        self.reason = "fraudulent"
+        self.status = "needs_response"
+        self.metadata: dict[str, str] = {}
+
+    @classmethod
+    def _api_close(cls, id: str, **kwargs: Any) -> Dispute:
+        dispute = cls._api_retrieve(id)
+        if dispute.status in ("won", "lost", "warning_closed"):
+            raise UserError(400, f"The dispute {id} is already closed.")
+        dispute.status = "lost"  # closing a dispute accepts it
+        schedule_webhook(resources.Event("charge.dispute.closed", dispute))
+        return dispute
+
+
+def install_disputes(app: web.Application) -> None:
+    """Stripe "Testing", disputes: 4000000000000259 pays, then is disputed as fraudulent.
+
+    The successful charge gets a Dispute (``needs_response``) and Stripe sends
+    ``charge.dispute.created``; ``POST /v1/disputes/{id}/close`` accepts it (``lost``) and
+    sends ``charge.dispute.closed``; ``GET /v1/disputes/{id}`` reads it. localstripe has no
+    disputes.
+    """
+    original = PaymentIntent._on_success
+
+    def _on_success(self: PaymentIntent) -> None:
+        original(self)
+        charge = self.latest_charge
+        method = PaymentMethod._api_retrieve(self.payment_method) if self.payment_method else None
+        if charge is not None and getattr(method, "_card_number", None) == DISPUTED_CARD:
+            schedule_webhook(resources.Event("charge.dispute.created", Dispute(charge)))
+
+    PaymentIntent._on_success = _on_success
+
+    async def close(request: web.Request) -> web.StreamResponse:
+        return json_response(Dispute._api_close(request.match_info["id"])._export())
+
+    async def retrieve(request: web.Request) -> web.StreamResponse:
+        return json_response(Dispute._api_retrieve(request.match_info["id"])._export())
+
+    app.router.add_post("/v1/disputes/{id}/close", close)
+    app.router.add_get("/v1/disputes/{id}", retrieve)
+
+
 def install_private_store() -> None:
     """One fake Stripe account per instance: nothing is read from or written to disk.
 
@@ -249,6 +441,7 @@ def install_private_store() -> None:
     resources.Store.try_load_from_disk = lambda self: None
     resources.Store.dump_to_disk = lambda self: None
     resources.store.clear()
+    _SPENT_TOKENS.clear()
 
 
 def install_all(app: web.Application) -> web.Application:
@@ -257,15 +450,25 @@ def install_all(app: web.Application) -> web.Application:
     install_payment_methods_from_tokens()
     install_declining_test_cards()
     install_unknown_payment_details()
+    install_minimum_charge()
+    install_refunds_as_stripe_makes_them()
+    install_payment_intent_listing()
+    install_cancel_events(app)
+    install_disputes(app)
     install_idempotency_keys(app)
     return app
 
 
 __all__ = [
     "install_all",
+    "install_cancel_events",
     "install_declining_test_cards",
+    "install_disputes",
     "install_idempotency_keys",
+    "install_minimum_charge",
+    "install_payment_intent_listing",
     "install_payment_methods_from_tokens",
     "install_private_store",
+    "install_refunds_as_stripe_makes_them",
     "install_unknown_payment_details",
 ]

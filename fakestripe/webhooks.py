@@ -7,7 +7,14 @@ import urllib.request
 from collections.abc import Sequence
 
 # The events FrameSell acts on (POST /api/webhooks/stripe/).
-WEBHOOK_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
+WEBHOOK_EVENTS = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "charge.refunded",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+)
 
 
 def register_webhook(

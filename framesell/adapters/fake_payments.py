@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from framesell.domain.errors import (
     PaymentDeclined,
@@ -12,7 +14,7 @@ from framesell.domain.errors import (
     PaymentMisconfigured,
     PaymentUnavailable,
 )
-from framesell.domain.money import Money
+from framesell.domain.money import MINIMUM_CHARGE_CENTS, Money
 from framesell.domain.payments import Payment, PaymentState
 
 DECLINED = "Your card was declined."
@@ -76,18 +78,22 @@ def _luhn_ok(number: str) -> bool:
 class _Intent:
     payment: Payment
     card_number: str
-    refunded: bool = False
+    created_at: datetime
+    refunded_cents: int = 0
+    canceled: bool = False
 
 
 class FakePaymentGateway:
     """Stripe's test mode in memory: test tokens and cards, idempotency keys, refunds."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+        self._now = now or (lambda: datetime.now(UTC))
+        self._used_tokens: set[str] = set()
         self._lock = threading.RLock()
         self._cards: dict[str, str] = {}  # token / PaymentMethod / ConfirmationToken -> number
         self._intents: dict[str, _Intent] = {}  # in creation order
         self._charges: dict[str, tuple[tuple[object, ...], Payment | PaymentError]] = {}
-        self._refunds: dict[str, tuple[str, Payment]] = {}
+        self._refunds: dict[str, tuple[tuple[str, Money | None], Payment]] = {}
         self._refunded_cents: list[tuple[str, int]] = []
         self._faults: list[tuple[PaymentError, bool]] = []
 
@@ -128,6 +134,18 @@ class FakePaymentGateway:
                 )
             return intent.payment
 
+    def pay_again_with_secret(self, payment_id: str) -> Payment:
+        """The shopper confirms a failed payment again in the browser (it still has the
+        client secret), with a card that pays; refused once the payment is canceled."""
+        with self._lock:
+            intent = self._intent(payment_id)
+            if intent.canceled or intent.payment.state is not PaymentState.FAILED:
+                raise PaymentMisconfigured(f"payment {payment_id} cannot be confirmed again")
+            intent.payment = replace(
+                intent.payment, state=PaymentState.SUCCEEDED, failure_message=None
+            )
+            return self._current(intent)
+
     # --- fault injection ------------------------------------------------------------------
 
     def fail_next_with(
@@ -160,6 +178,11 @@ class FakePaymentGateway:
             if p.state in (PaymentState.SUCCEEDED, PaymentState.REFUNDED)
         ]
 
+    def is_canceled(self, payment_id: str) -> bool:
+        """Whether this payment was canceled (it can no longer be confirmed)."""
+        with self._lock:
+            return self._intent(payment_id).canceled
+
     def refunded_cents(self, payment_id: str) -> int:
         """How many cents of this payment have been given back."""
         with self._lock:
@@ -168,18 +191,24 @@ class FakePaymentGateway:
     # --- the PaymentGateway port ----------------------------------------------------------
 
     def charge(
-        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+        self,
+        amount: Money,
+        payment_token: str,
+        *,
+        order_id: int,
+        idempotency_key: str,
+        order_reference: str | None = None,
     ) -> Payment:
         """Create and confirm a payment once per key, answering as Stripe's test mode does."""
         with self._lock:
             lose_answer = self._take_fault()
-            fingerprint = (amount, payment_token, order_id)
+            fingerprint = (amount, payment_token, order_id, order_reference)
             if idempotency_key in self._charges:
                 first, outcome = self._charges[idempotency_key]
                 if first != fingerprint:
                     raise _idempotency_error(idempotency_key)
             else:
-                outcome = self._charge(amount, payment_token, order_id)
+                outcome = self._charge(amount, payment_token, order_id, order_reference)
                 self._charges[idempotency_key] = (fingerprint, outcome)
             if lose_answer is not None:
                 raise lose_answer
@@ -196,32 +225,71 @@ class FakePaymentGateway:
                 raise lose_answer
             return payment
 
-    def refund(self, payment_id: str, *, idempotency_key: str) -> Payment:
-        """Refund a succeeded payment in full once per key; a second refund gives nothing."""
+    def refund(
+        self, payment_id: str, *, amount: Money | None = None, idempotency_key: str
+    ) -> Payment:
+        """Refund ``amount`` (the rest when None) once per key, as Stripe does.
+
+        A refund of more than is left is refused (our mistake); a full refund of a payment
+        refunded in full already gives nothing more.
+        """
         with self._lock:
             lose_answer = self._take_fault()
+            request = (payment_id, amount)
             if idempotency_key in self._refunds:
                 first, _ = self._refunds[idempotency_key]
-                if first != payment_id:
+                if first != request:
                     raise _idempotency_error(idempotency_key)
             else:
                 intent = self._intent(payment_id)
                 if intent.payment.state is not PaymentState.SUCCEEDED:
                     raise PaymentMisconfigured(f"payment {payment_id} cannot be refunded")
-                if not intent.refunded:
-                    intent.refunded = True
-                    self._refunded_cents.append((payment_id, intent.payment.amount.cents))
-                self._refunds[idempotency_key] = (payment_id, self._current(intent))
+                left = intent.payment.amount.cents - intent.refunded_cents
+                cents = left if amount is None else amount.cents
+                if cents > left or (cents <= 0 and amount is not None):
+                    raise PaymentMisconfigured(
+                        f"Refund amount ({cents}) is greater than unrefunded amount on charge"
+                        f" ({left})"
+                    )
+                if cents > 0:
+                    intent.refunded_cents += cents
+                    self._refunded_cents.append((payment_id, cents))
+                self._refunds[idempotency_key] = (request, self._current(intent))
             if lose_answer is not None:
                 raise lose_answer
             return self._current(self._intents[payment_id])
+
+    def refund_elsewhere(self, payment_id: str, cents: int) -> Payment:
+        """Refund part of a payment as an operator would in Stripe's dashboard."""
+        return self.refund(
+            payment_id, amount=Money(cents), idempotency_key=f"dashboard-{secrets.token_hex(8)}"
+        )
+
+    def find_for_order(
+        self, order_id: int, *, created_from: datetime, created_until: datetime
+    ) -> list[Payment]:
+        """The payments created in the window for this order, oldest first."""
+        with self._lock:
+            lose_answer = self._take_fault()
+            found = [
+                self._current(intent)
+                for intent in self._intents.values()
+                if intent.payment.order_id == order_id
+                and created_from <= intent.created_at <= created_until
+            ]
+            if lose_answer is not None:
+                raise lose_answer
+            return found
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> Payment:
         """Cancel an unfinished payment; a succeeded or refunded one is returned unchanged."""
         with self._lock:
             lose_answer = self._take_fault()
             intent = self._intent(payment_id)
+            if intent.payment.state is PaymentState.FAILED:
+                intent.canceled = True  # Stripe cancels a PaymentIntent awaiting a new card
             if intent.payment.state in (PaymentState.REQUIRES_ACTION, PaymentState.PROCESSING):
+                intent.canceled = True
                 intent.payment = replace(
                     intent.payment,
                     state=PaymentState.FAILED,
@@ -257,23 +325,33 @@ class FakePaymentGateway:
             raise PaymentDeclined(f"No such confirmationtoken: '{payment_token}'")
         raise PaymentDeclined(f"No such token: '{payment_token}'")
 
-    def _charge(self, amount: Money, payment_token: str, order_id: int) -> Payment | PaymentError:
+    def _charge(
+        self, amount: Money, payment_token: str, order_id: int, reference: str | None
+    ) -> Payment | PaymentError:
         try:
             number = self._card_number(payment_token)
         except PaymentDeclined as missing:
             return missing  # Stripe creates no PaymentIntent for a missing payment method
+        if payment_token.startswith("tok_") and payment_token in self._cards:
+            if payment_token in self._used_tokens:
+                return PaymentDeclined(
+                    "These card details were already used; please enter your card again."
+                )
+            self._used_tokens.add(payment_token)
+        if amount.cents < MINIMUM_CHARGE_CENTS.get(amount.currency, 0):
+            return PaymentDeclined("This amount cannot be paid by card; please contact the shop.")
         payment_id = "pi_" + secrets.token_hex(12)
         payment = Payment(id=payment_id, state=PaymentState.SUCCEEDED, amount=amount,
-                          order_id=order_id)
+                          order_id=order_id, order_reference=reference)
         if number in AUTHENTICATION_REQUIRED:
             secret = f"{payment_id}_secret_{secrets.token_hex(8)}"
             payment = replace(payment, state=PaymentState.REQUIRES_ACTION, client_secret=secret)
         elif number in DECLINE_MESSAGES:
             message = DECLINE_MESSAGES[number]
             payment = replace(payment, state=PaymentState.FAILED, failure_message=message)
-            self._intents[payment_id] = _Intent(payment, number)
+            self._intents[payment_id] = _Intent(payment, number, self._now())
             return PaymentDeclined(message, payment_id=payment_id)
-        self._intents[payment_id] = _Intent(payment, number)
+        self._intents[payment_id] = _Intent(payment, number, self._now())
         return payment
 
     def _intent(self, payment_id: str) -> _Intent:
@@ -283,9 +361,14 @@ class FakePaymentGateway:
         return intent
 
     def _current(self, intent: _Intent) -> Payment:
-        if intent.refunded:
-            return replace(intent.payment, state=PaymentState.REFUNDED)
-        return intent.payment
+        if intent.payment.state is not PaymentState.SUCCEEDED:
+            return intent.payment
+        state = (
+            PaymentState.REFUNDED
+            if intent.refunded_cents >= intent.payment.amount.cents
+            else PaymentState.SUCCEEDED
+        )
+        return replace(intent.payment, state=state, refunded_cents=intent.refunded_cents)
 
     def _take_fault(self) -> PaymentError | None:
         """Raise an injected fault now, or return one to raise after doing the work."""

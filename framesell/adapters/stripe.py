@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import stripe
@@ -15,6 +16,12 @@ from framesell.domain.payments import Payment, PaymentState
 
 log = logging.getLogger(__name__)
 
+# The Stripe API version every request names (the Stripe-Version header), pinned here rather
+# than left to whichever version the installed SDK defaults to: the shapes this adapter reads
+# are those of this version. Raise it deliberately, with the SDK, after reading Stripe's
+# changelog (docs/going-live.md); the webhook endpoint should use the same version.
+STRIPE_API_VERSION = "2026-10-28.endive"
+
 T = TypeVar("T")
 
 # The parameters that name what the shopper paid with: a missing one is the shopper's bad
@@ -22,6 +29,28 @@ T = TypeVar("T")
 _SHOPPER_PARAMS = frozenset({"payment_method", "card[token]", "card", "confirmation_token"})
 _SHOPPER_MISSING_PREFIXES = ("No such token", "No such PaymentMethod", "No such payment_method",
                              "No such confirmationtoken", "No such ConfirmationToken")
+# Stripe's error codes (docs.stripe.com/error-codes) for a charge refused because of the
+# payment details the browser sent, or of the amount itself: a decline for this order (402,
+# FAILED), never an outage. Stripe answers them with a 400 invalid_request_error.
+_SHOPPER_ERROR_CODES = frozenset({
+    "token_already_used",
+    "payment_method_unexpected_state",
+    "payment_method_unactivated",
+    "payment_method_not_available",
+    "payment_method_invalid_parameter",
+    "payment_method_provider_decline",
+    "payment_intent_authentication_failure",
+    "payment_intent_incompatible_payment_method",
+    "incorrect_number",
+    "invalid_number",
+    "invalid_expiry_month",
+    "invalid_expiry_year",
+    "invalid_cvc",
+    "expired_card",
+    "card_declined",
+    "amount_too_small",
+    "amount_too_large",
+})
 
 
 class StripeGateway:
@@ -47,19 +76,29 @@ class StripeGateway:
         self._secret_key = secret_key  # only to scrub it from messages we pass on
         self._client = stripe.StripeClient(
             secret_key,
+            stripe_version=STRIPE_API_VERSION,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=max_retries,
             http_client=stripe.RequestsClient(timeout=timeout_seconds),
         )
 
     def charge(
-        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+        self,
+        amount: Money,
+        payment_token: str,
+        *,
+        order_id: int,
+        idempotency_key: str,
+        order_reference: str | None = None,
     ) -> Payment:
         """Create and confirm a PaymentIntent once per key; a declined card raises."""
+        metadata = {"order_id": str(order_id)}
+        if order_reference:
+            metadata["order_reference"] = order_reference
         params: dict[str, Any] = {
             "amount": amount.cents,
             "currency": amount.currency,
-            "metadata": {"order_id": str(order_id)},
+            "metadata": metadata,
             "confirm": True,
             # Cards only: no redirect-based method can appear, so no return_url is needed.
             "payment_method_types": ["card"],
@@ -93,23 +132,47 @@ class StripeGateway:
         )
         return _payment(intent.to_dict())
 
-    def refund(self, payment_id: str, *, idempotency_key: str) -> Payment:
-        """Refund a PaymentIntent in full once per key and return it as REFUNDED."""
-        # Refunded earlier under another key: the money is back either way.
+    def refund(
+        self, payment_id: str, *, amount: Money | None = None, idempotency_key: str
+    ) -> Payment:
+        """Refund ``amount`` (the rest when None) once per key; return the PaymentIntent."""
+        params: dict[str, Any] = {"payment_intent": payment_id}
+        if amount is not None:
+            params["amount"] = amount.cents
+        # Refunded in full earlier under another key: the money is back either way.
         with contextlib.suppress(_AlreadyRefunded):
             self._call(
                 lambda: self._client.v1.refunds.create(
-                    params={"payment_intent": payment_id},
+                    params=params,  # type: ignore[arg-type]
                     options={"idempotency_key": idempotency_key},
                 )
             )
-        payment = self.retrieve(payment_id)
-        return Payment(
-            id=payment.id,
-            state=PaymentState.REFUNDED,
-            amount=payment.amount,
-            order_id=payment.order_id,
+        return self.retrieve(payment_id)
+
+    def find_for_order(
+        self, order_id: int, *, created_from: datetime, created_until: datetime
+    ) -> list[Payment]:
+        """The PaymentIntents created in the window whose ``metadata.order_id`` is the order.
+
+        Listed by creation time (every page) rather than with Stripe's search, whose index
+        lags by up to a minute and which is not offered in every country.
+        """
+        params = {
+            "created": {
+                "gte": int(created_from.timestamp()),
+                "lte": int(created_until.timestamp()) + 1,
+            },
+            "limit": 100,
+        }
+        intents = self._call(
+            lambda: self._client.v1.payment_intents.list(params=params)  # type: ignore[arg-type]
         )
+        found = []
+        for intent in self._call(lambda: list(intents.auto_paging_iter())):
+            metadata = intent.to_dict().get("metadata") or {}
+            if metadata.get("order_id") == str(order_id):
+                found.append(self.retrieve(str(intent.id)))
+        return found
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> Payment:
         """Cancel an unfinished PaymentIntent once per key; return it as it now stands."""
@@ -166,10 +229,9 @@ class StripeGateway:
                         error.http_status)
             raise PaymentUnavailable() from None
         except stripe.InvalidRequestError as error:
-            if charging and _is_shoppers_missing_token(error):
+            if charging and _is_shoppers_mistake(error):
                 raise PaymentDeclined(
-                    error.user_message or "Your payment details were not found.",
-                    payment_id=_intent_id(error),
+                    _shopper_message(error), payment_id=_intent_id(error)
                 ) from None
             if error.code == "charge_already_refunded":
                 raise _AlreadyRefunded() from None
@@ -211,12 +273,24 @@ class _UnexpectedState(Exception):
     """Stripe's payment_intent_unexpected_state (e.g. canceling a succeeded payment)."""
 
 
-def _is_shoppers_missing_token(error: stripe.InvalidRequestError) -> bool:
+def _is_shoppers_mistake(error: stripe.InvalidRequestError) -> bool:
+    """Whether Stripe refused the charge because of what the shopper paid with."""
     message = error.user_message or ""
     if message.startswith(_SHOPPER_MISSING_PREFIXES):
         return True
+    if error.code in _SHOPPER_ERROR_CODES:
+        return True
     param = getattr(error, "param", None)
     return error.code == "resource_missing" and param in _SHOPPER_PARAMS
+
+
+def _shopper_message(error: stripe.InvalidRequestError) -> str:
+    """A message fit for the shopper: Stripe's own for the payment details, ours otherwise."""
+    if error.code in ("amount_too_small", "amount_too_large"):
+        return "This amount cannot be paid by card; please contact the shop."
+    if error.code == "token_already_used":
+        return "These card details were already used; please enter your card again."
+    return error.user_message or "Your payment details cannot be used; please try another card."
 
 
 def _intent_id(error: stripe.StripeError) -> str | None:
@@ -235,6 +309,9 @@ def _payment(intent: dict[str, Any]) -> Payment:
     state = _state(status, intent)
     metadata = intent.get("metadata") or {}
     order_id = str(metadata.get("order_id", ""))
+    charge = intent.get("latest_charge")
+    refunded = int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
+    reference = metadata.get("order_reference")
     return Payment(
         id=str(intent["id"]),
         state=state,
@@ -244,6 +321,8 @@ def _payment(intent: dict[str, Any]) -> Payment:
         else None,
         failure_message=_failure_message(status, error) if state is PaymentState.FAILED
         else None,
+        refunded_cents=refunded if status == "succeeded" else 0,
+        order_reference=str(reference) if reference else None,
     )
 
 
@@ -256,7 +335,10 @@ def _failure_message(status: Any, error: dict[str, Any]) -> str:
 def _state(status: Any, intent: dict[str, Any]) -> PaymentState:
     if status == "succeeded":
         charge = intent.get("latest_charge")
-        if isinstance(charge, dict) and charge.get("refunded"):
+        if isinstance(charge, dict) and (
+            charge.get("refunded")
+            or int(charge.get("amount_refunded") or 0) >= int(intent.get("amount") or 0)
+        ):
             return PaymentState.REFUNDED
         return PaymentState.SUCCEEDED
     if status == "requires_action" or (

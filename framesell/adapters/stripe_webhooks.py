@@ -28,16 +28,25 @@ def event_from_json(payload: bytes) -> PaymentEvent:
         raise InvalidPaymentEvent("unreadable event body")
     if obj.get("object") == "payment_intent":
         payment_id = obj.get("id")
-    else:  # a charge (charge.refunded) names its PaymentIntent
+    else:  # a charge (charge.refunded) or a dispute names its PaymentIntent
         payment_id = obj.get("payment_intent")
+        if isinstance(payment_id, dict):  # expanded
+            payment_id = payment_id.get("id")
     metadata = obj.get("metadata") or {}
-    raw_order = metadata.get("order_id") if isinstance(metadata, dict) else None
-    order_id = int(raw_order) if isinstance(raw_order, str) and raw_order.isdigit() else None
+    order_id = None
+    if obj.get("object") != "dispute":  # a dispute's metadata is the dispute's own
+        raw_order = metadata.get("order_id") if isinstance(metadata, dict) else None
+        if isinstance(raw_order, str) and raw_order.isdigit() and len(raw_order) <= 18:
+            order_id = int(raw_order)
+    livemode = data.get("livemode")
+    dispute_status = obj.get("status") if obj.get("object") == "dispute" else None
     return PaymentEvent(
         id=event_id,
         type=event_type,
         payment_id=str(payment_id) if isinstance(payment_id, str) else None,
         order_id=order_id,
+        livemode=livemode if isinstance(livemode, bool) else None,
+        dispute_status=dispute_status if isinstance(dispute_status, str) else None,
     )
 
 

@@ -19,6 +19,7 @@ from framesell.application.ports import (
 from framesell.application.transactions import retrying
 from framesell.application.users import ACCOUNT_GONE
 from framesell.domain.errors import (
+    InvalidInput,
     InvalidTransition,
     NotAuthenticated,
     OrderNotFound,
@@ -26,26 +27,31 @@ from framesell.domain.errors import (
     PaymentUnavailable,
 )
 from framesell.domain.models import (
+    CHARGED_STATUSES,
+    DisputeStatus,
     Order,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     ProductSnapshot,
 )
+from framesell.domain.money import Money
+from framesell.domain.payments import Payment, PaymentState
 from framesell.domain.records import PaymentEvent
 
 log = logging.getLogger(__name__)
 
-_SETTLED_BY = {
-    PaymentOutcome.PAID: PaymentStatus.PAID,
-    PaymentOutcome.DECLINED: PaymentStatus.FAILED,
-}
 _OUTCOME_OF = {
     PaymentStatus.PAID: PaymentOutcome.PAID,
     PaymentStatus.FAILED: PaymentOutcome.DECLINED,
+    PaymentStatus.PARTIALLY_REFUNDED: PaymentOutcome.REFUNDED,
     PaymentStatus.REFUNDED: PaymentOutcome.REFUNDED,
     PaymentStatus.PENDING: PaymentOutcome.PENDING,
 }
+# The longest a PENDING order that cannot be settled waits between reconcile tries.
+MAX_RECONCILE_BACKOFF = timedelta(hours=6)
+# Clocks differ: the gateway's creation times are searched a little beyond the order's.
+LOOKUP_SLACK = timedelta(minutes=5)
 
 AfterCharge = Callable[[Order, PaymentResult], None]
 
@@ -89,6 +95,8 @@ class OrderService:
         clock: Clock,
         new_reference: Callable[[], str] = new_order_reference,
         after_charge: AfterCharge = no_fault,
+        *,
+        livemode: bool = False,
     ) -> None:
         self._uow = uow
         self._catalog = catalog
@@ -97,6 +105,8 @@ class OrderService:
         self._new_reference = new_reference
         # A fault point for tests that kill the process between charge and settle.
         self._after_charge = after_charge
+        # Whether the gateway account is live (events of the other mode are not ours).
+        self._livemode = livemode
 
     # --- buying ---------------------------------------------------------------------------
 
@@ -160,70 +170,105 @@ class OrderService:
     # --- events, refunds, reconciliation --------------------------------------------------
 
     def apply_payment_event(self, event: PaymentEvent) -> bool:
-        """Apply a gateway event once; True if it changed an order.
+        """Apply a gateway event; True if it changed an order.
 
-        Only the order's current attempt can be moved, only forward; a repeated, stale or
-        out-of-order event changes nothing. An event for an order not visible yet raises
-        PaymentEventTooEarly without recording it, so the sender retries.
+        The event only names a payment: its state is read from the gateway, and the order is
+        moved towards it (forward only), so events may come late, twice or in any order and
+        the order still ends as the gateway says. An event for a payment the shop did not
+        make is ignored (INFO); one whose payment, amount, currency or mode does not match
+        the order it names is not applied (WARNING). While the gateway cannot be asked the
+        event is not recorded and PaymentEventTooEarly (503) makes the sender retry.
         """
         kind = event.kind
         if kind is None:
             return False
-        now = self._clock.now()
-        for transaction in retrying(self._uow):
-            with transaction as uow:
-                order = (
-                    uow.orders.find_by_payment_id(event.payment_id) if event.payment_id else None
+        if event.livemode is not None and event.livemode != self._livemode:
+            log.warning(
+                "payment event %s (%s) is from %s mode, the shop runs in %s mode: not applied",
+                event.id, event.type, _mode(event.livemode), _mode(self._livemode),
+            )
+            return False
+        with self._uow() as uow:
+            if uow.payment_events.contains(event.id):
+                return False  # applied before
+            order = uow.orders.find_by_payment_id(event.payment_id) if event.payment_id else None
+            if order is None and event.order_id is not None:
+                order = uow.orders.get(event.order_id)
+        if order is None or order.id is None or event.payment_id is None:
+            log.info(
+                "payment event %s (%s) for payment %s is not for an order of this shop: ignored",
+                event.id, event.type, event.payment_id,
+            )
+            return False
+        known = order.attempt.payment_id if order.attempt else None
+        if known is not None and known != event.payment_id:
+            log.warning(
+                "payment event %s (%s) names order %s but payment %s, not the order's %s:"
+                " not applied",
+                event.id, event.type, order.id, event.payment_id, known,
+            )
+            return False
+        if kind.about_a_dispute:
+            changed = self._record_dispute(order, event)
+        else:
+            result = self._payments.status(event.payment_id)
+            if result.payment is None:
+                raise PaymentEventTooEarly()  # not recorded: the sender delivers it again
+            if not self._belongs(order, result.payment):
+                log.warning(
+                    "payment event %s (%s): payment %s does not match order %s"
+                    " (its payment, amount or currency differs): not applied",
+                    event.id, event.type, event.payment_id, order.id,
                 )
-                if order is None and event.order_id is not None:
-                    order = uow.orders.get(event.order_id)
-                if order is None or order.id is None:
-                    raise PaymentEventTooEarly()
-                if not uow.payment_events.add(event.id, event.type, now):
-                    return False  # applied before
-                order_id = order.id
-                changed = uow.orders.transition(
-                    order_id, kind.source, kind.target, payment_id=event.payment_id, at=now
-                )
-                uow.commit()
+                self._remember_event(event)
+                return False
+            changed = self._settle_from(order, result.payment).status is not order.status
+        self._remember_event(event)
         log.info(
             "payment event %s (%s) for order %s: %s",
-            event.id,
-            event.type,
-            order_id,
-            "applied" if changed else "no change",
+            event.id, event.type, order.id, "applied" if changed else "no change",
         )
         return changed
 
-    def refund(self, order_id: int) -> Order:
-        """Give a paid order's money back in full; a repeat refunds nothing more."""
+    def refund(self, order_id: int, amount: Money | None = None) -> Order:
+        """Give back ``amount`` of a paid order, or all that is left when None.
+
+        The gateway is asked first what it already gave back (a refund made in its
+        dashboard), so the rest is what is really left; more than that is
+        InvalidTransition (409). A repeated full refund of a refunded order refunds nothing.
+        Each refund's idempotency key derives from the order and the amount refunded so far.
+        """
         with self._uow() as uow:
             order = uow.orders.get(order_id)
         if order is None or order.id is None:
             raise OrderNotFound()
-        if order.status is PaymentStatus.REFUNDED:
-            return order
-        paid = order.status is PaymentStatus.PAID
-        if not paid or order.attempt is None or order.attempt.payment_id is None:
+        payment_id = order.attempt.payment_id if order.attempt else None
+        attempt = order.attempt
+        if order.status not in CHARGED_STATUSES or attempt is None or payment_id is None:
             raise InvalidTransition(f"only a paid order can be refunded, not {order.status.value}")
+        if amount is not None and amount.currency != order.amount.currency:
+            raise InvalidInput("a refund is in the order's currency", field="amount")
+        current = self._payments.status(payment_id)
+        if current.payment is None:
+            raise PaymentUnavailable(current.message or PaymentUnavailable.message)
+        order = self._settle_from(order, current.payment)
+        left = order.amount.cents - order.refunded_cents
+        if amount is None and left == 0:
+            return order
+        if amount is not None and amount.cents > left:
+            raise InvalidTransition(
+                f"only {Money(left, order.amount.currency).major} is left to refund"
+            )
         result = self._payments.refund(
-            order.attempt.payment_id, idempotency_key=f"{order.attempt.idempotency_key}-refund"
+            payment_id,
+            amount=amount,
+            idempotency_key=(
+                f"{attempt.idempotency_key}-refund-after-{order.refunded_cents}"
+            ),
         )
-        if result.outcome is not PaymentOutcome.REFUNDED:
+        if result.payment is None:
             raise PaymentUnavailable(result.message or PaymentUnavailable.message)
-        for transaction in retrying(self._uow):
-            with transaction as uow:
-                uow.orders.transition(
-                    order.id,
-                    PaymentStatus.PAID,
-                    PaymentStatus.REFUNDED,
-                    payment_id=order.attempt.payment_id,
-                    at=self._clock.now(),
-                )
-                refunded = uow.orders.get(order.id)
-                uow.commit()
-        assert refunded is not None
-        return refunded
+        return self._settle_from(order, result.payment)
 
     def reconcile(
         self,
@@ -236,14 +281,16 @@ class OrderService:
         """Settle PENDING orders older than ``older_than`` from the gateway's truth.
 
         Each order is leased first (compare-and-swap), so several workers on several
-        machines never work on the same order at once. An order the gateway never charged
-        becomes FAILED after ``give_up_after`` (Stripe keeps idempotency keys 24 hours, so
-        after that a repeated create call could charge anew).
+        machines never work on the same order at once. An order that cannot be settled now
+        is postponed with a growing backoff (``lease_for`` doubled per try, at most six
+        hours) and comes after the orders tried less often, so it never starves them. An
+        order with no recorded payment is looked up at the gateway before it is failed
+        after ``give_up_after`` (Stripe keeps idempotency keys 24 hours).
         """
         now = self._clock.now()
         report = ReconcileReport()
         with self._uow() as uow:
-            candidates = uow.orders.list_pending_since(now - older_than, limit)
+            candidates = uow.orders.list_pending_since(now - older_than, limit, now=now)
         for order in candidates:
             assert order.id is not None
             for transaction in retrying(self._uow):
@@ -256,6 +303,11 @@ class OrderService:
             settled = self._reconcile_one(order, too_old=now - order.created_at >= give_up_after)
             if settled.order.status is PaymentStatus.PENDING:
                 report.unchanged.append(order.id)
+                wait = min(lease_for * 2**order.reconcile_attempts, MAX_RECONCILE_BACKOFF)
+                for transaction in retrying(self._uow):
+                    with transaction as uow:
+                        uow.leases.postpone(order.id, until=now + wait)
+                        uow.commit()
             else:
                 report.settled[order.id] = settled.order.status
         return report
@@ -269,10 +321,30 @@ class OrderService:
             if too_old and placement.order.status is PaymentStatus.PENDING:
                 return self._abandon(order, attempt.payment_id)
             return placement
-        if too_old or attempt is None or attempt.payment_token is None:
-            # Never charged as far as anyone can tell, and the key may have expired.
-            return self._apply(order, PaymentResult(PaymentOutcome.DECLINED, None, "abandoned"))
-        return self._charge(order)  # the same call under the same key: never a second charge
+        if not too_old and attempt is not None and attempt.payment_token is not None:
+            return self._charge(order)  # the same call under the same key: never a second charge
+        return self._look_up_then_fail(order)
+
+    def _look_up_then_fail(self, order: Order) -> Placement:
+        """Before failing an order with no known payment, ask the gateway for one."""
+        assert order.id is not None and order.attempt is not None
+        found = self._payments.find_for_order(
+            order.id,
+            created_from=order.created_at - LOOKUP_SLACK,
+            created_until=self._clock.now() + LOOKUP_SLACK,
+        )
+        if found is None:  # the gateway cannot say now: try again later
+            return Placement(order, PaymentOutcome.UNAVAILABLE)
+        ours = [p for p in found if self._belongs(order, p, unreferenced_ok=True)]
+        if ours:
+            # A payment that took money wins; otherwise the newest one is the order's.
+            payment = next((p for p in ours if p.charged), ours[-1])
+            log.warning("reconcile found payment %s for order %s", payment.id, order.id)
+            if not payment.charged and payment.state is not PaymentState.FAILED:
+                return self._abandon(order, payment.id)
+            return self._apply(order, _result_of(payment))
+        log.info("no payment at the gateway for order %s: failing it", order.id)
+        return self._apply(order, PaymentResult(PaymentOutcome.DECLINED, None, "abandoned"))
 
     def _abandon(self, order: Order, payment_id: str) -> Placement:
         assert order.attempt is not None
@@ -280,7 +352,7 @@ class OrderService:
             payment_id, idempotency_key=f"{order.attempt.idempotency_key}-cancel"
         )
         # A payment that succeeded after all is PAID, never FAILED.
-        return self._apply(order, result)
+        return self._apply(order, result, canceled=True)
 
     def _save_pending(
         self,
@@ -319,6 +391,7 @@ class OrderService:
             order.attempt.payment_token,
             order_id=order.id,
             idempotency_key=order.attempt.idempotency_key,
+            order_reference=order.reference,
         )
         self._after_charge(order, result)
         return self._apply(order, result)
@@ -327,26 +400,190 @@ class OrderService:
         assert order.attempt is not None and order.attempt.payment_id is not None
         return self._apply(order, self._payments.status(order.attempt.payment_id))
 
-    def _apply(self, order: Order, result: PaymentResult) -> Placement:
-        """Settle in a second short transaction, as a compare-and-swap on the status."""
+    def _apply(self, order: Order, result: PaymentResult, *, canceled: bool = False) -> Placement:
+        """Settle from the gateway's answer in short transactions (compare-and-swap)."""
         assert order.id is not None and order.attempt is not None
-        target = _SETTLED_BY.get(result.outcome)
-        for transaction in retrying(self._uow):
-            with transaction as uow:
-                if target is not None:
-                    # A webhook or another process may have settled the order meanwhile.
-                    uow.orders.transition(
+        if result.payment is not None:
+            settled = self._settle_from(order, result.payment, canceled=canceled)
+        elif result.outcome is PaymentOutcome.DECLINED:
+            # Declined before the gateway showed us a payment (or it made none).
+            failed = Payment(
+                id=result.payment_id or "", state=PaymentState.FAILED, amount=order.amount
+            )
+            settled = self._settle_from(
+                order, failed, payment_id=result.payment_id, canceled=canceled
+            )
+        else:
+            for transaction in retrying(self._uow):
+                with transaction as uow:
+                    if result.payment_id is not None and order.attempt.payment_id is None:
+                        uow.orders.record_attempt(
+                            order.id, replace(order.attempt, payment_id=result.payment_id)
+                        )
+                    fresh = uow.orders.get(order.id)
+                    uow.commit()
+            assert fresh is not None
+            settled = fresh
+        return Placement(settled, result.outcome, result.message, result.client_secret)
+
+    def _settle_from(
+        self,
+        order: Order,
+        payment: Payment,
+        *,
+        payment_id: str | None = None,
+        canceled: bool = False,
+    ) -> Order:
+        """Move the order to where ``payment`` says it stands, then act on what that means:
+        a payment that failed is closed at the gateway, money that arrived for a FAILED
+        order is given back."""
+        assert order.id is not None
+        pid = payment_id if payment_id is not None else (payment.id or None)
+        settled = self._swap(order, payment, pid)
+        if (
+            settled.status is PaymentStatus.FAILED
+            and order.status is PaymentStatus.PENDING
+            and pid is not None
+            and not canceled
+        ):
+            settled = self._close(settled, pid)
+        elif settled.status is PaymentStatus.FAILED and payment.charged:
+            settled = self._give_back(settled, payment)
+        return settled
+
+    def _swap(self, order: Order, payment: Payment, payment_id: str | None) -> Order:
+        """Compare-and-swap status and refunded amount; re-read and retry on a race."""
+        assert order.id is not None
+        current = order
+        for _ in range(5):
+            target = current.settled_by(payment)
+            if (target.status, target.refunded_cents) == (current.status, current.refunded_cents):
+                if payment_id is not None and current.attempt is not None and (
+                    current.attempt.payment_id is None and current.status is PaymentStatus.PENDING
+                ):
+                    for transaction in retrying(self._uow):
+                        with transaction as uow:
+                            uow.orders.record_attempt(
+                                order.id, replace(current.attempt, payment_id=payment_id)
+                            )
+                            uow.commit()
+                    return replace(current, attempt=replace(current.attempt, payment_id=payment_id))
+                return current
+            for transaction in retrying(self._uow):
+                with transaction as uow:
+                    swapped = uow.orders.settle(
                         order.id,
-                        PaymentStatus.PENDING,
-                        target,
-                        payment_id=result.payment_id,
+                        expected=current.status,
+                        expected_refunded_cents=current.refunded_cents,
+                        target=target.status,
+                        refunded_cents=target.refunded_cents,
+                        payment_id=payment_id,
                         at=self._clock.now(),
                     )
-                elif result.payment_id is not None and order.attempt.payment_id is None:
-                    uow.orders.record_attempt(
-                        order.id, replace(order.attempt, payment_id=result.payment_id)
-                    )
-                settled = uow.orders.get(order.id)
+                    fresh = uow.orders.get(order.id)
+                    uow.commit()
+            if fresh is None:
+                raise OrderNotFound()
+            if swapped:
+                return fresh
+            known = fresh.attempt.payment_id if fresh.attempt else None
+            if payment_id is not None and known not in (None, payment_id):
+                return fresh  # a stale attempt's payment moves nothing
+            current = fresh
+        return current
+
+    def _close(self, order: Order, payment_id: str) -> Order:
+        """A FAILED order's payment is canceled at the gateway if it still allows, so the
+        shopper's client secret can no longer pay it."""
+        assert order.attempt is not None
+        result = self._payments.cancel(
+            payment_id, idempotency_key=f"{order.attempt.idempotency_key}-cancel"
+        )
+        if result.payment is not None and result.payment.charged:
+            return self._give_back(order, result.payment)
+        return order
+
+    def _give_back(self, order: Order, payment: Payment) -> Order:
+        """Money arrived for a FAILED order: refund it all, and say so in the log."""
+        assert order.attempt is not None and order.id is not None
+        log.warning(
+            "payment %s took %s for order %s, which had FAILED: refunding it",
+            payment.id, payment.amount, order.id,
+        )
+        if payment.refunded_cents >= payment.amount.cents:
+            return self._swap(order, payment, payment.id)
+        result = self._payments.refund(
+            payment.id, idempotency_key=f"{order.attempt.idempotency_key}-refund-failed-order"
+        )
+        if result.payment is None:
+            log.error("could not refund payment %s of FAILED order %s yet", payment.id, order.id)
+            return order
+        return self._swap(order, result.payment, payment.id)
+
+    def _record_dispute(self, order: Order, event: PaymentEvent) -> bool:
+        assert order.id is not None
+        try:
+            status = DisputeStatus(event.dispute_status or "")
+        except ValueError:
+            log.warning("dispute event %s has an unknown status %r", event.id,
+                        event.dispute_status)
+            return False
+        if order.attempt is None or order.attempt.payment_id != event.payment_id:
+            log.warning(
+                "dispute event %s names payment %s, not order %s's: not applied",
+                event.id, event.payment_id, order.id,
+            )
+            return False
+        disputed = order.disputed(status)
+        log.warning(
+            "chargeback on order %s (payment %s): %s", order.id, event.payment_id, status.value
+        )
+        if disputed.dispute is order.dispute:
+            return False
+        assert disputed.dispute is not None
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                uow.orders.record_dispute(order.id, disputed.dispute, at=self._clock.now())
                 uow.commit()
-        assert settled is not None
-        return Placement(settled, result.outcome, result.message, result.client_secret)
+        return True
+
+    def _remember_event(self, event: PaymentEvent) -> None:
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                if uow.payment_events.add(event.id, event.type, self._clock.now()):
+                    uow.commit()
+
+    @staticmethod
+    def _belongs(order: Order, payment: Payment, *, unreferenced_ok: bool = False) -> bool:
+        """Whether a payment the gateway reports is this order's: its own attempt's, or one
+        made for it (same order and reference) before its id was recorded; same amount.
+
+        ``unreferenced_ok`` also accepts a payment for the order without a reference (made
+        before references were written), for reconcile's lookup of an order whose payment
+        id was never recorded; an event never settles an order from such a payment.
+        """
+        if payment.amount != order.amount or order.attempt is None:
+            return False
+        known = order.attempt.payment_id
+        if known is not None:
+            return known == payment.id
+        if payment.order_id != order.id:
+            return False
+        if payment.order_reference is None:
+            return unreferenced_ok
+        return payment.order_reference == order.reference
+
+
+def _mode(live: bool) -> str:
+    return "live" if live else "test"
+
+
+def _result_of(payment: Payment) -> PaymentResult:
+    outcome = {
+        PaymentState.SUCCEEDED: PaymentOutcome.PAID,
+        PaymentState.REFUNDED: PaymentOutcome.REFUNDED,
+        PaymentState.FAILED: PaymentOutcome.DECLINED,
+        PaymentState.REQUIRES_ACTION: PaymentOutcome.REQUIRES_ACTION,
+        PaymentState.PROCESSING: PaymentOutcome.PENDING,
+    }[payment.state]
+    return PaymentResult(outcome, payment.id, payment.failure_message, payment=payment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from framesell.application.ports import PaymentGateway, PaymentOutcome, PaymentResult
 from framesell.domain.errors import (
@@ -31,6 +32,7 @@ def _result(payment: Payment) -> PaymentResult:
         payment_id=payment.id,
         message=payment.failure_message,
         client_secret=payment.client_secret,
+        payment=payment,
     )
 
 
@@ -41,12 +43,22 @@ class PaymentService:
         self._gateway = gateway
 
     def pay(
-        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+        self,
+        amount: Money,
+        payment_token: str,
+        *,
+        order_id: int,
+        idempotency_key: str,
+        order_reference: str | None = None,
     ) -> PaymentResult:
         """Charge once per key; declines and outages become outcomes, not exceptions."""
         try:
             payment = self._gateway.charge(
-                amount, payment_token, order_id=order_id, idempotency_key=idempotency_key
+                amount,
+                payment_token,
+                order_id=order_id,
+                idempotency_key=idempotency_key,
+                order_reference=order_reference,
             )
         except PaymentDeclined as declined:
             return PaymentResult(
@@ -64,12 +76,30 @@ class PaymentService:
         """Return how a payment stands now, or UNAVAILABLE when the gateway cannot say."""
         return self._ask(payment_id, lambda: self._gateway.retrieve(payment_id))
 
-    def refund(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
-        """Refund in full once per key, or say UNAVAILABLE."""
+    def refund(
+        self, payment_id: str, *, amount: Money | None = None, idempotency_key: str
+    ) -> PaymentResult:
+        """Refund ``amount`` (or the rest) once per key, or say UNAVAILABLE."""
         return self._ask(
             payment_id,
-            lambda: self._gateway.refund(payment_id, idempotency_key=idempotency_key),
+            lambda: self._gateway.refund(
+                payment_id, amount=amount, idempotency_key=idempotency_key
+            ),
         )
+
+    def find_for_order(
+        self, order_id: int, *, created_from: datetime, created_until: datetime
+    ) -> list[Payment] | None:
+        """The gateway's payments for this order in the window, or None if it cannot say."""
+        try:
+            return self._gateway.find_for_order(
+                order_id, created_from=created_from, created_until=created_until
+            )
+        except PaymentMisconfigured as error:
+            log.critical("payment gateway misconfigured: %s", error.message)
+        except (PaymentUnavailable, PaymentDeclined) as error:
+            log.warning("payment gateway could not list payments: %s", error.message)
+        return None
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         """Cancel an unfinished payment; a canceled one is DECLINED, a succeeded one PAID."""

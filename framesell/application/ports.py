@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Protocol
 
 from framesell.domain.models import (
+    DisputeStatus,
     Order,
     OrderSummary,
     PaymentAttempt,
@@ -100,11 +101,34 @@ class OrderRepository(Protocol):
         that payment id or none yet (which it then stores): a stale attempt changes nothing.
         """
 
+    def settle(
+        self,
+        order_id: int,
+        *,
+        expected: PaymentStatus,
+        expected_refunded_cents: int,
+        target: PaymentStatus,
+        refunded_cents: int,
+        payment_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Compare-and-swap status and refunded amount together; True only if the order was
+        in ``expected`` with ``expected_refunded_cents`` and the move is forward.
+
+        ``payment_id`` guards the swap as in ``transition``.
+        """
+
+    def record_dispute(self, order_id: int, dispute: DisputeStatus, *, at: datetime) -> None:
+        """Remember where a chargeback on the order's payment stands."""
+
     def find_by_payment_id(self, payment_id: str) -> Order | None:
         """Return the order whose current attempt is this payment, or None."""
 
-    def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
-        """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
+    def list_pending_since(
+        self, before: datetime, limit: int, *, now: datetime | None = None
+    ) -> list[Order]:
+        """Up to ``limit`` PENDING orders created before ``before``, fewest reconcile tries
+        first, then oldest first; with ``now``, not those postponed (or leased) past it."""
 
 
 class UnitOfWork(Protocol):
@@ -165,20 +189,36 @@ class PaymentGateway(Protocol):
     """Takes money from shoppers. Adapters: adapters.stripe, adapters.fake_payments."""
 
     def charge(
-        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+        self,
+        amount: Money,
+        payment_token: str,
+        *,
+        order_id: int,
+        idempotency_key: str,
+        order_reference: str | None = None,
     ) -> Payment:
         """Create and confirm a payment at most once per key.
 
         Returns the payment (SUCCEEDED, REQUIRES_ACTION or PROCESSING); raises
-        PaymentDeclined when the card is refused, PaymentUnavailable when the outcome is
-        unknown (network, timeout, 5xx, 429), PaymentMisconfigured for our own errors.
+        PaymentDeclined when the card is refused or the shopper's payment details cannot be
+        used (a spent token, an unusable PaymentMethod), PaymentUnavailable when the outcome
+        is unknown (network, timeout, 5xx, 429), PaymentMisconfigured for our own errors.
+        ``order_reference`` is stored with the payment (``metadata.order_reference``).
         """
 
     def retrieve(self, payment_id: str) -> Payment:
-        """Return the gateway's current view of a payment."""
+        """Return the gateway's current view of a payment, refunds included."""
 
-    def refund(self, payment_id: str, *, idempotency_key: str) -> Payment:
-        """Refund a succeeded payment in full, at most once per key."""
+    def refund(
+        self, payment_id: str, *, amount: Money | None = None, idempotency_key: str
+    ) -> Payment:
+        """Refund ``amount`` (all that is left when None) at most once per key; return the
+        payment as it then stands."""
+
+    def find_for_order(
+        self, order_id: int, *, created_from: datetime, created_until: datetime
+    ) -> list[Payment]:
+        """Every payment created in the window whose metadata names this order."""
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> Payment:
         """Cancel a payment that never completed; returns it as it stands.
@@ -195,13 +235,20 @@ class TokenClaims:
     email: str
     issued_at: datetime
     expires_at: datetime
+    # When the password was checked (the JWT's auth_time); refreshing keeps it.
+    auth_time: datetime | None = None
+
+    @property
+    def authenticated_at(self) -> datetime:
+        """When the bearer last gave the password (``iat`` for tokens without auth_time)."""
+        return self.auth_time or self.issued_at
 
 
 class TokenService(Protocol):
     """Issues and verifies access tokens."""
 
-    def issue(self, user: User) -> str:
-        """Return a signed token for this user."""
+    def issue(self, user: User, *, auth_time: datetime | None = None) -> str:
+        """Return a signed token for this user; ``auth_time`` defaults to now (a log-in)."""
 
     def verify(self, token: str) -> TokenClaims:
         """Return the token's claims; raise NotAuthenticated with the reason if it is not valid."""
@@ -247,27 +294,45 @@ class PaymentOutcome(enum.Enum):
 
 @dataclass(frozen=True)
 class PaymentResult:
-    """The payment service's answer: an outcome, never an exception for a card or network."""
+    """The payment service's answer: an outcome, never an exception for a card or network.
+
+    ``payment`` is the gateway's whole view of the payment when it gave one, which is what
+    orders are settled from.
+    """
 
     outcome: PaymentOutcome
     payment_id: str | None = None
     message: str | None = None
     client_secret: str | None = None
+    payment: Payment | None = None
 
 
 class Payments(Protocol):
     """What the order service needs of the payment service."""
 
     def pay(
-        self, amount: Money, payment_token: str, *, order_id: int, idempotency_key: str
+        self,
+        amount: Money,
+        payment_token: str,
+        *,
+        order_id: int,
+        idempotency_key: str,
+        order_reference: str | None = None,
     ) -> PaymentResult:
         """Take the amount at most once per key and say how it went."""
 
     def status(self, payment_id: str) -> PaymentResult:
         """Ask the gateway how an earlier payment stands."""
 
-    def refund(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
-        """Give the money of a succeeded payment back, at most once per key."""
+    def refund(
+        self, payment_id: str, *, amount: Money | None = None, idempotency_key: str
+    ) -> PaymentResult:
+        """Give (part of) the money of a succeeded payment back, at most once per key."""
+
+    def find_for_order(
+        self, order_id: int, *, created_from: datetime, created_until: datetime
+    ) -> list[Payment] | None:
+        """The gateway's payments for this order in the window; None when it cannot say."""
 
     def cancel(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         """Cancel a payment that never completed (PAID if it succeeded after all)."""
@@ -304,12 +369,19 @@ class PaymentEventRepository(Protocol):
     def add(self, event_id: str, event_type: str, received_at: datetime) -> bool:
         """Record an event id; False (and nothing written) if it was recorded before."""
 
+    def contains(self, event_id: str) -> bool:
+        """Whether this event id was recorded."""
+
 
 class ReconciliationLeases(Protocol):
     """Lets one reconcile worker at a time own a PENDING order, across machines."""
 
     def lease(self, order_id: int, *, until: datetime, now: datetime) -> bool:
         """Take the order's lease if free or expired (compare-and-swap); True if taken."""
+
+    def postpone(self, order_id: int, *, until: datetime) -> None:
+        """Count one more reconcile try that could not settle the order, and leave it
+        alone until ``until`` (its lease is kept until then)."""
 
 
 class PaymentEventParser(Protocol):
@@ -336,3 +408,46 @@ class LoginThrottle(Protocol):
 
     def reset(self, key: str) -> None:
         """Forget every failure of one key (after a successful login)."""
+
+    def claim(
+        self,
+        keys: tuple[str, ...],
+        at: datetime,
+        *,
+        forget_before: datetime,
+        wait: Callable[[dict[str, list[datetime]]], int],
+    ) -> ThrottleClaim:
+        """Count an attempt as a failure of every key before its password is checked.
+
+        Atomically for these keys (no other claim of them in between): ``wait`` is given
+        each key's failures after ``forget_before`` (claims still being checked elsewhere
+        included); if it answers more than 0 nothing is recorded and the claim carries that
+        wait, else one failure per key is recorded at ``at``. So parallel guesses get no
+        more tries than serial ones.
+        """
+
+    def release(self, claim: ThrottleClaim) -> None:
+        """Forget the failures a claim recorded (the password was right after all)."""
+
+
+class EventCounter(Protocol):
+    """Remembers when things happened per key (declined payments, sign-ups), for every process.
+
+    Keys are opaque strings of at most 64 characters. Adapters: adapters.memory,
+    adapters.sql.throttle. Each call is its own short transaction, outside any unit of work.
+    """
+
+    def events(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's event times after ``since``, oldest first (every key present)."""
+
+    def record(self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime) -> None:
+        """Remember one event at ``at`` for each key; forget any key's older than the cutoff."""
+
+
+@dataclass(frozen=True)
+class ThrottleClaim:
+    """An attempt counted in advance: refused (``retry_after_seconds`` > 0) or recorded."""
+
+    retry_after_seconds: int
+    # The adapter's handles of the failures it recorded, for release.
+    recorded: tuple[int, ...] = ()

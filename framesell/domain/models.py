@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from framesell.domain.errors import InvalidInput, InvalidTransition
-from framesell.domain.money import Money
+from framesell.domain.money import MINIMUM_CHARGE_CENTS, Money
+from framesell.domain.payments import Payment, PaymentState
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 254
@@ -25,9 +27,22 @@ def validate_email(email: str) -> str:
     normalized = normalize_email(email)
     if not normalized:
         raise InvalidInput("email may not be blank", field="email")
-    if len(normalized) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(normalized):
+    if (
+        len(normalized) > MAX_EMAIL_LENGTH
+        or not EMAIL_PATTERN.match(normalized)
+        or has_invisible_characters(normalized)
+    ):
         raise InvalidInput("enter a valid email address", field="email")
     return normalized
+
+
+def has_invisible_characters(text: str) -> bool:
+    """Whether text holds a control, format (bidi overrides, zero-width) or surrogate character.
+
+    Unicode's "other" categories (Cc, Cf, Cs, Co, Cn): none belongs in an email or a name,
+    and a right-to-left override makes one read as another.
+    """
+    return any(unicodedata.category(character)[0] == "C" for character in text)
 
 
 def validate_name(value: str, field_name: str) -> str:
@@ -36,6 +51,8 @@ def validate_name(value: str, field_name: str) -> str:
     label = field_name.replace("_", " ")
     if not name:
         raise InvalidInput(f"{label} may not be blank", field=field_name)
+    if has_invisible_characters(name):
+        raise InvalidInput(f"{label} may not contain control characters", field=field_name)
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"{label} is longer than {MAX_NAME_LENGTH} characters", field=field_name)
     return name
@@ -82,6 +99,18 @@ def validate_image_url(url: str) -> str:
     return text
 
 
+def validate_price(price: Money) -> Money:
+    """Return the price or raise InvalidInput when the gateway could not charge it."""
+    minimum = MINIMUM_CHARGE_CENTS.get(price.currency, 1)
+    if price.cents < minimum:
+        raise InvalidInput(
+            f"a price must be at least {Money(minimum, price.currency).major}"
+            f" {price.currency.upper()}, the smallest amount a card can be charged",
+            field="price",
+        )
+    return price
+
+
 @dataclass(frozen=True)
 class Product:
     """A photo print for sale: what it shows, its picture and its price."""
@@ -95,7 +124,9 @@ class Product:
     @classmethod
     def new(cls, description: str, url: str, price: Money) -> Product:
         """A product not stored yet, with its fields checked."""
-        return cls(None, validate_description(description), validate_image_url(url), price)
+        return cls(
+            None, validate_description(description), validate_image_url(url), validate_price(price)
+        )
 
 
 class PaymentStatus(enum.Enum):
@@ -104,6 +135,7 @@ class PaymentStatus(enum.Enum):
     PENDING = "PENDING"
     PAID = "PAID"
     FAILED = "FAILED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
     REFUNDED = "REFUNDED"
 
     def can_become(self, target: PaymentStatus) -> bool:
@@ -111,12 +143,52 @@ class PaymentStatus(enum.Enum):
         return target in _ALLOWED_TRANSITIONS[self]
 
 
+# Forward only. A PENDING order may jump straight to a refunded state (the payment's events
+# can arrive in any order, and Stripe may report it already refunded); a FAILED order may
+# only become REFUNDED: money that still arrived for it is given back.
 _ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
-    PaymentStatus.PENDING: frozenset({PaymentStatus.PAID, PaymentStatus.FAILED}),
-    PaymentStatus.PAID: frozenset({PaymentStatus.REFUNDED}),
-    PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.PENDING: frozenset(
+        {
+            PaymentStatus.PAID,
+            PaymentStatus.FAILED,
+            PaymentStatus.PARTIALLY_REFUNDED,
+            PaymentStatus.REFUNDED,
+        }
+    ),
+    PaymentStatus.PAID: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
+    PaymentStatus.FAILED: frozenset({PaymentStatus.REFUNDED}),
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.REFUNDED}),
     PaymentStatus.REFUNDED: frozenset(),
 }
+
+# Which statuses mean the money was taken; their order is the order refunds move through.
+CHARGED_STATUSES = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
+def charged_status(price_cents: int, refunded_cents: int) -> PaymentStatus:
+    """The status of a paid order of this price with this much given back."""
+    if refunded_cents <= 0:
+        return PaymentStatus.PAID
+    if refunded_cents < price_cents:
+        return PaymentStatus.PARTIALLY_REFUNDED
+    return PaymentStatus.REFUNDED
+
+
+class DisputeStatus(enum.Enum):
+    """Where a chargeback on an order's payment stands (Stripe's dispute statuses)."""
+
+    WARNING_NEEDS_RESPONSE = "warning_needs_response"
+    WARNING_UNDER_REVIEW = "warning_under_review"
+    WARNING_CLOSED = "warning_closed"
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+    @property
+    def closed(self) -> bool:
+        """Whether the dispute is over (a later 'created' or 'updated' cannot reopen it)."""
+        return self in (DisputeStatus.WARNING_CLOSED, DisputeStatus.WON, DisputeStatus.LOST)
 
 
 @dataclass(frozen=True)
@@ -162,11 +234,51 @@ class Order:
     reference: str = ""
     attempt: PaymentAttempt | None = None
     updated_at: datetime | None = field(default=None, compare=False)
+    refunded_cents: int = 0
+    dispute: DisputeStatus | None = None
+    # How often reconciliation looked at this PENDING order without settling it.
+    reconcile_attempts: int = field(default=0, compare=False)
 
     @property
     def amount(self) -> Money:
         """The amount charged for this order."""
         return self.product.price
+
+    @property
+    def refundable_cents(self) -> int:
+        """What is left to give back of a paid order (0 for one that was never paid)."""
+        if self.status not in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
+            return 0
+        return max(0, self.amount.cents - self.refunded_cents)
+
+    def settled_by(self, payment: Payment) -> Order:
+        """This order as the gateway's view of its payment says it stands.
+
+        The same answer whatever order the gateway's reports arrive in: the refunded amount
+        only grows, a paid order never fails and never becomes PAID again once refunded, and
+        a FAILED order stays FAILED until the money that still arrived is all given back.
+        """
+        if payment.charged:
+            refunded = min(self.amount.cents, max(self.refunded_cents, payment.refunded_cents))
+            if self.status is PaymentStatus.FAILED:
+                if refunded < self.amount.cents:
+                    return self
+                return replace(self, status=PaymentStatus.REFUNDED, refunded_cents=refunded)
+            target = charged_status(self.amount.cents, refunded)
+            if self.status in CHARGED_STATUSES and CHARGED_STATUSES.index(
+                target
+            ) < CHARGED_STATUSES.index(self.status):
+                target = self.status
+            return replace(self, status=target, refunded_cents=refunded)
+        if payment.state is PaymentState.FAILED and self.status is PaymentStatus.PENDING:
+            return replace(self, status=PaymentStatus.FAILED)
+        return self
+
+    def disputed(self, status: DisputeStatus) -> Order:
+        """This order with a chargeback in ``status``; a closed dispute is never reopened."""
+        if self.dispute is not None and self.dispute.closed and not status.closed:
+            return self
+        return replace(self, dispute=status)
 
     def moved_to(self, target: PaymentStatus) -> Order:
         """Return this order in status ``target``, or raise InvalidTransition."""
@@ -179,7 +291,9 @@ class Order:
     def summary(self) -> OrderSummary:
         """What a shopper's list of orders shows of this order."""
         assert self.id is not None, "only a stored order has a summary"
-        return OrderSummary(self.id, self.user_id, self.product, self.created_at, self.status)
+        return OrderSummary(
+            self.id, self.user_id, self.product, self.created_at, self.status, self.refunded_cents
+        )
 
     def payment_key(self, attempt_number: int) -> str:
         """The gateway idempotency key for one payment attempt of this order."""
@@ -199,3 +313,4 @@ class OrderSummary:
     product: ProductSnapshot
     created_at: datetime
     status: PaymentStatus
+    refunded_cents: int = 0

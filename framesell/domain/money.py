@@ -9,6 +9,9 @@ from framesell.domain.errors import InvalidInput
 
 SUPPORTED_CURRENCIES = frozenset({"usd"})
 MAX_CENTS = 99_999_999  # $999,999.99: far above any print, far below column limits
+# Stripe's smallest charge per currency ("Minimum and maximum charge amounts" in Stripe's
+# currency docs): a PaymentIntent for less is refused, so nothing may cost less.
+MINIMUM_CHARGE_CENTS = {"usd": 50}
 
 
 @dataclass(frozen=True, order=True)

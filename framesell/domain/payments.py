@@ -28,3 +28,12 @@ class Payment:
     order_id: int | None = None
     client_secret: str | None = None
     failure_message: str | None = None
+    # Cents given back so far (partial refunds add up); the state is REFUNDED once it is all.
+    refunded_cents: int = 0
+    # The idempotency reference the shop wrote into the payment's metadata, when there is one.
+    order_reference: str | None = None
+
+    @property
+    def charged(self) -> bool:
+        """Whether money was taken (whatever was refunded since)."""
+        return self.state in (PaymentState.SUCCEEDED, PaymentState.REFUNDED)

@@ -6,8 +6,6 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from framesell.domain.models import PaymentStatus
-
 
 @dataclass(frozen=True)
 class RequestRecord:
@@ -34,35 +32,38 @@ class RequestRecord:
 
 
 class PaymentEventKind(enum.Enum):
-    """The gateway events that settle an order, and the status each one leads to."""
+    """The gateway events the shop acts on."""
 
     SUCCEEDED = "payment_intent.succeeded"
     FAILED = "payment_intent.payment_failed"
+    CANCELED = "payment_intent.canceled"
     REFUNDED = "charge.refunded"
+    DISPUTE_CREATED = "charge.dispute.created"
+    DISPUTE_UPDATED = "charge.dispute.updated"
+    DISPUTE_CLOSED = "charge.dispute.closed"
 
     @property
-    def target(self) -> PaymentStatus:
-        """The order status this event moves an order to."""
-        return {
-            PaymentEventKind.SUCCEEDED: PaymentStatus.PAID,
-            PaymentEventKind.FAILED: PaymentStatus.FAILED,
-            PaymentEventKind.REFUNDED: PaymentStatus.REFUNDED,
-        }[self]
-
-    @property
-    def source(self) -> PaymentStatus:
-        """The only status an order may be in for this event to move it."""
-        return PaymentStatus.PAID if self is PaymentEventKind.REFUNDED else PaymentStatus.PENDING
+    def about_a_dispute(self) -> bool:
+        """Whether the event reports a chargeback rather than the payment itself."""
+        return self.value.startswith("charge.dispute.")
 
 
 @dataclass(frozen=True)
 class PaymentEvent:
-    """A verified notification from the payment gateway (a Stripe webhook event)."""
+    """A verified notification from the payment gateway (a Stripe webhook event).
+
+    It only says which payment to look at: the payment's state is read from the gateway
+    itself, so events may come late, twice or in any order. ``livemode`` is the gateway's
+    mode the event was sent in (None when the body did not say); ``dispute_status`` is the
+    chargeback's status for dispute events.
+    """
 
     id: str
     type: str
     payment_id: str | None = None
     order_id: int | None = None
+    livemode: bool | None = None
+    dispute_status: str | None = None
 
     @property
     def kind(self) -> PaymentEventKind | None:

@@ -17,6 +17,7 @@ const STATUS_BADGES = {
   PAID: "text-bg-success",
   PENDING: "text-bg-warning",
   FAILED: "text-bg-danger",
+  PARTIALLY_REFUNDED: "text-bg-info",
   REFUNDED: "text-bg-secondary",
 };
 

@@ -106,6 +106,25 @@ def admin(app: TestApp, services: Services) -> dict[str, Any]:
     return {"headers": {"Authorization": f"JWT {token['token']}"}}
 
 
+@pytest.fixture
+def awaiting_3d_secure(
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    add_product: Callable[..., Product],
+) -> tuple[dict[str, Any], str]:
+    """A $100 order answered 402 requires_action, and the id of its payment at the gateway."""
+    placed = app.post_json(
+        "/api/order/",
+        {"token": "pm_card_threeDSecure2Required", "product": add_product().id},
+        headers=shopper["headers"],
+        status=402,
+    )
+    order: dict[str, Any] = placed.json["order"]
+    (payment,) = services.gateway.payments_for_order(order["id"])  # type: ignore[attr-defined]
+    return order, payment.id
+
+
 class Captured:
     """Every line the root logger wrote while the fixture was active, as JSON objects."""
 

@@ -26,11 +26,37 @@ def test_an_admin_adds_a_product_with_an_exact_price(app: TestApp, admin: dict[s
 
 
 def test_prices_may_be_strings_or_whole_numbers(app: TestApp, admin: dict[str, Any]) -> None:
-    for price, cents in (("19.90", 1990), (100, 10000), ("0.29", 29)):
+    for price, cents in (("19.90", 1990), (100, 10000), ("0.50", 50)):
         body = {**PARROT, "price": price}
         created = app.post_json("/api/product/", body, headers=admin["headers"], status=201).json
         stored = app.app.registry.framesell_services.catalog.product_for_sale(created["id"])
         assert stored.price.cents == cents
+
+
+@pytest.mark.parametrize("price", ["0.49", 0.01, "0.2"])
+def test_a_price_below_stripes_minimum_charge_is_400(
+    app: TestApp, admin: dict[str, Any], add_product: Callable[..., Product], price: Any
+) -> None:
+    refused = app.post_json(
+        "/api/product/", {**PARROT, "price": price}, headers=admin["headers"], status=400
+    ).json
+    assert refused == {
+        "status": "error",
+        "errors": [
+            {
+                "location": "body",
+                "name": "price",
+                "description": "a price must be at least 0.50 USD, the smallest amount a card"
+                " can be charged",
+            }
+        ],
+    }
+    product = add_product()
+    app.put_json(
+        f"/api/product/{product.id}/", {**PARROT, "price": price}, headers=admin["headers"],
+        status=400,
+    )
+    assert app.get("/api/product/").json[0]["price"] == product.price.cents / 100
 
 
 def test_shoppers_and_strangers_may_not_touch_the_catalog(

@@ -56,6 +56,7 @@ def test_buying_charges_the_card_and_answers_201_with_the_paid_order(
                 "url": parrot.url,
                 "currency": "usd",
             },
+            "refunded": 0,
         },
     }
     placed = datetime.strptime(order["orderdate"], ISO_UTC).replace(tzinfo=UTC)

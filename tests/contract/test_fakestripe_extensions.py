@@ -201,6 +201,165 @@ def test_an_unknown_confirmation_token_is_a_missing_resource(fake_stripe):
     )
 
 
+# f. Refunds, PaymentIntent lists, cancels, disputes, minimum charges, spent tokens
+
+
+class EventInbox:
+    """A webhook endpoint on a free port that keeps every event the fake Stripe sends."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        received: list[dict] = []
+        self.received = received
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, event_type: str, about: str, timeout: float = 10) -> dict:
+        """The first event of this type whose object is ``about`` or names it."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.received:
+                obj = event["data"]["object"]
+                if event["type"] == event_type and about in (
+                    obj.get("id"), obj.get("payment_intent"), obj.get("charge")
+                ):
+                    return event
+            time.sleep(0.1)
+        raise AssertionError(f"no {event_type} for {about}: {self.received}")
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def inbox(fake_stripe):
+    from fakestripe.webhooks import WEBHOOK_EVENTS, register_webhook
+
+    box = EventInbox()
+    # One name for every test: each registration replaces the previous test's endpoint.
+    register_webhook(fake_stripe.url, box.url, "whsec_test", WEBHOOK_EVENTS, name="inbox")
+    yield box
+    box.close()
+
+
+def a_paid_intent(url: str, amount: str = "10000", method: str = "pm_card_visa") -> dict:
+    intent = post(url, "/v1/payment_intents", an_intent(amount=amount, payment_method=method))
+    assert intent.status_code == 200, intent.text
+    return intent.json()
+
+
+def test_every_refund_sends_charge_refunded_with_the_amount_refunded_so_far(fake_stripe, inbox):
+    intent = a_paid_intent(fake_stripe.url)
+
+    first = post(fake_stripe.url, "/v1/refunds",
+                 {"payment_intent": intent["id"], "amount": "2500"})
+    assert first.status_code == 200, first.text
+    event = inbox.wait_for("charge.refunded", intent["id"])
+    assert (event["data"]["object"]["amount_refunded"], event["data"]["object"]["refunded"]) == (
+        2500, False
+    )
+    rest = post(fake_stripe.url, "/v1/refunds", {"payment_intent": intent["id"]})
+    assert rest.status_code == 200 and rest.json()["amount"] == 7500
+    charge = requests.get(f"{fake_stripe.url}/v1/payment_intents/{intent['id']}",
+                          params={"expand[]": "latest_charge"}, headers=AUTH, timeout=10)
+    assert charge.json()["latest_charge"]["amount_refunded"] == 10000
+    assert len([e for e in inbox.received if e["type"] == "charge.refunded"]) >= 1
+
+
+def test_a_refund_of_more_than_is_left_or_of_nothing_left_is_refused(fake_stripe):
+    intent = a_paid_intent(fake_stripe.url)
+    post(fake_stripe.url, "/v1/refunds", {"payment_intent": intent["id"], "amount": "9000"})
+
+    too_much = post(fake_stripe.url, "/v1/refunds",
+                    {"payment_intent": intent["id"], "amount": "1001"})
+    assert too_much.status_code == 400
+    assert too_much.json()["error"]["message"] == (
+        "Refund amount ($10.01) is greater than unrefunded amount on charge ($10.00)"
+    )
+    post(fake_stripe.url, "/v1/refunds", {"payment_intent": intent["id"]})
+    again = post(fake_stripe.url, "/v1/refunds", {"payment_intent": intent["id"]})
+    assert (again.status_code, again.json()["error"]["code"]) == (400, "charge_already_refunded")
+
+
+def test_payment_intents_are_listed_by_creation_time(fake_stripe):
+    import time
+
+    intent = a_paid_intent(fake_stripe.url)
+    created = intent["created"]
+    found = requests.get(
+        f"{fake_stripe.url}/v1/payment_intents",
+        params={"created[gte]": created, "created[lte]": created + 1, "limit": 100},
+        headers=AUTH, timeout=10,
+    ).json()
+    later_only = requests.get(
+        f"{fake_stripe.url}/v1/payment_intents",
+        params={"created[gt]": int(time.time()) + 5}, headers=AUTH, timeout=10,
+    ).json()
+    assert intent["id"] in [i["id"] for i in found["data"]]
+    assert later_only["data"] == []
+
+
+def test_a_payment_intent_under_the_minimum_charge_is_refused(fake_stripe):
+    small = post(fake_stripe.url, "/v1/payment_intents", an_intent(amount="49"))
+
+    assert small.status_code == 400
+    assert (small.json()["error"]["code"], small.json()["error"]["param"]) == (
+        "amount_too_small", "amount"
+    )
+
+
+def test_a_card_token_can_be_used_once(fake_stripe):
+    token = post(fake_stripe.url, "/v1/tokens", card_form("4242424242424242")).json()["id"]
+    first = post(fake_stripe.url, "/v1/payment_methods", {"type": "card", "card[token]": token})
+    second = post(fake_stripe.url, "/v1/payment_methods", {"type": "card", "card[token]": token})
+
+    assert first.status_code == 200
+    assert (second.status_code, second.json()["error"]["code"]) == (400, "token_already_used")
+
+
+def test_canceling_sends_payment_intent_canceled(fake_stripe, inbox):
+    method = post(fake_stripe.url, "/v1/payment_methods",
+                  {"type": "card", **card_form("4000002760003184")}).json()["id"]
+    intent = post(fake_stripe.url, "/v1/payment_intents", an_intent(payment_method=method)).json()
+
+    post(fake_stripe.url, f"/v1/payment_intents/{intent['id']}/cancel", {})
+
+    assert inbox.wait_for("payment_intent.canceled", intent["id"])["data"]["object"][
+        "status"] == "canceled"
+
+
+def test_the_dispute_test_card_is_disputed_and_closing_the_dispute_loses_it(fake_stripe, inbox):
+    method = post(fake_stripe.url, "/v1/payment_methods",
+                  {"type": "card", **card_form("4000000000000259")}).json()["id"]
+    intent = a_paid_intent(fake_stripe.url, method=method)
+
+    created = inbox.wait_for("charge.dispute.created", intent["id"])["data"]["object"]
+    assert (created["status"], created["reason"], created["amount"]) == (
+        "needs_response", "fraudulent", 10000
+    )
+    closed = post(fake_stripe.url, f"/v1/disputes/{created['id']}/close", {})
+    assert closed.json()["status"] == "lost"
+    event = inbox.wait_for("charge.dispute.closed", intent["id"])
+    assert event["data"]["object"]["status"] == "lost"
+
+
 # localstripe's own features still work behind the extensions
 
 

@@ -8,14 +8,16 @@ WriteConflict and ``retrying`` runs again on fresh reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from bench.galera import Cluster
 from framesell.adapters.sql.engine import make_engine
+from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from framesell.application.transactions import retrying
 from framesell.domain.errors import WriteConflict
@@ -23,6 +25,7 @@ from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.domain.records import RequestRecord
 from tests.contract.helpers import T0, a_product, a_user, later
+from tests.contract.racing import race
 from tests.fixtures.network import free_port
 
 pytestmark = pytest.mark.galera
@@ -113,6 +116,35 @@ def test_a_key_claimed_on_two_nodes_at_once_is_stored_once_and_the_rerun_sees_it
     assert added == [True, False]
     with second() as uow:
         assert uow.request_keys.get(user.id, "double-click") == theirs
+
+
+def test_throttle_writes_racing_on_three_nodes_are_rerun_and_all_kept(
+    galera_urls: list[str],
+) -> None:
+    """Every claim and event deletes the same expired rows: the nodes' deletes conflict."""
+    engines = [make_engine(url) for url in galera_urls]
+    throttles = [SqlLoginThrottle(engine) for engine in engines]
+    counters = [SqlEventCounter(engine) for engine in engines]
+    key, old = "k" * 64, T0 - timedelta(days=2)
+    for _ in range(30):
+        throttles[0].record_failure((key,), old, forget_before=old - timedelta(days=1))
+        counters[0].record((key,), old, forget_before=old - timedelta(days=1))
+    ran = iter(range(1000))
+
+    def write(start: Callable[[], None]) -> None:
+        number = next(ran)
+        start()
+        node = number % 3
+        throttles[node].claim((key,), T0, forget_before=T0 - timedelta(days=1), wait=lambda f: 0)
+        counters[node].record((key,), T0, forget_before=T0 - timedelta(days=1))
+
+    try:
+        race(9, write)  # a lost write raises WriteConflict out of its racer
+        assert throttles[1].failures((key,), since=old - timedelta(days=1)) == {key: [T0] * 9}
+        assert counters[2].events((key,), since=old - timedelta(days=1)) == {key: [T0] * 9}
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 def test_a_url_asks_for_causal_reads_and_names_fallback_nodes(galera_cluster: Cluster) -> None:

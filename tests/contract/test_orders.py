@@ -252,7 +252,14 @@ def test_a_transition_from_a_status_the_order_is_not_in_changes_nothing(
 
 @pytest.mark.parametrize(
     ("start", "target"),
-    [(PAID, PENDING), (FAILED, PAID), (FAILED, PENDING), (REFUNDED, PAID), (PENDING, REFUNDED)],
+    [
+        (PAID, PENDING),
+        (FAILED, PAID),
+        (FAILED, PENDING),
+        (REFUNDED, PAID),
+        (PaymentStatus.PARTIALLY_REFUNDED, PAID),
+        (REFUNDED, PaymentStatus.PARTIALLY_REFUNDED),
+    ],
 )
 def test_a_backward_or_sideways_transition_is_refused(
     uow_factory: UnitOfWorkFactory, start: PaymentStatus, target: PaymentStatus
@@ -406,3 +413,104 @@ def test_pending_orders_before_a_cutoff_are_listed_oldest_first_up_to_a_limit(
     assert [o.id for o in limited] == [first, second]
     assert none_yet == []
     assert all(o.status is PENDING for o in all_before)
+
+
+# --- refunds, disputes and reconcile backoff (refunded amount, PARTIALLY_REFUNDED) ---------
+
+PARTIAL = PaymentStatus.PARTIALLY_REFUNDED
+
+
+def test_a_partial_refund_is_settled_with_its_amount_and_read_back(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        order = save_order(uow, status=PAID)
+        moved = uow.orders.settle(
+            order.id or 0, expected=PAID, expected_refunded_cents=0, target=PARTIAL,
+            refunded_cents=2500, payment_id=None, at=later(1),
+        )
+        uow.commit()
+    with uow_factory() as uow:
+        reread = uow.orders.get(order.id or 0)
+        (listed,) = uow.orders.list_for_account(order.user_id) or []
+    assert moved is True
+    assert reread is not None
+    assert (reread.status, reread.refunded_cents) == (PARTIAL, 2500)
+    assert (listed.status, listed.refunded_cents) == (PARTIAL, 2500)
+
+
+def test_a_settle_from_a_stale_refunded_amount_changes_nothing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        order = save_order(uow, status=PAID)
+        first = uow.orders.settle(
+            order.id or 0, expected=PAID, expected_refunded_cents=0, target=PARTIAL,
+            refunded_cents=1000, payment_id=None, at=later(1),
+        )
+        # A second writer still believes nothing was refunded.
+        stale = uow.orders.settle(
+            order.id or 0, expected=PAID, expected_refunded_cents=0, target=PARTIAL,
+            refunded_cents=3000, payment_id=None, at=later(2),
+        )
+        more = uow.orders.settle(
+            order.id or 0, expected=PARTIAL, expected_refunded_cents=1000, target=PARTIAL,
+            refunded_cents=3000, payment_id=None, at=later(3),
+        )
+        backwards = uow.orders.settle(
+            order.id or 0, expected=PARTIAL, expected_refunded_cents=3000, target=PARTIAL,
+            refunded_cents=2000, payment_id=None, at=later(4),
+        )
+        reread = uow.orders.get(order.id or 0)
+    assert (first, stale, more, backwards) == (True, False, True, False)
+    assert reread is not None and reread.refunded_cents == 3000
+
+
+def test_a_settle_for_another_payment_id_changes_nothing(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        order = save_order(uow)
+        uow.orders.record_attempt(order.id or 0, attempt_for(order, 1, "pi_mine"))
+        other = uow.orders.settle(
+            order.id or 0, expected=PENDING, expected_refunded_cents=0, target=REFUNDED,
+            refunded_cents=10_000, payment_id="pi_other", at=later(1),
+        )
+        mine = uow.orders.settle(
+            order.id or 0, expected=PENDING, expected_refunded_cents=0, target=REFUNDED,
+            refunded_cents=10_000, payment_id="pi_mine", at=later(1),
+        )
+        reread = uow.orders.get(order.id or 0)
+    assert (other, mine) == (False, True)
+    assert reread is not None and (reread.status, reread.refunded_cents) == (REFUNDED, 10_000)
+
+
+def test_a_dispute_is_recorded_on_the_order(uow_factory: UnitOfWorkFactory) -> None:
+    from framesell.domain.models import DisputeStatus
+
+    with uow_factory() as uow:
+        order = save_order(uow, status=PAID)
+        uow.orders.record_dispute(order.id or 0, DisputeStatus.NEEDS_RESPONSE, at=later(1))
+        uow.commit()
+    with uow_factory() as uow:
+        reread = uow.orders.get(order.id or 0)
+    assert reread is not None and reread.dispute is DisputeStatus.NEEDS_RESPONSE
+
+
+def test_a_postponed_order_waits_and_then_comes_after_the_others(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        user, product = save_shopper_and_product(uow)
+        stuck = uow.orders.add(an_order(user, product, created_at=later(0))).id or 0
+        fresh = uow.orders.add(an_order(user, product, created_at=later(1))).id or 0
+        assert uow.leases.lease(stuck, until=later(20), now=later(10))
+        uow.leases.postpone(stuck, until=later(30))
+        uow.commit()
+    with uow_factory() as uow:
+        while_waiting = uow.orders.list_pending_since(later(5), limit=10, now=later(20))
+        after = uow.orders.list_pending_since(later(5), limit=10, now=later(30))
+        one = uow.orders.list_pending_since(later(5), limit=1, now=later(30))
+        reread = uow.orders.get(stuck)
+    assert [o.id for o in while_waiting] == [fresh]
+    assert [o.id for o in after] == [fresh, stuck]
+    assert [o.id for o in one] == [fresh]
+    assert reread is not None and reread.reconcile_attempts == 1

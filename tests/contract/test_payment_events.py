@@ -32,6 +32,17 @@ def test_an_event_recorded_before_is_refused(uow_factory: UnitOfWorkFactory) -> 
     assert (first, again, of_another_type) == (True, False, False)
 
 
+def test_a_recorded_event_is_known_and_another_is_not(uow_factory: UnitOfWorkFactory) -> None:
+    event_id = an_event_id()
+    with uow_factory() as uow:
+        uow.payment_events.add(event_id, SUCCEEDED, T0)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.payment_events.contains(event_id) is True
+        assert uow.payment_events.contains(event_id.upper()) is False
+        assert uow.payment_events.contains(an_event_id()) is False
+
+
 def test_an_event_is_refused_a_second_time_in_the_same_transaction(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

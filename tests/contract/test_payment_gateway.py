@@ -252,3 +252,106 @@ def test_canceling_a_succeeded_payment_leaves_it_succeeded(payment_gateway, new_
 
     assert answer.state is PaymentState.SUCCEEDED
     assert payment_gateway.retrieve(paid.id).state is PaymentState.SUCCEEDED
+
+
+# Partial refunds, looking payments up, and what the shopper got wrong.
+
+
+def test_partial_refunds_add_up_and_the_payment_says_how_much_is_back(
+    payment_gateway, payment_ledger, new_order_id
+):
+    paid = payment_gateway.charge(Money(10_000), "tok_visa", order_id=new_order_id(),
+                                  idempotency_key=a_key())
+    key = a_key()
+
+    quarter = payment_gateway.refund(paid.id, amount=Money(2500), idempotency_key=key)
+    replayed = payment_gateway.refund(paid.id, amount=Money(2500), idempotency_key=key)
+    more = payment_gateway.refund(paid.id, amount=Money(5000), idempotency_key=a_key())
+
+    assert (quarter.state, quarter.refunded_cents) == (PaymentState.SUCCEEDED, 2500)
+    assert replayed.refunded_cents >= 2500
+    assert (more.state, more.refunded_cents) == (PaymentState.SUCCEEDED, 7500)
+    seen = payment_gateway.retrieve(paid.id)
+    assert (seen.state, seen.refunded_cents) == (PaymentState.SUCCEEDED, 7500)
+    assert payment_ledger.refunded_cents(paid.id) == 7500
+    rest = payment_gateway.refund(paid.id, idempotency_key=a_key())
+    assert (rest.state, rest.refunded_cents) == (PaymentState.REFUNDED, 10_000)
+    assert payment_ledger.refunded_cents(paid.id) == 10_000
+
+
+def test_a_refund_of_more_than_is_left_is_refused_as_our_mistake(payment_gateway, new_order_id):
+    paid = payment_gateway.charge(Money(1000), "tok_visa", order_id=new_order_id(),
+                                  idempotency_key=a_key())
+    payment_gateway.refund(paid.id, amount=Money(600), idempotency_key=a_key())
+
+    with pytest.raises(PaymentMisconfigured):
+        payment_gateway.refund(paid.id, amount=Money(401), idempotency_key=a_key())
+    assert payment_gateway.retrieve(paid.id).refunded_cents == 600
+
+
+def test_the_order_reference_is_kept_with_the_payment(payment_gateway, new_order_id):
+    paid = payment_gateway.charge(Money(1000), "tok_visa", order_id=new_order_id(),
+                                  idempotency_key=a_key(), order_reference="ref-abc123")
+
+    assert payment_gateway.retrieve(paid.id).order_reference == "ref-abc123"
+
+
+def test_an_orders_payments_are_found_in_its_window(payment_gateway, new_order_id):
+    from datetime import UTC, datetime, timedelta
+
+    order_id = new_order_id()
+    start = datetime.now(UTC) - timedelta(seconds=2)
+    paid = payment_gateway.charge(Money(1000), "tok_visa", order_id=order_id,
+                                  idempotency_key=a_key())
+    payment_gateway.charge(Money(1000), "tok_visa", order_id=new_order_id(),
+                           idempotency_key=a_key())
+    end = datetime.now(UTC) + timedelta(seconds=2)
+
+    found = payment_gateway.find_for_order(order_id, created_from=start, created_until=end)
+    before = payment_gateway.find_for_order(
+        order_id, created_from=start - timedelta(hours=2), created_until=start - timedelta(hours=1)
+    )
+
+    assert [(p.id, p.state, p.order_id) for p in found] == [
+        (paid.id, PaymentState.SUCCEEDED, order_id)
+    ]
+    assert before == []
+
+
+def test_a_card_token_used_a_second_time_is_the_shoppers_decline(
+    payment_gateway, payment_ledger, new_order_id
+):
+    token = payment_ledger.card("4242424242424242")
+    payment_gateway.charge(Money(1000), token, order_id=new_order_id(), idempotency_key=a_key())
+
+    with pytest.raises(PaymentDeclined) as declined:
+        payment_gateway.charge(Money(1000), token, order_id=new_order_id(),
+                               idempotency_key=a_key())
+
+    assert declined.value.message == (
+        "These card details were already used; please enter your card again."
+    )
+
+
+def test_an_amount_under_stripes_minimum_is_a_decline_not_an_outage(
+    payment_gateway, new_order_id
+):
+    with pytest.raises(PaymentDeclined) as declined:
+        payment_gateway.charge(Money(49), "pm_card_visa", order_id=new_order_id(),
+                               idempotency_key=a_key())
+
+    assert declined.value.message == "This amount cannot be paid by card; please contact the shop."
+
+
+def test_a_declined_payment_can_be_canceled_so_it_can_never_be_paid(
+    payment_gateway, payment_ledger, new_order_id
+):
+    with pytest.raises(PaymentDeclined) as declined:
+        payment_gateway.charge(Money(1000), "pm_card_chargeDeclined", order_id=new_order_id(),
+                               idempotency_key=a_key())
+    payment_id = declined.value.payment_id
+
+    canceled = payment_gateway.cancel(payment_id, idempotency_key=a_key())
+
+    assert canceled.state is PaymentState.FAILED
+    assert payment_ledger.is_canceled(payment_id) is True

@@ -37,9 +37,11 @@ def test_a_lost_answer_has_charged_and_the_retry_with_the_key_finds_that_charge(
 
 def test_completing_3d_secure_settles_the_payment_either_way():
     gateway = FakePaymentGateway()
-    token = gateway.create_token("4000002760003184")
-    passed = gateway.charge(Money(100), token, order_id=1, idempotency_key="a")
-    failed = gateway.charge(Money(100), token, order_id=2, idempotency_key="b")
+    # A card token is spent by its first charge, as at Stripe: one token per purchase.
+    passed = gateway.charge(Money(100), gateway.create_token("4000002760003184"), order_id=1,
+                            idempotency_key="a")
+    failed = gateway.charge(Money(100), gateway.create_token("4000002760003184"), order_id=2,
+                            idempotency_key="b")
 
     gateway.complete_authentication(passed.id)
     gateway.complete_authentication(failed.id, succeed=False)

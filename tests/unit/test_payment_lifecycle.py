@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
 from framesell.adapters.fake_payments import FakePaymentGateway
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
-from framesell.application.orders import OrderService
+from framesell.application.orders import OrderService, Placement
 from framesell.application.payments import PaymentService
 from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import IdempotentRequests, Start
+from framesell.application.requests import (
+    Answer,
+    IdempotentRequests,
+    PlacedOnce,
+    PlaceOrderOnce,
+    Start,
+)
 from framesell.domain.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidTransition,
     PaymentEventTooEarly,
     PaymentUnavailable,
+    ProductNotFound,
 )
 from framesell.domain.models import PaymentStatus, User
 from framesell.domain.money import Money
@@ -48,7 +56,7 @@ class Shop:
 def shop() -> Shop:
     uow = MemoryUnitOfWorkFactory()
     clock = FixedClock()
-    gateway = FakePaymentGateway()
+    gateway = FakePaymentGateway(now=clock.now)
     catalog = CatalogService(uow)
     orders = OrderService(uow, catalog, PaymentService(gateway), clock)
     with uow() as tx:
@@ -119,6 +127,54 @@ def test_keys_are_purged_after_the_keeping_period_only(shop: Shop) -> None:
     assert shop.requests.begin(shop.user_id, "old", "another body").start is Start.NEW
 
 
+# --- the Idempotency-Key protocol as one use case ---------------------------------------
+
+
+def render(placement: Placement) -> Answer:
+    """What an entrypoint would answer (here: the status and the order's id)."""
+    return Answer(201 if placement.order.status is PAID else 402, str(placement.order.id))
+
+
+def test_placing_once_per_key_releases_the_key_while_the_gateway_cannot_say(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+
+    first = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                  render=render)
+    assert first.placement is not None and first.placement.order.status is PENDING
+    again = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                  render=render)
+    replay = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                   render=render)
+
+    assert again.placement is not None
+    assert (again.placement.order.id, again.placement.order.status) == (
+        first.placement.order.id, PAID
+    )
+    assert replay == PlacedOnce(replayed=Answer(201, str(first.placement.order.id)))
+    assert len(shop.gateway.charges_for_order(first.placement.order.id or 0)) == 1
+
+
+def test_placing_once_per_key_stores_a_decline_and_replays_it(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+
+    first = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d", fingerprint="f",
+                  render=render)
+    replay = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d",
+                   fingerprint="f", render=render)
+
+    assert first.placement is not None and first.placement.order.status is FAILED
+    assert replay.replayed == Answer(402, str(first.placement.order.id))
+    assert len(shop.gateway.payments_for_order(first.placement.order.id or 0)) == 1
+
+
+def test_placing_once_per_key_releases_the_key_when_placing_raises(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+    with pytest.raises(ProductNotFound):
+        place(shop.user_id, 999_999, "tok_visa", key="bad", fingerprint="f", render=render)
+    assert shop.requests.begin(shop.user_id, "bad", "f").start is Start.NEW
+
+
 # --- charging once ------------------------------------------------------------------------
 
 
@@ -160,6 +216,7 @@ def test_a_success_event_pays_a_pending_order_once(shop: Shop) -> None:
     placed = shop.orders.place_order(shop.user_id, shop.product_id, "pm_card_threeDSecure2Required")
     payment_id = placed.order.attempt.payment_id if placed.order.attempt else None
     order_id = placed.order.id or 0
+    shop.gateway.complete_authentication(payment_id or "")
     assert event(shop, "evt_1", "payment_intent.succeeded", payment_id, order_id) is True
     assert event(shop, "evt_1", "payment_intent.succeeded", payment_id, order_id) is False
     assert status_of(shop, order_id) is PAID
@@ -177,6 +234,7 @@ def test_a_refunded_order_never_becomes_paid_again(shop: Shop) -> None:
     placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
     payment_id = placed.order.attempt.payment_id if placed.order.attempt else None
     order_id = placed.order.id or 0
+    shop.gateway.refund_elsewhere(payment_id or "", 5999)
     assert event(shop, "evt_r", "charge.refunded", payment_id, order_id) is True
     assert event(shop, "evt_s", "payment_intent.succeeded", payment_id, order_id) is False
     assert status_of(shop, order_id) is REFUNDED
@@ -189,13 +247,15 @@ def test_an_event_for_another_payment_of_the_order_changes_nothing(shop: Shop) -
     assert status_of(shop, order_id) is PENDING
 
 
-def test_an_event_before_its_order_is_visible_is_not_recorded_so_a_retry_applies(
+def test_an_event_the_gateway_cannot_be_asked_about_is_not_recorded_so_a_retry_applies(
     shop: Shop,
 ) -> None:
-    with pytest.raises(PaymentEventTooEarly):
-        event(shop, "evt_early", "payment_intent.succeeded", "pi_unknown", 987654)
     placed = shop.orders.place_order(shop.user_id, shop.product_id, "pm_card_threeDSecure2Required")
     payment_id = placed.order.attempt.payment_id if placed.order.attempt else None
+    shop.gateway.complete_authentication(payment_id or "")
+    shop.gateway.fail_next_with(PaymentUnavailable)
+    with pytest.raises(PaymentEventTooEarly):
+        event(shop, "evt_early", "payment_intent.succeeded", payment_id, placed.order.id or 0)
     assert event(shop, "evt_early", "payment_intent.succeeded", payment_id, placed.order.id or 0)
 
 
@@ -285,5 +345,88 @@ def test_an_order_leased_by_another_worker_is_skipped(shop: Shop) -> None:
         )
         tx.commit()
     report = shop.orders.reconcile(older_than=timedelta(minutes=5))
-    assert report.skipped == [order_id]
+    assert order_id not in report.unchanged and order_id not in report.settled
     assert shop.gateway.payments_for_order(order_id) == []
+
+
+# --- reconcile never starves and never guesses --------------------------------------------
+
+
+def test_an_order_reconcile_cannot_settle_waits_longer_each_time_behind_the_others(
+    shop: Shop,
+) -> None:
+    stuck = shop.orders.place_order(shop.user_id, shop.product_id, "pm_card_threeDSecure2Required")
+    stuck_id = stuck.order.id or 0
+    shop.clock.advance(timedelta(minutes=10))
+    tried_at = []
+    for _ in range(40):  # 40 runs, five minutes apart: 200 minutes
+        report = shop.orders.reconcile(older_than=timedelta(minutes=5), limit=1)
+        if stuck_id in report.unchanged:
+            tried_at.append(shop.clock.now())
+        shop.clock.advance(timedelta(minutes=5))
+    gaps = [later - earlier for earlier, later in pairwise(tried_at)]
+    assert gaps[:4] == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20),
+                        timedelta(minutes=40)]
+    assert status_of(shop, stuck_id) is PENDING
+
+
+def test_a_charged_order_behind_a_full_batch_of_unsettled_ones_is_still_settled(
+    shop: Shop,
+) -> None:
+    stuck = [
+        shop.orders.place_order(shop.user_id, shop.product_id, "pm_card_threeDSecure2Required")
+        .order.id
+        for _ in range(3)
+    ]
+    shop.clock.advance(timedelta(minutes=1))
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+    charged = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa").order.id or 0
+    shop.clock.advance(timedelta(minutes=10))
+
+    first = shop.orders.reconcile(older_than=timedelta(minutes=5), limit=3)
+    shop.clock.advance(timedelta(minutes=1))
+    second = shop.orders.reconcile(older_than=timedelta(minutes=5), limit=3)
+
+    assert sorted(first.unchanged) == sorted(stuck)
+    assert second.settled == {charged: PAID}
+
+
+def test_after_24_hours_an_order_whose_payment_id_was_lost_is_found_at_the_gateway(
+    shop: Shop,
+) -> None:
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+    placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
+    order_id = placed.order.id or 0
+    assert placed.order.attempt is not None and placed.order.attempt.payment_id is None
+    shop.clock.advance(timedelta(hours=25))
+
+    assert shop.orders.reconcile().settled == {order_id: PAID}
+    assert len(shop.gateway.charges_for_order(order_id)) == 1
+
+
+def test_after_24_hours_reconcile_fails_no_order_while_the_gateway_cannot_be_asked(
+    shop: Shop,
+) -> None:
+    shop.gateway.fail_next_with(PaymentUnavailable)
+    placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
+    shop.clock.advance(timedelta(hours=25))
+    shop.gateway.fail_next_with(PaymentUnavailable)
+
+    report = shop.orders.reconcile()
+
+    assert report.unchanged == [placed.order.id]
+    assert status_of(shop, placed.order.id or 0) is PENDING
+
+
+def test_after_24_hours_reconcile_ignores_another_orders_payment_of_the_same_order_id(
+    shop: Shop,
+) -> None:
+    shop.gateway.fail_next_with(PaymentUnavailable)
+    placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
+    order_id = placed.order.id or 0
+    # Another app on the account paid its own "order" with this id, another reference.
+    shop.gateway.charge(Money(5999), "pm_card_visa", order_id=order_id,
+                        idempotency_key="other-app", order_reference="not-this-order")
+    shop.clock.advance(timedelta(hours=25))
+
+    assert shop.orders.reconcile().settled == {order_id: FAILED}

@@ -11,7 +11,10 @@ from framesell.domain.models import Order, PaymentStatus, ProductSnapshot
 from framesell.domain.money import Money
 
 P, F, R, N = PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.REFUNDED, PaymentStatus.PENDING
-FORWARD = {(N, P), (N, F), (P, R)}
+PR = PaymentStatus.PARTIALLY_REFUNDED
+# A PENDING order may learn at once that its payment was refunded (events in any order); a
+# FAILED one becomes REFUNDED when money that still arrived for it is given back.
+FORWARD = {(N, P), (N, F), (N, PR), (N, R), (P, PR), (P, R), (PR, R), (F, R)}
 
 
 @pytest.mark.parametrize("source", list(PaymentStatus))

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import TracebackType
 
 import pytest
 
-from framesell.adapters.memory import MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from framesell.adapters.fake_payments import FakePaymentGateway
+from framesell.adapters.memory import FixedClock, MemoryUnitOfWork, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
+from framesell.application.orders import OrderService, Placement
+from framesell.application.payments import PaymentService
+from framesell.application.requests import Answer, IdempotentRequests, PlaceOrderOnce
 from framesell.application.transactions import PAUSE_SECONDS, TRIES, retrying
-from framesell.domain.errors import ProductNotFound, WriteConflict
-from framesell.domain.models import Product
+from framesell.domain.errors import PaymentUnavailable, ProductNotFound, WriteConflict
+from framesell.domain.models import DisputeStatus, PaymentStatus, Product, User
 from framesell.domain.money import Money
+from framesell.domain.records import PaymentEvent
 
 
 class ConflictingUnitOfWork(MemoryUnitOfWork):
@@ -22,8 +28,7 @@ class ConflictingUnitOfWork(MemoryUnitOfWork):
         self._factory = factory
 
     def commit(self) -> None:
-        if self._factory.conflicts_left > 0:
-            self._factory.conflicts_left -= 1
+        if self._factory.loses():
             self.rollback()
             raise WriteConflict()
         super().commit()
@@ -48,6 +53,33 @@ class ConflictingFactory(MemoryUnitOfWorkFactory):
 
     def __call__(self) -> ConflictingUnitOfWork:
         return ConflictingUnitOfWork(self)
+
+    def loses(self) -> bool:
+        """Whether the commit being made loses to another node's write."""
+        if self.conflicts_left > 0:
+            self.conflicts_left -= 1
+            return True
+        return False
+
+
+class EveryTransactionLosesOnce(ConflictingFactory):
+    """Every second commit loses: each transaction's first commit, if each is rerun once.
+
+    A write transaction that is not run through ``retrying`` lets the conflict out.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(conflicts=0)
+        self.commits = 0
+        self.lost = 0
+
+    def loses(self) -> bool:
+        """Lose the first, third, fifth... commit."""
+        self.commits += 1
+        if self.commits % 2 == 1:
+            self.lost += 1
+            return True
+        return False
 
 
 PRICE = Money(1999, "usd")
@@ -121,3 +153,62 @@ def test_a_use_case_reruns_its_transaction_on_its_fresh_reads() -> None:
     with pytest.raises(WriteConflict):
         catalog.withdraw_product(product.id)
     assert catalog.product_for_sale(product.id).active
+
+
+def test_every_write_of_buying_refunding_events_disputes_and_reconcile_is_rerun() -> None:
+    factory = EveryTransactionLosesOnce()
+    clock = FixedClock()
+    gateway = FakePaymentGateway(now=clock.now)
+    catalog = CatalogService(factory)
+    orders = OrderService(factory, catalog, PaymentService(gateway), clock)
+    requests = IdempotentRequests(factory, clock)
+    place = PlaceOrderOnce(orders, requests)
+    with MemoryUnitOfWork(factory.store) as uow:  # set up without conflicts
+        user_id = uow.users.add(User(None, "s@example.com", "S", "T", "hash")).id or 0
+        uow.commit()
+    product = catalog.add_product("Bridge", "https://x.example/b.jpg", Money(5999))
+    assert product.id is not None
+
+    def render(placement: Placement) -> Answer:
+        return Answer(201, str(placement.order.id))
+
+    # Bought under an Idempotency-Key: the key's claim, the PENDING order, the settle, the
+    # stored answer; then a refund in the dashboard, an event, a refund, a dispute.
+    placed = place(user_id, product.id, "tok_visa", key="k", fingerprint="f", render=render)
+    assert placed.placement is not None
+    order = placed.placement.order
+    assert order.id is not None and order.status is PaymentStatus.PAID
+    payment_id = order.attempt.payment_id if order.attempt else None
+    assert payment_id is not None
+    gateway.refund_elsewhere(payment_id, 1000)
+    refunded = PaymentEvent("evt_1", "charge.refunded", payment_id, order.id)
+    assert orders.apply_payment_event(refunded)
+    assert not orders.apply_payment_event(refunded)  # recorded, so applied once
+    assert orders.refund(order.id, Money(999)).refunded_cents == 1999
+    assert orders.refund(order.id).status is PaymentStatus.REFUNDED
+    dispute = PaymentEvent(
+        "evt_2",
+        "charge.dispute.created",
+        payment_id,
+        order.id,
+        dispute_status=DisputeStatus.NEEDS_RESPONSE.value,
+    )
+    assert orders.apply_payment_event(dispute)
+    # A purchase whose answer was lost is leased, postponed, then settled by reconcile.
+    gateway.fail_next_with(PaymentUnavailable)
+    pending = orders.place_order(user_id, product.id, "tok_visa").order
+    assert pending.id is not None and pending.status is PaymentStatus.PENDING
+    gateway.fail_next_with(PaymentUnavailable)
+    clock.advance(timedelta(minutes=10))
+    assert orders.reconcile().unchanged == [pending.id]
+    clock.advance(timedelta(hours=1))
+    assert orders.reconcile().settled == {pending.id: PaymentStatus.PAID}
+    clock.advance(timedelta(days=2))
+    assert requests.purge() == 1
+
+    assert factory.lost > 10
+    assert factory.commits == 2 * factory.lost  # each write lost once, then committed
+    with MemoryUnitOfWork(factory.store) as uow:
+        final = uow.orders.get(order.id)
+    assert final is not None and final.dispute is not None
+    assert (final.status, final.refunded_cents) == (PaymentStatus.REFUNDED, 5999)

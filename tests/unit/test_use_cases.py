@@ -124,12 +124,14 @@ def test_the_order_is_committed_pending_before_money_moves_and_no_transaction_sp
     real_charge = shop.gateway.charge
 
     def watching_charge(
-        amount: Money, token: str, *, order_id: int, idempotency_key: str
+        amount: Money, token: str, *, order_id: int, idempotency_key: str,
+        order_reference: str | None = None,
     ) -> Payment:
         with shop.uow() as uow:  # a fresh transaction sees the committed order
             order = uow.orders.get(order_id)
         seen.append((shop.uow.store.open_transactions, order.status if order else None))
-        return real_charge(amount, token, order_id=order_id, idempotency_key=idempotency_key)
+        return real_charge(amount, token, order_id=order_id, idempotency_key=idempotency_key,
+                           order_reference=order_reference)
 
     shop.gateway.charge = watching_charge  # type: ignore[method-assign]
     placement = shop.orders.place_order(user_id, product.id or 0, "tok_visa")

@@ -20,6 +20,7 @@ from framesell.adapters.sql.tables import (
 )
 from framesell.domain.errors import EmailTaken
 from framesell.domain.models import (
+    DisputeStatus,
     Order,
     OrderSummary,
     PaymentAttempt,
@@ -64,6 +65,19 @@ _TRANSITION_OF_PAYMENT = _TRANSITION.where(
         else_=sa.func.coalesce(orders.c.payment_id, sa.bindparam("payment")),
     )
 )
+_SETTLE = orders.update().where(
+    orders.c.id == sa.bindparam("order_id"),
+    orders.c.status == sa.bindparam("expected"),
+    orders.c.refunded_cents == sa.bindparam("expected_refunded"),
+)
+_SETTLE_OF_PAYMENT = _SETTLE.where(
+    sa.or_(orders.c.payment_id.is_(None), orders.c.payment_id == sa.bindparam("payment"))
+).values(
+    payment_id=sa.case(
+        (orders.c.attempt_number.is_(None), orders.c.payment_id),
+        else_=sa.func.coalesce(orders.c.payment_id, sa.bindparam("payment")),
+    )
+)
 # The account and its orders in one round trip: one row per order, or one row with NULL
 # order columns for an account without orders; none for an unknown account. Only the
 # columns a summary shows: PyMySQL parses every column's description and value in Python,
@@ -80,6 +94,7 @@ _ACCOUNT_WITH_ORDERS = (
         orders.c.product_currency,
         orders.c.created_at,
         orders.c.status,
+        orders.c.refunded_cents,
     )
     .select_from(users.outerjoin(orders, orders.c.user_id == users.c.id))
     .where(users.c.id == sa.bindparam("user_id"))
@@ -134,6 +149,9 @@ def _order(row: RowMapping | dict[str, Any]) -> Order:
         reference=row["reference"],
         attempt=attempt,
         updated_at=row["updated_at"],
+        refunded_cents=row["refunded_cents"],
+        dispute=DisputeStatus(row["dispute_status"]) if row["dispute_status"] else None,
+        reconcile_attempts=row["reconcile_attempts"],
     )
 
 
@@ -316,6 +334,7 @@ class SqlOrderRepository:
                 "updated_at": order.created_at,
                 "status": order.status.value,
                 "reference": order.reference,
+                "refunded_cents": order.refunded_cents,
                 **_attempt_values(order.attempt),
             },
         )
@@ -329,6 +348,7 @@ class SqlOrderRepository:
             reference=order.reference,
             attempt=order.attempt,
             updated_at=order.created_at,
+            refunded_cents=order.refunded_cents,
         )
 
     def get(self, order_id: int) -> Order | None:
@@ -354,9 +374,12 @@ class SqlOrderRepository:
                 product=ProductSnapshot(product_id, description, url, Money(cents, currency)),
                 created_at=created_at,
                 status=PaymentStatus(status),
+                refunded_cents=refunded,
             )
-            for (order_id, product_id, description, url, cents, currency, created_at, status)
-            in rows
+            for (
+                order_id, product_id, description, url, cents, currency, created_at, status,
+                refunded,
+            ) in rows
             if order_id is not None  # NULL when the account has no orders
         ]
         listed.sort(key=_summary_id)  # oldest first (ids grow), whatever order rows came in
@@ -394,6 +417,46 @@ class SqlOrderRepository:
             )
         return result.rowcount == 1
 
+    def settle(
+        self,
+        order_id: int,
+        *,
+        expected: PaymentStatus,
+        expected_refunded_cents: int,
+        target: PaymentStatus,
+        refunded_cents: int,
+        payment_id: str | None,
+        at: datetime,
+    ) -> bool:
+        """Compare-and-swap status and refunded amount in one UPDATE, guarded by payment id."""
+        if refunded_cents < expected_refunded_cents or (
+            target is not expected and not expected.can_become(target)
+        ):
+            return False
+        values: dict[str, Any] = {
+            "order_id": order_id,
+            "expected": expected.value,
+            "expected_refunded": expected_refunded_cents,
+            "status": target.value,
+            "refunded_cents": refunded_cents,
+            "updated_at": at,
+        }
+        if payment_id is None:
+            result = self._connection().execute(_SETTLE, values)
+        else:
+            result = self._connection().execute(
+                _SETTLE_OF_PAYMENT, {**values, "payment": payment_id}
+            )
+        return result.rowcount == 1
+
+    def record_dispute(self, order_id: int, dispute: DisputeStatus, *, at: datetime) -> None:
+        """Remember where a chargeback on the order's payment stands."""
+        self._connection().execute(
+            orders.update()
+            .where(orders.c.id == order_id)
+            .values(dispute_status=dispute.value, updated_at=at)
+        )
+
     def find_by_payment_id(self, payment_id: str) -> Order | None:
         """Return the order whose current attempt is this payment, or None."""
         query = (
@@ -405,15 +468,24 @@ class SqlOrderRepository:
         row = self._connection().execute(query).first()
         return _order(row._mapping) if row else None
 
-    def list_pending_since(self, before: datetime, limit: int) -> list[Order]:
-        """Return up to ``limit`` PENDING orders created before ``before``, oldest first."""
+    def list_pending_since(
+        self, before: datetime, limit: int, *, now: datetime | None = None
+    ) -> list[Order]:
+        """Up to ``limit`` PENDING orders created before ``before``: fewest tries, oldest first.
+
+        With ``now``, orders postponed or leased beyond it are left out, so orders that
+        cannot be settled yet never fill a batch ahead of the others.
+        """
+        conditions = [
+            orders.c.status == PaymentStatus.PENDING.value,
+            orders.c.created_at < before,
+        ]
+        if now is not None:
+            conditions.append(sa.or_(orders.c.lease_until.is_(None), orders.c.lease_until <= now))
         query = (
             orders.select()
-            .where(
-                orders.c.status == PaymentStatus.PENDING.value,
-                orders.c.created_at < before,
-            )
-            .order_by(orders.c.created_at, orders.c.id)
+            .where(*conditions)
+            .order_by(orders.c.reconcile_attempts, orders.c.created_at, orders.c.id)
             .limit(limit)
         )
         return [_order(row) for row in self._connection().execute(query).mappings()]
@@ -525,6 +597,11 @@ class SqlPaymentEventRepository:
             raise
         return True
 
+    def contains(self, event_id: str) -> bool:
+        """Whether this event id was recorded."""
+        query = sa.select(payment_events.c.id).where(payment_events.c.event_id == event_id)
+        return self._connection().execute(query).first() is not None
+
 
 class SqlReconciliationLeases:
     """ReconciliationLeases as the ``orders.lease_until`` column, taken by compare-and-swap."""
@@ -543,3 +620,11 @@ class SqlReconciliationLeases:
             .values(lease_until=until)
         )
         return result.rowcount == 1
+
+    def postpone(self, order_id: int, *, until: datetime) -> None:
+        """Count one more unsettled try and keep the order's lease until ``until``."""
+        self._connection().execute(
+            orders.update()
+            .where(orders.c.id == order_id)
+            .values(lease_until=until, reconcile_attempts=orders.c.reconcile_attempts + 1)
+        )

@@ -109,7 +109,7 @@ orders = sa.Table(
     sa.Column("product_currency", sa.String(3), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reference", exact_text(64), nullable=False),
     # The current payment attempt; all NULL until the first attempt is recorded.
     sa.Column("attempt_number", sa.Integer, nullable=True),
@@ -119,8 +119,14 @@ orders = sa.Table(
     # and until when one reconcile worker owns this PENDING order.
     sa.Column("attempt_payment_token", exact_text(255), nullable=True),
     sa.Column("lease_until", UtcDateTime, nullable=True),
+    # Added by 0006: the cents given back so far (partial refunds add up), where a chargeback
+    # stands, and how often reconcile tried this PENDING order (its backoff).
+    sa.Column("refunded_cents", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("dispute_status", sa.String(32), nullable=True),
+    sa.Column("reconcile_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint(
-        "status IN ('PENDING', 'PAID', 'FAILED', 'REFUNDED')", name="status_is_known"
+        "status IN ('PENDING', 'PAID', 'FAILED', 'PARTIALLY_REFUNDED', 'REFUNDED')",
+        name="status_is_known",
     ),
     sa.Index(None, "reference", unique=True),
     sa.Index(None, "user_id", "id"),
@@ -175,6 +181,18 @@ catalog_version = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("version", sa.BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+throttle_events = sa.Table(
+    "throttle_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # An opaque digest such as "declined-shopper:…" or "signup-address:…".
+    sa.Column("throttle_key", exact_text(64), nullable=False),
+    sa.Column("happened_at", UtcDateTime, nullable=False),
+    sa.Index(None, "throttle_key", "happened_at"),
+    sa.Index(None, "happened_at"),
     **MYSQL_TABLE_OPTIONS,
 )
 

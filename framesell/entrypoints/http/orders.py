@@ -6,21 +6,25 @@ import hashlib
 import json
 from typing import Any
 
+import colander
 from cornice import Service
 from cornice.validators import colander_body_validator
+from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.request import Request
 from pyramid.response import Response
 
 from framesell.application.orders import Placement
 from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import MAX_KEY_LENGTH, Start
+from framesell.application.requests import MAX_KEY_LENGTH, Answer
 from framesell.domain.errors import (
     InvalidInput,
     OrderNotFound,
     PaymentUnavailable,
     ProductNotFound,
 )
-from framesell.domain.models import PaymentStatus
+from framesell.domain.models import CHARGED_STATUSES, PaymentStatus
+from framesell.domain.money import Money
+from framesell.entrypoints.http.clients import client_address
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import (
@@ -33,9 +37,10 @@ from framesell.entrypoints.http.responses import (
     OrderPlacedJson,
     PaymentFailedJson,
 )
-from framesell.entrypoints.http.schemas import IDEMPOTENCY_KEY, PlaceOrderSchema
+from framesell.entrypoints.http.schemas import IDEMPOTENCY_KEY, PlaceOrderSchema, RefundSchema
 from framesell.entrypoints.http.security import (
-    admin_user,
+    ADMIN,
+    SHOPPER,
     authenticated_user,
     authenticated_user_id,
     remember_user_id,
@@ -73,7 +78,7 @@ def _caller_id(request: Request) -> int:
 
 def _order_id(request: Request) -> int:
     raw_id = str(request.matchdict["id"])
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:  # not "²" or "٣"
         raise OrderNotFound()
     return int(raw_id)
 
@@ -101,8 +106,8 @@ def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, A
     return payload
 
 
-@orders.get()
-@responses({200: OrderListJson, 503: FailureJson}, auth="shopper")
+@orders.get(permission=SHOPPER)
+@responses({200: OrderListJson, 503: FailureJson})
 def list_orders(request: Request) -> list[dict[str, Any]]:
     """The caller's orders, oldest first."""
     # The account and its orders are read in one query.
@@ -116,6 +121,7 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
     schema=PlaceOrderSchema(),
     validators=(_authenticate_then_validate,),
     content_type=("application/json",),
+    permission=SHOPPER,
 )
 @responses(
     {
@@ -124,9 +130,9 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
         402: (PaymentFailedJson, AuthenticationRequiredJson),
         409: FailureJson,
         422: FailureJson,
+        429: FailureJson,
         503: (PaymentFailedJson, FailureJson),
     },
-    auth="shopper",
     headers=[IDEMPOTENCY_KEY],
 )
 def place_order(request: Request) -> dict[str, Any] | Response:
@@ -138,50 +144,49 @@ def place_order(request: Request) -> dict[str, Any] | Response:
     user_id = _caller_id(request)
     body = {"product": request.validated["product"], "token": request.validated["token"]}
     key = _idempotency_key(request)
-    if key is None:
-        return _json(request, *_place(request, user_id, body, None))
-    requests = request.services.requests
-    started = requests.begin(user_id, key, _fingerprint(request, body))
-    if started.start is Start.REPLAY:
-        response = Response(status=started.status, body=(started.body or "").encode())
+    try:
+        placed = request.services.place_order_once(
+            user_id,
+            body["product"],
+            body["token"],
+            key=key,
+            fingerprint=_fingerprint(request, body),
+            render=_answer,
+            client_address=client_address(request),
+        )
+    except ProductNotFound:
+        raise InvalidInput("unknown product", field="product") from None
+    if placed.replayed is not None:
+        response = Response(status=placed.replayed.status, body=placed.replayed.body.encode())
         response.content_type = "application/json"
         response.charset = "utf-8"
         response.headers["Idempotent-Replayed"] = "true"
         return response
-    try:
-        if started.start is Start.RESUME and started.order_id is not None:
-            status, payload = placement_response(
-                request.services.orders.resume(user_id, started.order_id)
-            )
-        else:
-            status, payload = _place(request, user_id, body, key)
-    except BaseException:
-        requests.release(user_id, key)
-        raise
-    if status == 503:
-        requests.release(user_id, key)  # not an answer: a retry must continue the order
-    else:
-        requests.answer(user_id, key, status, json.dumps(payload))
-    return _json(request, status, payload)
+    assert placed.placement is not None
+    return _json(request, *placement_response(placed.placement))
 
 
-def _place(
-    request: Request, user_id: int, body: dict[str, Any], key: str | None
-) -> tuple[int, dict[str, Any]]:
-    try:
-        placement = request.services.orders.place_order(
-            user_id, body["product"], body["token"], request_key=key
-        )
-    except ProductNotFound:
-        raise InvalidInput("unknown product", field="product") from None
-    return placement_response(placement)
+def _answer(placement: Placement) -> Answer:
+    status, payload = placement_response(placement)
+    return Answer(status, json.dumps(payload))
+
+
+def refuse_card_testing(request: Request, user_id: int) -> None:
+    """429 before the gateway while the shopper or the address has too many declines."""
+    request.services.payment_failures.refuse_if_exceeded(user_id, client_address(request))
+
+
+def counted(request: Request, placement: Placement) -> Placement:
+    """The placement, its order counted against the shopper and address if it failed."""
+    request.services.payment_failures.count(placement.order, client_address(request))
+    return placement
 
 
 def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
     """The status code and body API.md gives for how an order's payment went."""
     order_body = order_json(placement.order)
     status = placement.order.status
-    if status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
+    if status in CHARGED_STATUSES:
         return 201, {"success": True, "order": order_body}
     if status is PaymentStatus.FAILED:
         message = placement.message or "Your card was declined."
@@ -199,39 +204,62 @@ def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
     return 503, {"success": False, "error": PaymentUnavailable.message, "order": order_body}
 
 
-@order.get()
-@responses({200: OrderJson, 404: ErrorsJson, 503: ErrorsJson}, auth="shopper")
+@order.get(permission=SHOPPER)
+@responses({200: OrderJson, 404: ErrorsJson, 503: ErrorsJson})
 def show_order(request: Request) -> dict[str, Any]:
     """One of the caller's orders; another shopper's or an unknown id is 404."""
     user = authenticated_user(request)
     return order_json(request.services.orders.get_order(user.id, _order_id(request)))
 
 
-@confirm.post()
+@confirm.post(permission=SHOPPER)
 @responses(
     {
         200: OrderPlacedJson,
         202: OrderPendingJson,
         402: (PaymentFailedJson, AuthenticationRequiredJson),
         404: ErrorsJson,
+        429: ErrorsJson,
         503: (PaymentFailedJson, ErrorsJson),
     },
-    auth="shopper",
 )
 def confirm_order(request: Request) -> dict[str, Any]:
     """After 3-D Secure: 200 with the settled order, 402 if still or again not paid."""
-    user = authenticated_user(request)
-    placement = request.services.orders.confirm(user.id, _order_id(request))
+    user_id = _caller_id(request)
+    order_id = _order_id(request)
+    refuse_card_testing(request, user_id)
+    placement = counted(request, request.services.orders.confirm(user_id, order_id))
     status, payload = placement_response(placement)
     return _json(request, 200 if status == 201 else status, payload)
 
 
-@refund.post()
+def _validate_refund(request: Request, **kwargs: Any) -> None:
+    # No body means "all that is left", so a body-less POST has no content type to check.
+    if not request.body:
+        request.validated = {"amount": None}
+        return
+    if request.content_type != "application/json":
+        raise HTTPUnsupportedMediaType("a refund's body is JSON")
+    colander_body_validator(request, **kwargs)
+
+
+@refund.post(schema=RefundSchema(), validators=(_validate_refund,), permission=ADMIN)
 @responses(
-    {200: OrderPlacedJson, 404: ErrorsJson, 409: ErrorsJson, 503: ErrorsJson}, auth="admin"
+    {
+        200: OrderPlacedJson,
+        404: ErrorsJson,
+        409: ErrorsJson,
+        415: ErrorsJson,
+        503: ErrorsJson,
+    }
 )
 def refund_order(request: Request) -> dict[str, Any]:
-    """Refund a paid order in full through the gateway; a repeat refunds nothing more."""
-    admin_user(request)
-    refunded = request.services.orders.refund(_order_id(request))
+    """Refund ``amount`` (all that is left when absent) of a paid order through the gateway.
+
+    More than is left is 409; a repeated full refund refunds nothing more.
+    """
+    order_id = _order_id(request)
+    raw = request.validated.get("amount")
+    amount = None if raw in (None, colander.null) else Money.from_major(raw)
+    refunded = request.services.orders.refund(order_id, amount)
     return {"success": True, "order": order_json(refunded)}

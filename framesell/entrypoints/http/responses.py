@@ -136,6 +136,11 @@ class OrderJson(ClosedMappingSchema):
         colander.String(), validator=colander.OneOf([status.value for status in PaymentStatus])
     )
     product = ProductJson()
+    refunded = colander.SchemaNode(
+        colander.Float(),
+        description="given back so far, in the unit of price (0 when nothing); "
+        "PARTIALLY_REFUNDED while below the price, REFUNDED once it is all",
+    )
 
 
 class OrderListJson(colander.SequenceSchema):

@@ -1,4 +1,4 @@
-"""Domain objects to the JSON shapes of API.md."""
+"""Domain objects to the JSON shapes of the API (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def order_json(order: Order | OrderSummary) -> dict[str, Any]:
         "orderdate": timestamp_json(order.created_at),
         "paymentstatus": order.status.value,
         "product": product_json(order.product),
+        "refunded": price_json(Money(order.refunded_cents, order.product.price.currency)),
     }
 
 

@@ -14,6 +14,8 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
+from framesell.entrypoints.http.apidocs import API_DOCS_PATH
+from framesell.entrypoints.http.clients import came_over_https
 from framesell.entrypoints.http.security import USER_ID_ENVIRON_KEY
 from framesell.entrypoints.logs import AccessLog, request_id_bound
 
@@ -89,6 +91,12 @@ def cors_preflight(origin: str, allowed: frozenset[str]) -> Response:
 
 
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The interactive API page (apidocs.py): its own files and calls to this API, nothing inline;
+# Swagger UI draws a few icons from data: images.
+API_DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 # Stripe.js from Stripe itself also talks to its API and shows 3-D Secure from hooks.
 STRIPE_COMPANION_ORIGINS = {
     "https://js.stripe.com": {
@@ -134,6 +142,18 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
 )
 API_HEADERS = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
+API_DOCS_HEADERS = (
+    *SECURITY_HEADERS,
+    ("Content-Security-Policy", API_DOCS_CONTENT_SECURITY_POLICY),
+)
+# Sent only on answers to requests that came over https (came_over_https): browsers
+# ignore it over http, and a shop behind plain http must not promise https.
+HSTS_HEADERS = (("Strict-Transport-Security", "max-age=31536000"),)
+
+
+def https_headers(environ: dict[str, Any], proxies: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """HSTS for a request that came over https (directly or from a trusted proxy), else none."""
+    return HSTS_HEADERS if came_over_https(environ, proxies) else ()
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -163,6 +183,7 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
     """
     settings = registry.framesell_services.settings
     allowed = frozenset(settings.cors_origins)
+    proxies = settings.trusted_proxies
     frontend_policy = frontend_content_security_policy(settings.stripe_js_url)
     frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
 
@@ -199,7 +220,13 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
                 response.vary = tuple(sorted({*response.vary, "Origin"}))
             else:
                 headers += VARY_ORIGIN
-        headers += API_HEADERS if is_api_path(path_info) else frontend_headers
+        if not is_api_path(path_info):
+            headers += frontend_headers
+        elif path_info.startswith(API_DOCS_PATH):
+            headers += API_DOCS_HEADERS
+        else:
+            headers += API_HEADERS
+        headers += https_headers(environ, proxies)
         add_headers(response, (*headers, (REQUEST_ID_HEADER, request_id)))
         return response
 
