@@ -3,42 +3,57 @@
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+# Two stamps: running the shop needs FrameSell and the fake Stripe; the tests add their tools.
+RUN_READY := $(VENV)/.run-ready
+TEST_READY := $(VENV)/.test-ready
 INI ?= development.ini
 FAKE_STRIPE_PORT ?= 8420
+# RELOAD=1: restart the shop when its code changes (pserve --reload).
+RELOAD ?=
 
-.PHONY: install run test lint unit contract api system e2e clean
+.PHONY: install run test lint unit contract api system e2e bench clean
 
-$(INSTALLED): setup.cfg pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(RUN_READY): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || { \
+	    echo "==> first run: setting up $(VENV)/ with what the shop needs (about a minute)"; \
+	    $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing FrameSell, its dependencies and the fake Stripe into $(VENV)/"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
-	touch $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
 
-install: $(INSTALLED)
+$(TEST_READY): $(RUN_READY)
+	@echo "==> adding the test tools to $(VENV)/ (pytest, WebTest, Playwright, schemathesis, ruff, mypy, import-linter)"
+	$(BIN)/python -m pip install --quiet -e '.[dev,test]'
+	@touch $@
+
+## install: everything, the test tools included (make run needs only part of it).
+install: $(TEST_READY)
 
 ## run: SQLite under var/, the fake Stripe on 127.0.0.1:$(FAKE_STRIPE_PORT), the shop on 127.0.0.1:6543. Ctrl-C stops both.
-run: install
-	mkdir -p var
+run: $(RUN_READY)
+	@mkdir -p var
+	@echo "==> bringing the database in var/ up to date and seeding the catalog"
 	$(BIN)/framesell -c $(INI) migrate
 	$(BIN)/framesell -c $(INI) seed
-	$(BIN)/python -m fakestripe.devrun --ini $(INI) --port $(FAKE_STRIPE_PORT)
+	@echo "==> starting the fake Stripe and the shop; Ctrl-C stops both"
+	$(BIN)/python -m fakestripe.devrun --ini $(INI) --port $(FAKE_STRIPE_PORT)$(if $(RELOAD), --reload)
 
 ## test: every test layer (unit, contract, api, e2e). CI=true makes missing MariaDB/localstripe/Chromium a failure.
-test: install
+test: $(TEST_READY)
 	$(BIN)/pytest
 
-unit contract api system e2e: install
+unit contract api system e2e: $(TEST_READY)
 	$(BIN)/pytest tests/$@
 
 ## lint: ruff, mypy (strict on domain and application) and the import-linter layer contracts.
-lint: install
+lint: $(TEST_READY)
 	$(BIN)/ruff check framesell tests fakestripe bench
 	$(BIN)/mypy framesell
 	$(BIN)/lint-imports
 
 ## bench: wrk against FrameSell on SQLite and MariaDB, next to a bare-WSGI floor (bench/README.md). Needs wrk.
-bench: install
+bench: $(TEST_READY)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
 

@@ -25,12 +25,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ini", default="development.ini")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420, help="the fake Stripe's port")
+    parser.add_argument(
+        "--reload", action="store_true", help="restart the shop when its code changes"
+    )
     args = parser.parse_args(argv)
 
     stripe = start_fake_stripe(args.port, host=args.host, quiet=False)
     print(f"fake Stripe on {stripe.url} (Stripe.js stand-in at {stripe.url}/js.stripe.com/v3/)")
     env = dict(os.environ)
+    # The shop follows the fake Stripe wherever it listens (--port): its API address, and the
+    # Stripe.js stand-in the page loads, which the page's Content-Security-Policy allows.
     env.setdefault("FRAMESELL_STRIPE_API_BASE", stripe.url)
+    env.setdefault("FRAMESELL_STRIPE_JS_URL", f"{stripe.url}/js.stripe.com/v3/")
     port = env.get("FRAMESELL_PORT", "6543")
     secret = env.get("FRAMESELL_STRIPE_WEBHOOK_SECRET") or _ini_setting(
         args.ini, "framesell.stripe.webhook_secret"
@@ -39,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     register_webhook(
         stripe.url, f"http://127.0.0.1:{port}/api/webhooks/stripe/", secret, WEBHOOK_EVENTS
     )
-    shop = subprocess.Popen([sys.executable, "-m", "pyramid.scripts.pserve", args.ini], env=env)
+    reload = ["--reload"] if args.reload else []
+    shop = subprocess.Popen(
+        [sys.executable, "-m", "pyramid.scripts.pserve", *reload, args.ini], env=env
+    )
     print(f"FrameSell on http://127.0.0.1:{port}/ (API at /api/); Ctrl-C stops both")
 
     def stop(signum: int, frame: object) -> None:

@@ -57,6 +57,7 @@ ENVIRONMENT_OVERRIDES = {
     "FRAMESELL_STRIPE_SECRET_KEY": "framesell.stripe.secret_key",
     "FRAMESELL_STRIPE_PUBLISHABLE_KEY": "framesell.stripe.publishable_key",
     "FRAMESELL_STRIPE_API_BASE": "framesell.stripe.api_base",
+    "FRAMESELL_STRIPE_JS_URL": "framesell.stripe.js_url",
     "FRAMESELL_STRIPE_WEBHOOK_SECRET": "framesell.stripe.webhook_secret",
     "FRAMESELL_PAYMENT": "framesell.payment",
     "FRAMESELL_STORAGE": "framesell.storage",
@@ -422,6 +423,15 @@ def migrate(settings: Settings) -> None:
         from framesell.adapters.sql.migrate import upgrade_to_head
 
         upgrade_to_head(settings.database_url)
+
+
+def new_migration(settings: Settings, message: str, *, autogenerate: bool = False) -> Path:
+    """Write the next Alembic revision of the SQL schema (developers; see docs/development.md)."""
+    if settings.storage != "sql":
+        raise ConfigurationError("migrations are for framesell.storage = sql")
+    from framesell.adapters.sql.migrate import new_revision
+
+    return new_revision(settings.database_url, message, autogenerate=autogenerate)
 
 
 def project_root() -> Path:

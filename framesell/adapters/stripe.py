@@ -16,6 +16,12 @@ from framesell.domain.payments import Payment, PaymentState
 
 log = logging.getLogger(__name__)
 
+# The Stripe API version every request names (the Stripe-Version header), pinned here rather
+# than left to whichever version the installed SDK defaults to: the shapes this adapter reads
+# are those of this version. Raise it deliberately, with the SDK, after reading Stripe's
+# changelog (docs/going-live.md); the webhook endpoint should use the same version.
+STRIPE_API_VERSION = "2026-10-28.endive"
+
 T = TypeVar("T")
 
 # The parameters that name what the shopper paid with: a missing one is the shopper's bad
@@ -70,6 +76,7 @@ class StripeGateway:
         self._secret_key = secret_key  # only to scrub it from messages we pass on
         self._client = stripe.StripeClient(
             secret_key,
+            stripe_version=STRIPE_API_VERSION,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=max_retries,
             http_client=stripe.RequestsClient(timeout=timeout_seconds),

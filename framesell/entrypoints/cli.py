@@ -8,17 +8,46 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from framesell.bootstrap import ConfigurationError, Services, Settings, bootstrap, migrate
+from framesell.bootstrap import (
+    ConfigurationError,
+    Services,
+    Settings,
+    bootstrap,
+    migrate,
+    new_migration,
+)
 from framesell.domain.errors import DomainError
 from framesell.domain.money import Money
 
 DEFAULT_INI = "development.ini"
+INI_VARIABLE = "FRAMESELL_INI"
+# Set on every real deployment (production.ini requires it); where it is, the development
+# default would read a laptop's settings against a real database, so a file must be named.
+DEPLOYMENT_VARIABLE = "FRAMESELL_DATABASE_URL"
+
+
+def choose_ini(named: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The ini file to read and why: ``-c``, then FRAMESELL_INI, then development.ini.
+
+    The default is refused where FRAMESELL_DATABASE_URL is set (a deployment), so a
+    production host never runs a command on development settings by accident.
+    """
+    if named:
+        return named, "-c"
+    if environ.get(INI_VARIABLE, "").strip():
+        return environ[INI_VARIABLE].strip(), INI_VARIABLE
+    if environ.get(DEPLOYMENT_VARIABLE, "").strip():
+        raise ConfigurationError(
+            f"no ini file named: give -c FILE or set {INI_VARIABLE} "
+            f"(the {DEFAULT_INI} default is not used where {DEPLOYMENT_VARIABLE} is set)"
+        )
+    return DEFAULT_INI, "the default"
 
 
 def load_settings(config_uri: str) -> Settings:
@@ -64,6 +93,15 @@ def cmd_migrate(services: Services | None, settings: Settings, args: argparse.Na
     """Bring the database schema up to date."""
     migrate(settings)
     print("database schema is up to date")
+    return 0
+
+
+def cmd_new_migration(
+    services: Services | None, settings: Settings, args: argparse.Namespace
+) -> int:
+    """Write the next schema revision for you to fill in (or to check, with --autogenerate)."""
+    path = new_migration(settings, args.message, autogenerate=args.autogenerate)
+    print(f"wrote {path}")
     return 0
 
 
@@ -144,13 +182,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-c",
         "--config",
-        default=DEFAULT_INI,
-        help=f"the ini file pserve uses (default: {DEFAULT_INI})",
+        default=None,
+        help=f"the ini file pserve uses (default: ${INI_VARIABLE}, else {DEFAULT_INI}, "
+        f"which is refused where ${DEPLOYMENT_VARIABLE} is set)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("migrate", help=cmd_migrate.__doc__, description=cmd_migrate.__doc__)
     commands.add_parser("seed", help=cmd_seed.__doc__, description=cmd_seed.__doc__)
+    revision = commands.add_parser(
+        "new-migration",
+        help=cmd_new_migration.__doc__,
+        description=f"{cmd_new_migration.__doc__} Alembic's `revision`, on the ini's database.",
+    )
+    revision.add_argument("message", help='what the revision changes, e.g. "add gift wrapping"')
+    revision.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="write what tables.py has and the database (at the newest revision) lacks",
+    )
 
     admin = commands.add_parser(
         "create-admin",
@@ -195,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 HANDLERS = {
     "migrate": cmd_migrate,
+    "new-migration": cmd_new_migration,
     "seed": cmd_seed,
     "create-admin": cmd_create_admin,
     "products": cmd_import,
@@ -207,8 +258,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; errors are one line on stderr and exit status 1 or 2."""
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
-        services = None if args.command == "migrate" else bootstrap(settings)
+        ini, chosen_by = choose_ini(args.config, os.environ)
+        if not Path(ini).is_file():
+            raise FileNotFoundError(f"{ini} ({chosen_by}): no such file")
+        print(f"framesell: settings from {Path(ini).resolve()} ({chosen_by})", file=sys.stderr)
+        settings = load_settings(ini)
+        without_services = {"migrate", "new-migration"}
+        services = None if args.command in without_services else bootstrap(settings)
         try:
             return HANDLERS[args.command](services, settings, args)
         finally:

@@ -238,6 +238,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """One readable line per record, for a developer's terminal (development.ini).
+
+    The ini's ``format`` first (time, level, logger, message), then the record's extras as
+    ``key=value`` (a request line's ``duration_ms``, ``user_id``; Stripe's request id) and the
+    request id; secrets redacted as in the JSON lines.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as text, its extras appended, secrets redacted."""
+        line = super().format(record)
+        head, newline, rest = line.partition("\n")  # a traceback stays below the line
+        extras = [
+            f"{name}={value}"
+            for name, value in vars(record).items()
+            if name not in _STANDARD_ATTRIBUTES and value is not None
+            and name not in {"method", "path", "status"}  # already in a request's message
+        ]
+        request_id = current_request_id.get()
+        if request_id is not None:
+            extras.append(f"request_id={request_id}")
+        if extras:
+            head = f"{head}  {' '.join(extras)}"
+        return redact(head + newline + rest)
+
+
 def install_secret_filter(logger: logging.Logger | None = None) -> None:
     """Put RedactSecrets on every handler of ``logger`` (the root logger by default), once."""
     target = logger or logging.getLogger()

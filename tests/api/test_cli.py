@@ -122,3 +122,99 @@ def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixtur
         main([*command, "--help"])
     assert done.value.code == 0
     assert "usage: framesell" in capsys.readouterr().out
+
+
+def test_it_says_which_ini_it_read_when_named_with_c(
+    ini: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-c", str(ini), "seed"]) == 0
+    assert f"framesell: settings from {ini.resolve()} (-c)" in capsys.readouterr().err
+
+
+def test_it_reads_the_ini_named_by_framesell_ini(
+    ini: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FRAMESELL_INI", str(ini))
+    assert main(["seed"]) == 0
+    captured = capsys.readouterr()
+    assert f"framesell: settings from {ini.resolve()} (FRAMESELL_INI)" in captured.err
+    assert "seeded 14 products" in captured.out
+    assert len(services_of(ini).catalog.list_products()) == 14
+
+
+def test_c_wins_over_framesell_ini(
+    ini: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FRAMESELL_INI", "/nonexistent/production.ini")
+    assert main(["-c", str(ini), "seed"]) == 0
+    assert "(-c)" in capsys.readouterr().err
+
+
+def test_without_a_named_ini_it_reads_development_ini_and_says_so(
+    ini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FRAMESELL_INI", raising=False)
+    workdir = tmp_path / "checkout"
+    workdir.mkdir()
+    (workdir / "development.ini").write_text(ini.read_text())
+    monkeypatch.chdir(workdir)
+    assert main(["seed"]) == 0
+    expected = f"framesell: settings from {(workdir / 'development.ini').resolve()} (the default)"
+    assert expected in capsys.readouterr().err
+
+
+def test_on_a_deployment_it_refuses_the_development_default(
+    ini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FRAMESELL_INI", raising=False)
+    monkeypatch.setenv("FRAMESELL_DATABASE_URL", f"sqlite:///{tmp_path / 'real.sqlite'}")
+    (tmp_path / "development.ini").write_text(ini.read_text())
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["migrate"]) == 2
+
+    err = capsys.readouterr().err
+    assert "no ini file named: give -c FILE or set FRAMESELL_INI" in err
+    assert not (tmp_path / "real.sqlite").exists()
+
+
+def test_a_missing_ini_is_named_in_the_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-c", str(tmp_path / "nope.ini"), "seed"]) == 2
+    assert f"{tmp_path / 'nope.ini'} (-c): no such file" in capsys.readouterr().err
+
+
+@pytest.fixture
+def migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the package's migrations, so a test's new revision lands outside the code."""
+    import shutil
+
+    from framesell.adapters.sql import migrate as migrations_module
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrations_module.MIGRATIONS_DIRECTORY, copy)
+    monkeypatch.setattr(migrations_module, "MIGRATIONS_DIRECTORY", copy)
+    return copy
+
+
+def test_new_migration_writes_the_next_numbered_revision(
+    ini: Path, migrations: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-c", str(ini), "new-migration", "add gift wrapping"]) == 0
+
+    written = migrations / "versions" / "0005_add_gift_wrapping.py"
+    assert f"wrote {written}" in capsys.readouterr().out
+    text = written.read_text()
+    assert "revision: str = '0005'" in text
+    assert "down_revision: str | None = '0004'" in text
+    assert '"""add gift wrapping' in text
+
+
+def test_new_migration_autogenerate_finds_nothing_on_a_database_at_head(
+    ini: Path, migrations: Path
+) -> None:
+    assert main(["-c", str(ini), "new-migration", "--autogenerate", "nothing yet"]) == 0
+
+    text = (migrations / "versions" / "0005_nothing_yet.py").read_text()
+    assert text.count("    pass\n") == 2  # tables.py and the migrations agree

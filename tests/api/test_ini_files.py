@@ -97,12 +97,14 @@ def test_production_refuses_unsafe_or_unknown_settings(
 
 def test_environment_variables_override_the_ini(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("FRAMESELL_STRIPE_API_BASE", "http://127.0.0.1:9999")
+    environment.setenv("FRAMESELL_STRIPE_JS_URL", "http://127.0.0.1:9999/js.stripe.com/v3/")
     environment.setenv("FRAMESELL_PAYMENT", "fake")
     environment.setenv("FRAMESELL_CORS_ORIGINS", "https://a.example https://b.example")
     from pyramid.paster import get_appsettings
 
     settings = Settings.from_mapping(get_appsettings(str(REPOSITORY / "development.ini"), "main"))
     assert settings.stripe_api_base == "http://127.0.0.1:9999"
+    assert settings.stripe_js_url == "http://127.0.0.1:9999/js.stripe.com/v3/"
     assert settings.payment == "fake"
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.environment == "development"

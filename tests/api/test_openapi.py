@@ -16,6 +16,7 @@ from webtest import TestApp
 from framesell.bootstrap import Settings, bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
+from framesell.entrypoints.http.apidocs import API_DOCS_ROUTE
 from framesell.entrypoints.http.openapi import JsonSchemaConverter, responses
 from framesell.entrypoints.http.responses import ErrorsJson, ProductJson
 from framesell.entrypoints.http.schemas import StrictString
@@ -31,12 +32,15 @@ def the_document(app: TestApp) -> dict[str, Any]:
 
 
 def pyramid_api_routes(app: TestApp) -> dict[str, set[str]]:
-    """Every route Pyramid knows under /api/, with the methods its views answer."""
+    """Every route Pyramid knows under /api/, with the methods its views answer.
+
+    The interactive page at /api/docs/ (HTML over this document) is not an operation.
+    """
     introspector = app.app.registry.introspector
     routes: dict[str, set[str]] = {}
     for route in introspector.get_category("routes"):
         pattern = route["introspectable"]["pattern"]
-        if not pattern.startswith("/api/"):
+        if not pattern.startswith("/api/") or route["introspectable"]["name"] == API_DOCS_ROUTE:
             continue
         methods = routes.setdefault(pattern, set())
         for related in route["related"]:

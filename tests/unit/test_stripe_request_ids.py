@@ -66,3 +66,38 @@ def test_a_declined_charge_logs_stripes_request_id(
     ):
         gateway.charge(Money(5999), "pm_card_visa", order_id=42, idempotency_key="order-42-1")
     assert stripe_request_ids(caplog) == ["req_declined456"]
+
+
+class RecordingStripe(StripeWithRequestIds):
+    """Also keeps the headers of every request."""
+
+    name = "recording"
+
+    def __init__(self, *answers: tuple[int, dict[str, Any], str]) -> None:
+        super().__init__(*answers)
+        self.headers: list[dict[str, str]] = []
+
+    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        """Note the headers, then answer from the list."""
+        self.headers.append(dict(headers))
+        return super().request(method, url, headers, post_data)
+
+
+def test_every_request_names_the_pinned_stripe_api_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import framesell.adapters.stripe as adapter
+
+    assert adapter.STRIPE_API_VERSION == "2026-10-28.endive"  # what this code was written for
+    # Another value proves the adapter sends its own pin, not the SDK's default.
+    monkeypatch.setattr(adapter, "STRIPE_API_VERSION", "2099-01-01.pinned")
+    intent = {"id": "pi_1", "object": "payment_intent", "amount": 5999, "currency": "usd",
+              "status": "succeeded", "metadata": {"order_id": "42"}}
+    client = RecordingStripe((200, intent, "req_1"), (200, intent, "req_2"))
+    monkeypatch.setattr(stripe, "RequestsClient", lambda **kwargs: client)
+    gateway = StripeGateway("sk_test_versions", api_base="http://stripe.invalid", max_retries=0)
+
+    gateway.charge(Money(5999), "pm_card_visa", order_id=42, idempotency_key="order-42-1")
+    gateway.retrieve("pi_1")
+
+    assert [h["Stripe-Version"] for h in client.headers] == ["2099-01-01.pinned"] * 2

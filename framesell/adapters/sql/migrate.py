@@ -27,6 +27,27 @@ def upgrade_to_head(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def new_revision(url: str, message: str, *, autogenerate: bool = False) -> Path:
+    """Write the next revision file (``NNNN_<message>.py``) and return its path.
+
+    Revision ids are the next four-digit number after the newest file's. With
+    ``autogenerate``, Alembic fills it with what ``tables.py`` has and the database at
+    ``url`` (which must be at the newest revision) has not.
+    """
+    numbers = [
+        int(path.name[:4])
+        for path in (MIGRATIONS_DIRECTORY / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    ]
+    script = command.revision(
+        alembic_config(url),
+        message=message,
+        autogenerate=autogenerate,
+        rev_id=f"{max(numbers, default=0) + 1:04d}",
+    )
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
+
+
 def current_revision(url: str) -> str | None:
     """The schema revision the database at ``url`` is at, or None before any migration."""
     engine = make_engine(url)

@@ -23,6 +23,7 @@ def includeme(config: Configurator) -> None:
     config.add_tween("framesell.entrypoints.http.tweens.request_tween_factory")
     install_secret_filter()
     config.scan("framesell.entrypoints.http")
+    config.include("framesell.entrypoints.http.apidocs")
 
 
 def make_app(services: Any, settings: dict[str, Any] | None = None) -> CatalogFastLane:

@@ -32,7 +32,7 @@ STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
     (errors.PaymentEventTooEarly, 503),
 ]
 
-# The original endpoints answer errors in their own shapes (API.md); the rest use "status".
+# The original endpoints answer errors in their own shapes (docs/api.md); the rest use "status".
 DETAIL = "detail"
 SUCCESS = "success"
 SHAPE_OF_SERVICE = {"login": DETAIL, "signup": SUCCESS, "orders": SUCCESS}

@@ -1,4 +1,4 @@
-"""Domain objects to the JSON shapes of API.md."""
+"""Domain objects to the JSON shapes of the API (docs/api.md)."""
 
 from __future__ import annotations
 

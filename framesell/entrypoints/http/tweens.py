@@ -14,6 +14,7 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
+from framesell.entrypoints.http.apidocs import API_DOCS_PATH
 from framesell.entrypoints.http.security import USER_ID_ENVIRON_KEY
 from framesell.entrypoints.logs import AccessLog, request_id_bound
 
@@ -89,6 +90,12 @@ def cors_preflight(origin: str, allowed: frozenset[str]) -> Response:
 
 
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The interactive API page (apidocs.py): its own files and calls to this API, nothing inline;
+# Swagger UI draws a few icons from data: images.
+API_DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 # Stripe.js from Stripe itself also talks to its API and shows 3-D Secure from hooks.
 STRIPE_COMPANION_ORIGINS = {
     "https://js.stripe.com": {
@@ -134,6 +141,10 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
 )
 API_HEADERS = (*SECURITY_HEADERS, ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY))
+API_DOCS_HEADERS = (
+    *SECURITY_HEADERS,
+    ("Content-Security-Policy", API_DOCS_CONTENT_SECURITY_POLICY),
+)
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -199,7 +210,12 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
                 response.vary = tuple(sorted({*response.vary, "Origin"}))
             else:
                 headers += VARY_ORIGIN
-        headers += API_HEADERS if is_api_path(path_info) else frontend_headers
+        if not is_api_path(path_info):
+            headers += frontend_headers
+        elif path_info.startswith(API_DOCS_PATH):
+            headers += API_DOCS_HEADERS
+        else:
+            headers += API_HEADERS
         add_headers(response, (*headers, (REQUEST_ID_HEADER, request_id)))
         return response
 
