@@ -16,10 +16,12 @@ from framesell.domain.errors import EmailTaken, NotAuthenticated
 from framesell.domain.models import (
     DisputeStatus,
     Order,
+    OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
+    ShopperOrder,
     User,
     normalize_email,
 )
@@ -158,6 +160,23 @@ class MemoryOrderRepository:
         if user_id not in self._store.tables.users:
             return None
         return [order.summary() for order in self.list_for_user(user_id)]
+
+    def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
+        """One page of every shopper's matching orders, newest first, and the match count."""
+        users = self._store.tables.users
+        found = []
+        for order_id in sorted(self._store.tables.orders, reverse=True):
+            order = self._store.tables.orders[order_id]
+            user = users.get(order.user_id)
+            email = user.email if user else ""
+            if search.status is not None and order.status is not search.status:
+                continue
+            if search.order_id is not None and order_id != search.order_id:
+                continue
+            if search.email_prefix is not None and not email.startswith(search.email_prefix):
+                continue
+            found.append(ShopperOrder(order, email))
+        return found[search.offset : search.offset + search.per_page], len(found)
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt."""

@@ -12,10 +12,12 @@ from typing import Protocol
 from framesell.domain.models import (
     DisputeStatus,
     Order,
+    OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
+    ShopperOrder,
     User,
 )
 from framesell.domain.money import Money
@@ -82,6 +84,10 @@ class OrderRepository(Protocol):
 
         None if there is no such account (an empty list if it has no orders).
         """
+
+    def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
+        """One page of every shopper's orders matching ``search``, newest (highest id)
+        first, with how many match in all; two queries whatever the page holds."""
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the payment attempt about to be made (its number and idempotency key)."""

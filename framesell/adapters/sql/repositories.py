@@ -22,11 +22,13 @@ from framesell.domain.errors import EmailTaken
 from framesell.domain.models import (
     DisputeStatus,
     Order,
+    OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
     ProductSnapshot,
+    ShopperOrder,
     User,
     normalize_email,
 )
@@ -34,6 +36,8 @@ from framesell.domain.money import Money
 from framesell.domain.records import RequestRecord
 
 ConnectionSource = Callable[[], Connection]
+# Above every character an email may hold: ``email < prefix + this`` ends a prefix range.
+EMAIL_PREFIX_END = "\U0010ffff"
 
 # The statements of the hottest reads, built once: a statement made per call costs its
 # construction, coercion and cache-key generation every time.
@@ -384,6 +388,40 @@ class SqlOrderRepository:
         ]
         listed.sort(key=_summary_id)  # oldest first (ids grow), whatever order rows came in
         return listed
+
+    def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
+        """One page of every shopper's matching orders, newest first: a COUNT and a SELECT.
+
+        Each filter has its index: the primary key for an order id, ``users.email`` (a
+        range, so a prefix) then ``orders(user_id, id)`` for an email, ``orders(status,
+        id)`` for a status, which also gives the newest-first order without a sort.
+        """
+        conditions: list[Any] = []
+        joined = orders.join(users, users.c.id == orders.c.user_id)
+        if search.status is not None:
+            conditions.append(orders.c.status == search.status.value)
+        if search.order_id is not None:
+            conditions.append(orders.c.id == search.order_id)
+        if search.email_prefix is not None:
+            conditions += [
+                users.c.email >= search.email_prefix,
+                users.c.email < search.email_prefix + EMAIL_PREFIX_END,
+            ]
+        connection = self._connection()
+        counted = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        total = int(connection.execute(counted).scalar_one())
+        if total <= search.offset:
+            return [], total
+        query = (
+            sa.select(orders, users.c.email.label("shopper_email"))
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(orders.c.id.desc())
+            .limit(search.per_page)
+            .offset(search.offset)
+        )
+        rows = connection.execute(query).mappings().all()
+        return [ShopperOrder(_order(row), row["shopper_email"]) for row in rows], total
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt, replacing the previous one."""

@@ -133,6 +133,8 @@ orders = sa.Table(
     sa.Index(None, "product_id"),
     sa.Index(None, "status", "created_at"),
     sa.Index(None, "payment_id"),
+    # Added by 0007: the owner's list of one status, newest first.
+    sa.Index(None, "status", "id"),
     **MYSQL_TABLE_OPTIONS,
 )
 

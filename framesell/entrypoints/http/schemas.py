@@ -198,3 +198,18 @@ IF_NONE_MATCH = colander.SchemaNode(
     missing=colander.drop,
     description="The ETag of a copy the client has; 304 without a body if it is current.",
 )
+
+
+def _query(name: str, description: str) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(), name=name, missing=colander.drop, description=description
+    )
+
+
+ORDER_SEARCH = (
+    _query("status", "only orders in this status (PENDING, PAID, FAILED, PARTIALLY_REFUNDED, "
+           "REFUNDED)"),
+    _query("q", "an order id (123 or #123) or the beginning of a shopper's email"),
+    _query("page", "the page, from 1 (default 1)"),
+    _query("per_page", "orders per page, 1 to 100 (default 20)"),
+)
