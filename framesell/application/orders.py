@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from framesell.application.mail import MailOutbox
 from framesell.application.ports import (
     Clock,
     PaymentOutcome,
@@ -148,6 +149,7 @@ class OrderService:
         after_charge: AfterCharge = no_fault,
         *,
         livemode: bool = False,
+        mail: MailOutbox | None = None,
     ) -> None:
         self._uow = uow
         self._catalog = catalog
@@ -158,6 +160,8 @@ class OrderService:
         self._after_charge = after_charge
         # Whether the gateway account is live (events of the other mode are not ours).
         self._livemode = livemode
+        # Order mails are queued in the transaction that moves the order, sent after it.
+        self._mail = mail
 
     # --- buying ---------------------------------------------------------------------------
 
@@ -532,9 +536,17 @@ class OrderService:
                     at=self._clock.now(),
                 )
                 fresh = uow.orders.get(order.id)
+                queued = bool(
+                    swapped
+                    and fresh is not None
+                    and self._mail is not None
+                    and self._mail.queue_order_change(uow, current, fresh)
+                )
                 uow.commit()
             if fresh is None:
                 raise OrderNotFound()
+            if queued:
+                self._send_mail()
             if swapped:
                 return fresh
             known = fresh.attempt.payment_id if fresh.attempt else None
@@ -542,6 +554,14 @@ class OrderService:
                 return fresh  # a stale attempt's payment moves nothing
             current = fresh
         return current
+
+    def _send_mail(self) -> None:
+        """Deliver what was queued; a failure here never undoes or fails the payment."""
+        assert self._mail is not None
+        try:
+            self._mail.deliver()
+        except Exception:  # the outbox keeps the mail; `framesell send-mail` retries it
+            log.exception("could not deliver the queued mail now")
 
     def _close(self, order: Order, payment_id: str) -> Order:
         """A FAILED order's payment is canceled at the gateway if it still allows, so the

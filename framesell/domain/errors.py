@@ -143,3 +143,15 @@ class PaymentEventTooEarly(DomainError):
     """A payment event for an order this process cannot see yet; the sender should retry."""
 
     message = "order not found for this payment event yet; retry later"
+
+
+class MailUnavailable(DomainError):
+    """The mail server could not take a message now; the outbox tries again later."""
+
+    message = "the mail server is unavailable"
+
+
+class InvalidResetToken(DomainError):
+    """A password-reset token that is unknown, expired or already used."""
+
+    message = "this link is invalid or has expired; ask for a new one"

@@ -100,6 +100,18 @@ def test_reconcile_and_purge_report_what_they_did(
     assert "purged 0 idempotency keys" in out
 
 
+def test_send_mail_says_when_mail_is_off_and_what_it_sent(
+    ini: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRAMESELL_MAIL", "off")
+    assert main(["-c", str(ini), "send-mail"]) == 0
+    monkeypatch.setenv("FRAMESELL_MAIL", "memory")
+    assert main(["-c", str(ini), "send-mail"]) == 0
+    out = capsys.readouterr().out
+    assert "mail is off (framesell.mail): nothing to send" in out
+    assert "sent 0, failed 0 (to be retried)" in out
+
+
 def test_a_missing_ini_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-c", "no-such.ini", "migrate"]) == 2
     assert "no-such.ini" in capsys.readouterr().err
@@ -115,6 +127,7 @@ def test_a_missing_ini_file_is_a_clear_error(capsys: pytest.CaptureFixture[str])
         ["products", "import"],
         ["reconcile"],
         ["purge-idempotency-keys"],
+        ["send-mail"],
     ],
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -198,23 +211,31 @@ def migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
+def _numbers(migrations: Path) -> tuple[str, str]:
+    """The newest revision's number (the head of the linear history) and the next one."""
+    newest = max(int(path.name[:4]) for path in (migrations / "versions").glob("[0-9]*.py"))
+    return f"{newest:04d}", f"{newest + 1:04d}"
+
+
 def test_new_migration_writes_the_next_numbered_revision(
     ini: Path, migrations: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    head, following = _numbers(migrations)
     assert main(["-c", str(ini), "new-migration", "add gift wrapping"]) == 0
 
-    written = migrations / "versions" / "0005_add_gift_wrapping.py"
+    written = migrations / "versions" / f"{following}_add_gift_wrapping.py"
     assert f"wrote {written}" in capsys.readouterr().out
     text = written.read_text()
-    assert "revision: str = '0005'" in text
-    assert "down_revision: str | None = '0004'" in text
+    assert f"revision: str = '{following}'" in text
+    assert f"down_revision: str | None = '{head}'" in text
     assert '"""add gift wrapping' in text
 
 
 def test_new_migration_autogenerate_finds_nothing_on_a_database_at_head(
     ini: Path, migrations: Path
 ) -> None:
+    _, following = _numbers(migrations)
     assert main(["-c", str(ini), "new-migration", "--autogenerate", "nothing yet"]) == 0
 
-    text = (migrations / "versions" / "0005_nothing_yet.py").read_text()
+    text = (migrations / "versions" / f"{following}_nothing_yet.py").read_text()
     assert text.count("    pass\n") == 2  # tables.py and the migrations agree

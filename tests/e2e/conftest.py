@@ -102,10 +102,21 @@ class Shop:
     settings: dict[str, str]
     products: list[dict[str, Any]]
     env: dict[str, str] = field(default_factory=dict)
+    mail: Any = None  # the local SMTP server (fakestripe.devmail) the shop sends to
 
     def product(self, description: str) -> dict[str, Any]:
         """The catalog entry (as GET /api/product/ gives it) with this description."""
         return next(p for p in self.products if p["description"] == description)
+
+    def mails_to(self, address: str, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        """The mails the local SMTP server kept for ``address`` once there are ``count``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.mail.wait_for(0) if m["To"] == address]
+            if len(found) >= count or time.monotonic() > deadline:
+                assert len(found) >= count, f"{len(found)} mails to {address}, not {count}"
+                return found
+            time.sleep(0.05)
 
     def make_admin(self, email: str) -> None:
         """Make an existing account an admin, as ``framesell create-admin`` does."""
@@ -135,13 +146,17 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _shop_environment(database_url: str, stripe_url: str, port: int) -> dict[str, str]:
+def _shop_environment(
+    database_url: str, stripe_url: str, port: int, mail_port: int
+) -> dict[str, str]:
     # The developer's own FRAMESELL_* variables must not leak into the test server.
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMESELL_")}
     env.update(
         FRAMESELL_DATABASE_URL=database_url,
         FRAMESELL_STRIPE_API_BASE=stripe_url,
         FRAMESELL_PORT=str(port),
+        FRAMESELL_SMTP_PORT=str(mail_port),
+        FRAMESELL_SHOP_URL=f"http://127.0.0.1:{port}/",
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -182,7 +197,12 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             development_ini=REPOSITORY / "development.ini", stripe_url=e2e_stripe.url, port=port
         )
     )
-    env = _shop_environment(f"sqlite:///{folder / 'shop.sqlite'}", e2e_stripe.url, port)
+    from fakestripe.devmail import DevMailServer
+
+    mail = DevMailServer(folder / "mail", port=_free_port(), announce=lambda line: None).start()
+    env = _shop_environment(
+        f"sqlite:///{folder / 'shop.sqlite'}", e2e_stripe.url, port, mail.port
+    )
     catalog = folder / "catalog.json"
     catalog.write_text(json.dumps(CATALOG))
     _framesell(ini, env, "migrate")
@@ -209,7 +229,9 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         settings = dict(get_appsettings(str(ini), name="main"))
         with urllib.request.urlopen(f"{url}/api/product/", timeout=10) as response:
             products = json.load(response)
-        yield Shop(url=url, ini=ini, settings=settings, products=products, env=env)
+        yield Shop(
+            url=url, ini=ini, settings=settings, products=products, env=env, mail=mail
+        )
     finally:
         process.terminate()
         try:
@@ -217,6 +239,7 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        mail.stop()
 
 
 @pytest.fixture(scope="session")

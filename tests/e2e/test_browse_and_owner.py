@@ -43,7 +43,8 @@ def test_a_visitor_browses_picks_a_photo_signs_up_in_place_and_pays(
     check_accessibility(page, "the log-in or sign-up dialog")
     dialog.get_by_test_id("signup-first-name").fill("Vera")
     dialog.get_by_test_id("signup-last-name").fill("Visitor")
-    dialog.get_by_test_id("signup-email").fill(unique_email())
+    email = unique_email()
+    dialog.get_by_test_id("signup-email").fill(email)
     dialog.get_by_test_id("signup-password").fill(PASSWORD)
     dialog.get_by_test_id("signup-password-repeat").fill(PASSWORD)
     dialog.get_by_test_id("signup-submit").click()
@@ -62,6 +63,15 @@ def test_a_visitor_browses_picks_a_photo_signs_up_in_place_and_pays(
     expect(row.get_by_test_id("order-title")).to_have_text(MACAW)
     expect(row.get_by_test_id("order-status")).to_have_text("PAID")
     check_accessibility(page, "the orders page")
+
+    # The confirmation came through the real local SMTP server, as text and as HTML.
+    (mail,) = shop.mails_to(email)
+    order_id = row.get_attribute("data-order-id")
+    assert mail["Subject"] == f"Your FrameSell order #{order_id} is paid"
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert f"“{MACAW}” for $59.99" in text and f"“{MACAW}” for $59.99" in html
+    assert "Hello Vera," in text
 
 
 def test_the_log_in_page_passes_the_accessibility_checks(page: Page, shop: Shop) -> None:
