@@ -245,6 +245,10 @@ class Settings:
         if self.is_production:
             self._check_production()
 
+    def reset_link(self, token: str) -> str:
+        """The frontend's "choose a new password" page for one reset token."""
+        return f"{self.shop_url.rstrip('/')}/#/reset-password?token={token}"
+
     def login_throttle_policy(self) -> ThrottlePolicy:
         """The failed-login limits from framesell.login.*; ConfigurationError if unworkable."""
         try:
@@ -491,6 +495,8 @@ def bootstrap(
             throttle=storage.throttle,
             clock=clock,
             throttle_policy=settings.login_throttle_policy(),
+            mail=mail,
+            reset_link=settings.reset_link,
         ),
         catalog=catalog,
         orders=orders,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -137,6 +138,20 @@ class MailOutbox:
                 self.mail.refund_notice(after, shopper, amount),
             )
         return queued
+
+    def deliver_in_background(self) -> threading.Thread:
+        """Deliver what is due on a thread of its own, so the caller's answer does not wait
+        for (or show the timing of) the mail server."""
+
+        def run() -> None:
+            try:
+                self.deliver()
+            except Exception:  # the outbox keeps the mail for the next run
+                log.exception("could not deliver the queued mail now")
+
+        thread = threading.Thread(target=run, name="framesell-mail", daemon=True)
+        thread.start()
+        return thread
 
     def deliver(self, limit: int = 50) -> DeliveryReport:
         """Send the messages that are due; never raises for the mail server's failures."""

@@ -151,7 +151,10 @@ class MailUnavailable(DomainError):
     message = "the mail server is unavailable"
 
 
-class InvalidResetToken(DomainError):
-    """A password-reset token that is unknown, expired or already used."""
+class InvalidResetToken(InvalidInput):
+    """A password-reset token that is unknown, expired or already used (400, field token)."""
 
-    message = "this link is invalid or has expired; ask for a new one"
+    message = "this link is invalid, used or expired; ask for a new one"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, field="token")

@@ -35,7 +35,13 @@ STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
 # The original endpoints answer errors in their own shapes (docs/api.md); the rest use "status".
 DETAIL = "detail"
 SUCCESS = "success"
-SHAPE_OF_SERVICE = {"login": DETAIL, "signup": SUCCESS, "orders": SUCCESS}
+SHAPE_OF_SERVICE = {
+    "login": DETAIL,
+    "signup": SUCCESS,
+    "orders": SUCCESS,
+    "password_reset": DETAIL,
+    "password_reset_confirm": DETAIL,
+}
 
 
 class JsonErrorResponse(Response, Exception):

@@ -93,6 +93,18 @@ class SignedUpJson(ClosedMappingSchema):
     success = _flag(True)
 
 
+class ResetRequestedJson(ClosedMappingSchema):
+    """The same answer whether or not the email has an account."""
+
+    detail = _text("what happens next, for people")
+
+
+class PasswordChangedJson(ClosedMappingSchema):
+    """The new password is set; the old one and the token no longer work."""
+
+    success = _flag(True)
+
+
 class UserJson(ClosedMappingSchema):
     """The calling shopper's own account."""
 

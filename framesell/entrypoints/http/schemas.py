@@ -94,6 +94,28 @@ class SignupSchema(colander.MappingSchema):
     )
 
 
+class PasswordResetSchema(colander.MappingSchema):
+    """POST /api/password-reset/: the account's email."""
+
+    email = colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=colander.All(not_blank, colander.Length(max=1024)),
+        example="foobar@gmail.com",
+    )
+
+
+class NewPasswordSchema(colander.MappingSchema):
+    """POST /api/password-reset/confirm/: the token from the mail's link and a new password."""
+
+    token = colander.SchemaNode(
+        StrictString(), validator=colander.Length(min=1, max=128), example="f9Kq…"
+    )
+    password = colander.SchemaNode(
+        StrictString(), example="a new password", description="8 to 1024 characters"
+    )
+
+
 class PlaceOrderSchema(colander.MappingSchema):
     """POST /api/order/: a Stripe.js token or PaymentMethod and the product to buy."""
 
