@@ -146,6 +146,14 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
         body: { first_name: firstName, last_name: lastName, email, password },
       });
     },
+    /** POST /api/password-reset/ → 202 whatever the email (a link is mailed if it has an account). */
+    requestPasswordReset(email) {
+      return request("POST", "/api/password-reset/", { body: { email } });
+    },
+    /** POST /api/password-reset/confirm/ with the mailed token → {success: true}. */
+    resetPassword(token, password) {
+      return request("POST", "/api/password-reset/confirm/", { body: { token, password } });
+    },
     /** GET /api/product/ → the catalog, ordered by id. */
     products() {
       return request("GET", "/api/product/", { retries: 1 });

@@ -144,6 +144,8 @@ const routes = {
   "/": { view: catalogView, title: "Photo prints", access: "public" },
   "/login": { view: landingView, title: "Log in or sign up", access: "visitor" },
   "/orders": { view: ordersView, title: "Your orders", access: "shopper" },
+  "/forgot-password": { view: forgotPasswordView, title: "Forgot your password?", access: "public" },
+  "/reset-password": { view: resetPasswordView, title: "Choose a new password", access: "public" },
   "/owner/photos": { view: (root, signal) => ownerPhotosView(root, signal, ownerContext()), title: "Photos for sale", access: "admin" },
   "/owner/orders": { view: (root, signal, query) => ownerOrdersView(root, signal, query, ownerContext()), title: "All orders", access: "admin" },
 };
@@ -291,8 +293,12 @@ function loginPanel({ prefix = "", onDone }) {
   };
   const alert = formAlert("login-error");
   const button = submitButton("Log in", "login-submit");
+  const forgot = h("p", { class: "mt-3 mb-0 small" },
+    h("a", { href: "#/forgot-password", "data-testid": "forgot-password", text: "Forgot your password?" }));
+  // In the pay dialog the link leaves the dialog for the page.
+  forgot.querySelector("a").addEventListener("click", () => authDialog.close());
   const form = h("form", { class: "auth-form", novalidate: true, "data-testid": "login-form", "aria-labelledby": `${prefix}login-heading` },
-    alert, fields.email.wrapper, fields.password.wrapper, button);
+    alert, fields.email.wrapper, fields.password.wrapper, button, forgot);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -540,6 +546,82 @@ function ordersView(root, signal) {
     pollPending(rows, signal);
   }
   load();
+}
+
+// ---------------------------------------------------------------- a forgotten password
+
+function forgotPasswordView(root) {
+  const email = field({ id: "reset-email", label: "Email", type: "email", autocomplete: "email", testid: "reset-email" });
+  const alert = formAlert("reset-request-error");
+  const done = h("div", { class: "alert alert-success", role: "status", "data-testid": "reset-requested", hidden: true });
+  const button = submitButton("Send me a link", "reset-request-submit");
+  const form = h("form", { class: "auth-form", novalidate: true, "aria-labelledby": "forgot-heading", "data-testid": "reset-request-form" },
+    alert, email.wrapper, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(alert, "");
+    const value = email.input.value.trim();
+    const problem = !value ? "Enter your email address." : EMAIL_PATTERN.test(value) ? "" : "Enter a valid email address, like name@example.com.";
+    if (!showFieldErrors({ email }, { email: problem })) return;
+    setButtonBusy(button, true, "Sending…");
+    try {
+      const answer = await api.requestPasswordReset(value);
+      form.hidden = true;
+      done.textContent = answer.detail;
+      done.hidden = false;
+    } catch (error) {
+      setButtonBusy(button, false);
+      showAlert(alert, error instanceof ApiError && error.status === 429 ? loginFailure(error) : error.message);
+    }
+  });
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { id: "forgot-heading", tabindex: "-1", text: "Forgot your password?" }),
+      h("p", { class: "lead text-body-secondary mb-0", text: "Enter your account's email: we mail you a link to choose a new password." })),
+    h("div", { class: "row" }, h("div", { class: "col-12 col-md-8 col-lg-6" },
+      h("section", { class: "card auth-card" }, h("div", { class: "card-body p-4" }, done, form)))));
+}
+
+function resetPasswordView(root, signal, query) {
+  const token = query.get("token") || "";
+  const fields = {
+    password: field({ id: "new-password", label: "New password", type: "password", autocomplete: "new-password", testid: "new-password" }),
+    repeat: field({ id: "new-password-repeat", label: "Repeat the new password", type: "password", autocomplete: "new-password", testid: "new-password-repeat" }),
+  };
+  const alert = formAlert("reset-error");
+  const button = submitButton("Set the new password", "reset-submit");
+  const form = h("form", { class: "auth-form", novalidate: true, "aria-labelledby": "reset-heading", "data-testid": "reset-form" },
+    alert, fields.password.wrapper, fields.repeat.wrapper, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(alert, "");
+    const password = fields.password.input.value;
+    const errors = {};
+    if (length(password) < PASSWORD_MIN) errors.password = `Use at least ${PASSWORD_MIN} characters.`;
+    else if (length(password) > PASSWORD_MAX) errors.password = `Use at most ${PASSWORD_MAX} characters.`;
+    if (fields.repeat.input.value !== password) errors.repeat = "The passwords do not match.";
+    if (!showFieldErrors(fields, errors)) return;
+    setButtonBusy(button, true, "Saving…");
+    try {
+      await api.resetPassword(token, password);
+      // The token is spent: keep it out of the address bar and the history.
+      history.replaceState(null, "", "#/login");
+      session.clear();
+      flash("Your new password is set: log in with it.", { kind: "success", testid: "password-changed" });
+      navigate("/login");
+    } catch (error) {
+      setButtonBusy(button, false);
+      showAlert(alert, error.message);
+    }
+  });
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { id: "reset-heading", tabindex: "-1", text: "Choose a new password" }),
+      h("p", { class: "lead text-body-secondary mb-0", text: "The link from the mail works once, within an hour." })),
+    h("div", { class: "row" }, h("div", { class: "col-12 col-md-8 col-lg-6" },
+      h("section", { class: "card auth-card" }, h("div", { class: "card-body p-4" },
+        token ? form : h("div", { class: "alert alert-warning", role: "alert", "data-testid": "reset-no-token" },
+          "This page needs the link from the mail. ", h("a", { href: "#/forgot-password", text: "Ask for a new one." })))))));
 }
 
 // ---------------------------------------------------------------- log in or sign up to pay

@@ -353,5 +353,8 @@ RUN_AXE = """async (tags) => {
 def check_accessibility(page: Any, what: str) -> None:
     """Fail the test if axe-core finds any accessibility violation in what the page shows."""
     page.wait_for_function("() => typeof window.axe === 'object'")
+    # Colours are judged at rest, not halfway through a button's hover transition.
+    page.emulate_media(reduced_motion="reduce")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
     violations = page.evaluate(RUN_AXE, AXE_TAGS)
     assert not violations, f"{what}: " + "\n".join(violations)

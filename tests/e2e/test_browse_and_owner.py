@@ -168,3 +168,42 @@ def test_a_shopper_is_not_offered_the_owners_pages(page: Page, shop: Shop) -> No
     page.goto("/#/owner/orders")
     expect(page.get_by_test_id("catalog")).to_be_visible()
     assert page.evaluate("() => location.hash") == "#/"
+
+
+def test_a_forgotten_password_is_reset_from_the_mails_link(page: Page, shop: Shop) -> None:
+    email = sign_up(page, "Fay", "Forgetful")
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("nav-login").click()
+    page.get_by_test_id("forgot-password").click()
+    check_accessibility(page, "the forgot-password page")
+    page.get_by_test_id("reset-email").fill(email)
+    page.get_by_test_id("reset-request-submit").click()
+    expect(page.get_by_test_id("reset-requested")).to_contain_text("works once, within an hour")
+
+    (mail,) = shop.mails_to(email)
+    assert mail["Subject"] == "Choose a new FrameSell password"
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    (link,) = [word for word in text.split() if word.startswith(shop.url)]
+    assert "#/reset-password?token=" in link
+    page.goto(link)
+    expect(page.get_by_test_id("reset-form")).to_be_visible()
+    check_accessibility(page, "the choose-a-new-password page")
+    page.get_by_test_id("new-password").fill("my brand new password")
+    page.get_by_test_id("new-password-repeat").fill("my brand new password")
+    page.get_by_test_id("reset-submit").click()
+
+    expect(page.get_by_test_id("password-changed")).to_be_visible()
+    assert "token" not in page.evaluate("() => location.href")
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill("my brand new password")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("catalog")).to_be_visible()
+    # The link worked once.
+    page.goto(link)
+    page.get_by_test_id("new-password").fill("yet another password")
+    page.get_by_test_id("new-password-repeat").fill("yet another password")
+    page.get_by_test_id("reset-submit").click()
+    expect(page.get_by_test_id("reset-error")).to_have_text(
+        "this link is invalid, used or expired; ask for a new one"
+    )
+    check_accessibility(page, "the choose-a-new-password page with its error")
