@@ -143,14 +143,16 @@ export function ownerPhotosView(root, signal, { api }) {
 
   function row(product) {
     const remove = h("button", { type: "button", class: "btn btn-sm btn-outline-danger", "data-testid": "photo-remove", text: "Remove", "aria-describedby": `owner-photo-${product.id}` });
-    const confirm = h("div", { class: "d-flex flex-wrap gap-2 align-items-center", hidden: true },
+    // Toggled with `hidden`, so the flex layout sits on an inner element (Bootstrap's d-flex
+    // would win over the hidden attribute).
+    const confirm = h("div", { hidden: true }, h("div", { class: "d-flex flex-wrap gap-2 align-items-center" },
       h("span", { class: "small", text: "Take it off sale?" }),
       h("button", { type: "button", class: "btn btn-sm btn-danger", "data-testid": "photo-remove-confirm", text: "Yes, remove it" }),
-      h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", text: "Keep it" }));
+      h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", text: "Keep it" })));
     const [yes, keep] = confirm.querySelectorAll("button");
-    const actions = h("div", { class: "d-flex flex-wrap gap-2" },
+    const actions = h("div", {}, h("div", { class: "d-flex flex-wrap gap-2" },
       h("button", { type: "button", class: "btn btn-sm btn-outline-primary", "data-testid": "photo-edit", text: "Edit", "aria-describedby": `owner-photo-${product.id}`, onclick: () => edit(product) }),
-      remove);
+      remove));
     remove.addEventListener("click", () => { actions.hidden = true; confirm.hidden = false; yes.focus(); });
     keep.addEventListener("click", () => { confirm.hidden = true; actions.hidden = false; remove.focus(); });
     yes.addEventListener("click", async () => {

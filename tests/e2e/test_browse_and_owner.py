@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Shop, check_accessibility
+from tests.e2e.conftest import ARTIFACTS, Shop, check_accessibility
 from tests.e2e.photos import photo_url
 from tests.e2e.test_shop import (
     MACAW,
@@ -101,6 +101,7 @@ def test_the_owner_adds_a_photo_finds_the_order_and_refunds_part_of_it(
         "src", photo_url("alpine-lake")
     )
     check_accessibility(page, "the owner's photos page")
+    _screenshot(page, "owner-photos")
     page.get_by_test_id("photo-save").click()
     expect(page.get_by_test_id("photo-saved")).to_have_text(f"“{title}” is now for sale.")
     added = page.get_by_test_id("owner-photo").filter(has_text=title)
@@ -148,6 +149,7 @@ def test_the_owner_adds_a_photo_finds_the_order_and_refunds_part_of_it(
     order = page.get_by_test_id("owner-order")
     expect(order.get_by_test_id("owner-order-status")).to_have_text("PARTIALLY_REFUNDED")
     expect(order.get_by_test_id("owner-order-refunded")).to_have_text("$10.00")
+    _screenshot(page, "owner-orders")
 
     # Then the photo is edited and taken off sale again.
     page.get_by_test_id("nav-owner-photos").click()
@@ -156,10 +158,19 @@ def test_the_owner_adds_a_photo_finds_the_order_and_refunds_part_of_it(
     page.get_by_test_id("photo-price").fill("45")
     page.get_by_test_id("photo-save").click()
     expect(added.get_by_test_id("owner-photo-price")).to_have_text("$45.00")
+    expect(added.get_by_test_id("photo-remove-confirm")).to_be_hidden()
     added.get_by_test_id("photo-remove").click()
+    expect(added.get_by_test_id("photo-edit")).to_be_hidden()  # asked first, in place
     added.get_by_test_id("photo-remove-confirm").click()
     expect(page.get_by_test_id("owner-photo").filter(has_text=title)).to_have_count(0)
     assert title not in [p["description"] for p in shop.api("GET", "/api/product/")]
+
+
+def _screenshot(page: Page, name: str) -> None:
+    """The screen as it is, for the README (docs/screenshots/ holds copies)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", animations="disabled")
 
 
 def test_a_shopper_is_not_offered_the_owners_pages(page: Page, shop: Shop) -> None:
