@@ -15,6 +15,7 @@ from framesell.adapters.memory import FixedClock, MemoryMailer
 from framesell.application.users import reset_token_hash
 from framesell.bootstrap import Services, Settings, bootstrap
 from framesell.domain.errors import InvalidResetToken
+from framesell.entrypoints.http import make_app
 from tests.api.conftest import PASSWORD, SETTINGS
 
 ANSWER = {
@@ -152,3 +153,31 @@ def test_asking_too_often_is_throttled_like_log_in(app: TestApp, shopper: dict[s
     assert throttled.json == {"detail": throttled.json["detail"]}
     # Log-in keeps counters of its own.
     _log_in(app, shopper["email"], PASSWORD, 200)
+
+
+class SlowMailer(MemoryMailer):
+    """A mail server that takes its time with every mail."""
+
+    def send(self, mail: object) -> None:  # type: ignore[override]
+        time.sleep(1.5)
+        super().send(mail)  # type: ignore[arg-type]
+
+
+def test_the_answer_does_not_wait_for_the_mail_server_so_it_tells_nothing() -> None:
+    mailer = SlowMailer()
+    services = bootstrap(Settings.from_mapping(SETTINGS, environ={}), mailer=mailer)
+    app = TestApp(make_app(services, SETTINGS))
+    services.users.register(
+        first_name="Ada", last_name="L", email="known@example.com", password=PASSWORD
+    )
+    timings = {}
+    for email in ("known@example.com", "unknown@example.com"):
+        started = time.monotonic()
+        app.post_json("/api/password-reset/", {"email": email}, status=202)
+        timings[email] = time.monotonic() - started
+
+    assert max(timings.values()) < 1.0, timings  # the 1.5 s send happens after the answer
+    deadline = time.monotonic() + 5
+    while not mailer.sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [m.to for m in mailer.sent] == ["known@example.com"]
