@@ -166,7 +166,7 @@ class UserService:
         same time: the mail is queued, never sent while the caller waits. Throttled like
         log-in, per email and per client address (TooManyAttempts), on counters of its own.
         """
-        normalized = normalize_email(email)[:MAX_PASSWORD_LENGTH]
+        normalized = normalize_email(email)
         keys = throttle_keys(normalized, client_address, scope="reset-")
         self._refuse_while_locked(keys)
         self._remember_failure(keys)  # every request counts, found or not
