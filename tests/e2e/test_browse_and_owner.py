@@ -90,6 +90,7 @@ def test_the_owner_adds_a_photo_finds_the_order_and_refunds_part_of_it(
     page.get_by_test_id("logout").click()
     log_in(page, owner_email)
     expect(page.get_by_test_id("nav-owner-photos")).to_be_visible()
+    check_accessibility(page, "the catalog, to the logged-in owner")
 
     # A new photo, with a preview of its picture before it is saved.
     page.get_by_test_id("nav-owner-photos").click()
