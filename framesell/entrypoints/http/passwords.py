@@ -12,7 +12,7 @@ from framesell.entrypoints.http.clients import client_address
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import (
-    DetailJson,
+    ErrorsJson,
     PasswordChangedJson,
     ResetRequestedJson,
 )
@@ -42,7 +42,7 @@ password_reset_confirm = Service(
     validators=(colander_body_validator,),
     content_type=("application/json",),
 )
-@responses({202: ResetRequestedJson, 429: DetailJson, 503: DetailJson})
+@responses({202: ResetRequestedJson, 429: ErrorsJson, 503: ErrorsJson})
 def request_password_reset(request: Request) -> dict[str, Any]:
     """202 for any email, account or not (the mail goes only to an account's address);
     429 while the email or the client asked too often, like log-in."""
@@ -58,7 +58,7 @@ def request_password_reset(request: Request) -> dict[str, Any]:
     validators=(colander_body_validator,),
     content_type=("application/json",),
 )
-@responses({200: PasswordChangedJson, 503: DetailJson})
+@responses({200: PasswordChangedJson, 400: ErrorsJson, 503: ErrorsJson})
 def confirm_password_reset(request: Request) -> dict[str, Any]:
     """200 and the new password works; 400 for a used, expired or unknown token or a
     password that breaks the rules."""
