@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -219,3 +220,23 @@ def test_a_forgotten_password_is_reset_from_the_mails_link(page: Page, shop: Sho
         "this link is invalid, used or expired; ask for a new one"
     )
     check_accessibility(page, "the choose-a-new-password page with its error")
+
+
+def test_a_returning_shopper_logs_in_from_pay_and_the_card_form_keeps_the_photo(
+    open_page: Any, shop: Shop
+) -> None:
+    phone = open_page(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    email = sign_up(phone, "Rita", "Returning")
+    phone.get_by_test_id("logout").tap()
+    bridge = shop.product("Brooklyn Bridge at Dusk")
+    phone.locator(f'[data-testid="pay-button"][data-product-id="{bridge["id"]}"]').tap()
+    dialog = phone.get_by_test_id("auth-dialog")
+    dialog.get_by_test_id("login-email").fill(email)
+    dialog.get_by_test_id("login-password").fill(PASSWORD)
+    dialog.get_by_test_id("login-submit").tap()
+
+    expect(phone.get_by_test_id("card-modal")).to_contain_text("Buy “Brooklyn Bridge at Dusk”")
+    expect(phone.get_by_test_id("submit-payment")).to_have_text("Pay $100.00")
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
