@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from framesell.adapters.argon2 import (
     OWASP_MEMORY_COST_KIB,
@@ -25,6 +26,7 @@ from framesell.adapters.argon2 import (
 )
 from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
 from framesell.adapters.memory import (
+    MemoryEventCounter,
     MemoryLoginThrottle,
     MemoryMailer,
     MemoryUnitOfWorkFactory,
@@ -38,6 +40,7 @@ from framesell.application.orders import OrderService, no_fault
 from framesell.application.payments import PaymentService
 from framesell.application.ports import (
     Clock,
+    EventCounter,
     LoginThrottle,
     Mailer,
     PaymentEventParser,
@@ -46,9 +49,10 @@ from framesell.application.ports import (
     UnitOfWorkFactory,
 )
 from framesell.application.requests import IdempotentRequests, PlaceOrderOnce
+from framesell.application.throttles import PaymentFailureLimit, SignupLimit
 from framesell.application.users import UserService
 from framesell.domain.models import Order
-from framesell.domain.throttling import ThrottlePolicy
+from framesell.domain.throttling import RateLimit, ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,17 @@ ENVIRONMENT_OVERRIDES = {
     "FRAMESELL_SMTP_STARTTLS": "framesell.smtp.starttls",
     "FRAMESELL_SHOP_URL": "framesell.shop_url",
 }
+
+
+# Secrets written in development.ini for everyone to read: never good enough for production.
+PUBLIC_DEVELOPMENT_SECRETS = frozenset(
+    {
+        "development-only-jwt-secret-not-for-production",
+        "whsec_framesell_development_only",
+        "sk_test_framesell_development",
+    }
+)
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def _truthy(value: object) -> bool:
@@ -114,6 +129,7 @@ class Settings:
     stripe_max_retries: int = 2
     jwt_secret: str = ""
     jwt_lifetime: timedelta = timedelta(hours=1)
+    max_session_age: timedelta = timedelta(days=7)
     argon2_memory_cost_kib: int = OWASP_MEMORY_COST_KIB
     argon2_time_cost: int = OWASP_TIME_COST
     argon2_parallelism: int = OWASP_PARALLELISM
@@ -126,6 +142,13 @@ class Settings:
     login_max_failures: int = 10
     login_window_seconds: int = 900
     login_max_lockout_seconds: int = 3600
+    login_address_max_failures: int = 100
+    login_address_window_seconds: int = 900
+    payment_failures_per_shopper: int = 5
+    payment_failures_per_address: int = 20
+    payment_failure_window_seconds: int = 3600
+    signups_per_address: int = 20
+    signup_window_seconds: int = 3600
     # smtp | memory | off; empty (not set) sends nothing, and production refuses it.
     mail: str = ""
     mail_sender: str = "FrameSell <shop@framesell.invalid>"
@@ -172,6 +195,9 @@ class Settings:
             stripe_max_retries=_int(raw, "framesell.stripe.max_retries", 2),
             jwt_secret=str(raw.get("framesell.jwt.secret", "")),
             jwt_lifetime=timedelta(seconds=_int(raw, "framesell.jwt.lifetime_seconds", 3600)),
+            max_session_age=timedelta(
+                seconds=_int(raw, "framesell.jwt.max_session_age_seconds", 7 * 24 * 3600)
+            ),
             argon2_memory_cost_kib=_int(
                 raw, "framesell.argon2.memory_cost_kib", OWASP_MEMORY_COST_KIB
             ),
@@ -186,6 +212,19 @@ class Settings:
             login_max_failures=_int(raw, "framesell.login.max_failures", 10),
             login_window_seconds=_int(raw, "framesell.login.window_seconds", 900),
             login_max_lockout_seconds=_int(raw, "framesell.login.max_lockout_seconds", 3600),
+            login_address_max_failures=_int(raw, "framesell.login.address_max_failures", 100),
+            login_address_window_seconds=_int(raw, "framesell.login.address_window_seconds", 900),
+            payment_failures_per_shopper=_int(
+                raw, "framesell.payments.max_failures_per_shopper", 5
+            ),
+            payment_failures_per_address=_int(
+                raw, "framesell.payments.max_failures_per_address", 20
+            ),
+            payment_failure_window_seconds=_int(
+                raw, "framesell.payments.failure_window_seconds", 3600
+            ),
+            signups_per_address=_int(raw, "framesell.signup.max_per_address", 20),
+            signup_window_seconds=_int(raw, "framesell.signup.window_seconds", 3600),
             mail=str(raw.get("framesell.mail", "")).strip(),
             mail_sender=str(
                 raw.get("framesell.mail.sender") or "FrameSell <shop@framesell.invalid>"
@@ -233,6 +272,9 @@ class Settings:
                     f"framesell.trusted_proxies: {proxy!r} is not an IP address or network"
                 ) from None
         self.login_throttle_policy()
+        self.address_throttle_policy()
+        self.payment_failure_limits()
+        self.signup_limit()
         if self.mail not in MAIL_ADAPTERS and self.mail != "":
             raise ConfigurationError(
                 f"unknown framesell.mail {self.mail!r}; choose one of "
@@ -260,10 +302,65 @@ class Settings:
         except ValueError as error:
             raise ConfigurationError(f"framesell.login.*: {error}") from None
 
+    def address_throttle_policy(self) -> ThrottlePolicy:
+        """The failed-login limits per client address (framesell.login.address_*)."""
+        window = timedelta(seconds=self.login_address_window_seconds)
+        try:
+            return ThrottlePolicy(
+                max_failures=self.login_address_max_failures,
+                window=window,
+                max_lockout=max(window, timedelta(seconds=self.login_max_lockout_seconds)),
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"framesell.login.address_*: {error}") from None
+
+    def payment_failure_limits(self) -> tuple[RateLimit, RateLimit]:
+        """Declined payments allowed per shopper and per address (framesell.payments.*)."""
+        window = timedelta(seconds=self.payment_failure_window_seconds)
+        try:
+            return (
+                RateLimit(self.payment_failures_per_shopper, window),
+                RateLimit(self.payment_failures_per_address, window),
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"framesell.payments.*: {error}") from None
+
+    def signup_limit(self) -> RateLimit:
+        """New accounts allowed per client address (framesell.signup.*)."""
+        try:
+            return RateLimit(
+                self.signups_per_address, timedelta(seconds=self.signup_window_seconds)
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"framesell.signup.*: {error}") from None
+
     def _check_production(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise ConfigurationError(
                 f"FRAMESELL_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production"
+            )
+        public = {self.jwt_secret, self.stripe_webhook_secret, self.stripe_secret_key}
+        if public & PUBLIC_DEVELOPMENT_SECRETS:
+            raise ConfigurationError(
+                "production uses a secret published in development.ini; set your own "
+                "FRAMESELL_JWT_SECRET, FRAMESELL_STRIPE_SECRET_KEY and "
+                "FRAMESELL_STRIPE_WEBHOOK_SECRET"
+            )
+        if self.stripe_api_base is not None and not _safe_api_base(self.stripe_api_base):
+            raise ConfigurationError(
+                "framesell.stripe.api_base must be an https:// address in production "
+                "(plain http only to this host's loopback)"
+            )
+        for proxy in self.trusted_proxies:
+            if ipaddress.ip_network(proxy, strict=False).prefixlen == 0:
+                raise ConfigurationError(
+                    f"framesell.trusted_proxies: {proxy} trusts every address, so any client "
+                    "could name its own address in X-Forwarded-For"
+                )
+        if self.storage == "sql" and _sqlite_in_memory(self.database_url):
+            raise ConfigurationError(
+                "production keeps its data in a database that outlives the process, "
+                "not SQLite in memory"
             )
         if self.storage != "sql":
             raise ConfigurationError("production keeps its data in SQL (framesell.storage = sql)")
@@ -292,6 +389,33 @@ class Settings:
             raise ConfigurationError("argon2 parameters below OWASP's minimum in production")
 
 
+def _safe_api_base(url: str) -> bool:
+    """https anywhere, or plain http to this host's loopback (a local proxy or fake)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+def _sqlite_in_memory(database_url: str) -> bool:
+    """Whether a SQLAlchemy URL names an SQLite database that lives in memory."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return False
+    if url.get_backend_name() != "sqlite":
+        return False
+    database = url.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or url.query.get("mode") == "memory"
+    )
+
+
 @dataclass
 class Storage:
     """A unit-of-work factory and what it needs closed and checked."""
@@ -301,6 +425,8 @@ class Storage:
     close: Callable[[], None]
     # Failed logins live beside the data, so every process of one database shares them.
     throttle: LoginThrottle = field(default_factory=MemoryLoginThrottle)
+    # Declined payments and sign-ups, likewise shared (application/throttles.py).
+    events: EventCounter = field(default_factory=MemoryEventCounter)
     # How often a process asks the store whether the catalog it keeps in memory changed;
     # memory storage is one process, where asking costs nothing, so it asks every time.
     catalog_recheck: timedelta = timedelta(0)
@@ -313,7 +439,7 @@ def _memory_storage(settings: Settings) -> Storage:
 def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.engine import database_is_reachable, make_engine
     from framesell.adapters.sql.migrate import upgrade_to_head
-    from framesell.adapters.sql.throttle import SqlLoginThrottle
+    from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
     if settings.auto_migrate:
@@ -324,6 +450,7 @@ def _sql_storage(settings: Settings) -> Storage:
         ping=lambda: database_is_reachable(engine),
         close=engine.dispose,
         throttle=SqlLoginThrottle(engine),
+        events=SqlEventCounter(engine),
         catalog_recheck=CATALOG_RECHECK,
     )
 
@@ -430,6 +557,8 @@ class Services:
     gateway: PaymentGateway
     clock: Clock
     storage: Storage
+    payment_failures: PaymentFailureLimit
+    signups: SignupLimit
     mail: MailOutbox | None = None
     mailer: Mailer | None = None
 
@@ -486,6 +615,12 @@ def bootstrap(
         lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
         keep_for=timedelta(hours=settings.idempotency_keep_hours),
     )
+    payment_failures = PaymentFailureLimit(
+        storage.events,
+        clock,
+        per_shopper=settings.payment_failure_limits()[0],
+        per_address=settings.payment_failure_limits()[1],
+    )
     return Services(
         settings=settings,
         users=UserService(
@@ -495,6 +630,8 @@ def bootstrap(
             throttle=storage.throttle,
             clock=clock,
             throttle_policy=settings.login_throttle_policy(),
+            address_policy=settings.address_throttle_policy(),
+            max_session_age=settings.max_session_age,
             mail=mail,
             reset_link=settings.reset_link,
         ),
@@ -502,12 +639,14 @@ def bootstrap(
         orders=orders,
         payments=payments,
         requests=requests,
-        place_order_once=PlaceOrderOnce(orders, requests),
+        place_order_once=PlaceOrderOnce(orders, requests, payment_failures),
         events=EVENT_PARSERS.get(settings.payment, _stripe_events)(settings, clock),
         uow=storage.uow,
         gateway=gateway,
         clock=clock,
         storage=storage,
+        payment_failures=payment_failures,
+        signups=SignupLimit(storage.events, clock, settings.signup_limit()),
         mail=mail,
         mailer=mailer,
     )

@@ -17,7 +17,11 @@ MIN_SECRET_BYTES = 32
 
 
 class JwtTokenService:
-    """Signs ``sub``, ``email``, ``iat`` and ``exp`` with one secret; accepts only its algorithm."""
+    """Signs ``sub``, ``email``, ``iat``, ``exp`` and ``auth_time`` with one secret.
+
+    Accepts only its own algorithm. ``auth_time`` (OpenID Connect's claim: when the user
+    authenticated) is optional when reading, for tokens issued before it was added.
+    """
 
     def __init__(
         self, secret: str, clock: Clock, lifetime: timedelta, algorithm: str = "HS256"
@@ -29,7 +33,7 @@ class JwtTokenService:
         self._lifetime = lifetime
         self._algorithm = algorithm
 
-    def issue(self, user: User) -> str:
+    def issue(self, user: User, *, auth_time: datetime | None = None) -> str:
         """Return a signed token for this user, valid for the configured lifetime."""
         now = self._clock.now()
         payload = {
@@ -37,6 +41,7 @@ class JwtTokenService:
             "email": user.email,
             "iat": int(now.timestamp()),
             "exp": int((now + self._lifetime).timestamp()),
+            "auth_time": int((auth_time or now).timestamp()),
         }
         return jwt.encode(payload, self._secret, algorithm=self._algorithm)
 
@@ -56,9 +61,22 @@ class JwtTokenService:
             issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
             expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
             email = str(payload["email"])
-        except (TypeError, ValueError, OverflowError):
+            raw_auth_time = payload.get("auth_time")
+            auth_time = (
+                None
+                if raw_auth_time is None
+                else datetime.fromtimestamp(_whole_number(raw_auth_time), UTC)
+            )
+        except (TypeError, ValueError, OverflowError, OSError):
             raise NotAuthenticated(UNDECODABLE) from None
         # Expiry is checked against our Clock (not PyJWT's), so tests can move time.
         if self._clock.now() >= expires_at:
             raise NotAuthenticated(EXPIRED)
-        return TokenClaims(user_id, email, issued_at, expires_at)
+        return TokenClaims(user_id, email, issued_at, expires_at, auth_time)
+
+
+def _whole_number(value: object) -> int:
+    """An integer claim; a boolean, text or fraction is not one (ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not an integer")
+    return value

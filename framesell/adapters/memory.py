@@ -7,11 +7,12 @@ import hmac
 import itertools
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from framesell.application.ports import Clock, TokenClaims
+from framesell.application.ports import Clock, ThrottleClaim, TokenClaims
 from framesell.domain.errors import EmailTaken, MailUnavailable, NotAuthenticated
 from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
@@ -566,11 +567,13 @@ class MemoryTokenService:
         self._lifetime = lifetime
         self._issued: dict[str, TokenClaims] = {}
 
-    def issue(self, user: User) -> str:
+    def issue(self, user: User, *, auth_time: datetime | None = None) -> str:
         """Return a new random token for this user."""
         now = self._clock.now()
         token = secrets.token_urlsafe(24)
-        self._issued[token] = TokenClaims(user.id or 0, user.email, now, now + self._lifetime)
+        self._issued[token] = TokenClaims(
+            user.id or 0, user.email, now, now + self._lifetime, auth_time or now
+        )
         return token
 
     def verify(self, token: str) -> TokenClaims:
@@ -606,35 +609,100 @@ class FixedClock:
         self._now += delta
 
 
+class MemoryEventCounter:
+    """EventCounter in one process's memory (shared by its threads, lost at exit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, list[datetime]] = {}
+
+    def events(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's event times after ``since``, oldest first."""
+        with self._lock:
+            return {
+                key: sorted(at for at in self._events.get(key, ()) if at > since) for key in keys
+            }
+
+    def record(self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime) -> None:
+        """Remember one event per key and drop every event older than the cutoff."""
+        with self._lock:
+            for key in keys:
+                self._events.setdefault(key, []).append(at)
+            for key in list(self._events):
+                kept = [when for when in self._events[key] if when >= forget_before]
+                if kept:
+                    self._events[key] = kept
+                else:
+                    del self._events[key]
+
+
 class MemoryLoginThrottle:
     """LoginThrottle in one process's memory (shared by its threads, lost at exit)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._failures: dict[str, list[datetime]] = {}
+        # Per key: (failure time, handle) pairs; the handle lets a claim be released.
+        self._failures: dict[str, list[tuple[datetime, int]]] = {}
+        self._handles = itertools.count(1)
 
     def failures(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
         """Return each key's failure times after ``since``, oldest first."""
         with self._lock:
-            return {
-                key: sorted(at for at in self._failures.get(key, ()) if at > since) for key in keys
-            }
+            return self._failures_since(keys, since)
+
+    def _failures_since(self, keys: tuple[str, ...], since: datetime) -> dict[str, list[datetime]]:
+        return {
+            key: sorted(at for at, _ in self._failures.get(key, ()) if at > since) for key in keys
+        }
 
     def record_failure(
         self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime
     ) -> None:
         """Remember one failure per key and drop every failure older than the cutoff."""
         with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, []).append(at)
-            for key in list(self._failures):
-                kept = [when for when in self._failures[key] if when >= forget_before]
-                if kept:
-                    self._failures[key] = kept
-                else:
-                    del self._failures[key]
+            self._record(keys, at, forget_before)
+
+    def _record(self, keys: tuple[str, ...], at: datetime, forget_before: datetime) -> list[int]:
+        handles = []
+        for key in keys:
+            handle = next(self._handles)
+            self._failures.setdefault(key, []).append((at, handle))
+            handles.append(handle)
+        for key in list(self._failures):
+            kept = [entry for entry in self._failures[key] if entry[0] >= forget_before]
+            if kept:
+                self._failures[key] = kept
+            else:
+                del self._failures[key]
+        return handles
 
     def reset(self, key: str) -> None:
         """Forget one key's failures."""
         with self._lock:
             self._failures.pop(key, None)
+
+    def claim(
+        self,
+        keys: tuple[str, ...],
+        at: datetime,
+        *,
+        forget_before: datetime,
+        wait: Callable[[dict[str, list[datetime]]], int],
+    ) -> ThrottleClaim:
+        """Under the lock: refuse with ``wait``'s answer, or record one failure per key."""
+        with self._lock:
+            retry_after = wait(self._failures_since(keys, forget_before))
+            if retry_after > 0:
+                return ThrottleClaim(retry_after)
+            return ThrottleClaim(0, tuple(self._record(keys, at, forget_before)))
+
+    def release(self, claim: ThrottleClaim) -> None:
+        """Forget the failures the claim recorded."""
+        handles = set(claim.recorded)
+        with self._lock:
+            for key in list(self._failures):
+                kept = [entry for entry in self._failures[key] if entry[1] not in handles]
+                if kept:
+                    self._failures[key] = kept
+                else:
+                    del self._failures[key]

@@ -23,6 +23,7 @@ from framesell.domain.errors import (
     InvalidTransition,
     NotAuthenticated,
     OrderNotFound,
+    PaymentEventTooEarly,
     PaymentUnavailable,
 )
 from framesell.domain.models import (
@@ -238,7 +239,7 @@ class OrderService:
         the order still ends as the gateway says. An event for a payment the shop did not
         make is ignored (INFO); one whose payment, amount, currency or mode does not match
         the order it names is not applied (WARNING). While the gateway cannot be asked the
-        event is not recorded and PaymentUnavailable (503) makes the sender retry.
+        event is not recorded and PaymentEventTooEarly (503) makes the sender retry.
         """
         kind = event.kind
         if kind is None:
@@ -274,7 +275,7 @@ class OrderService:
         else:
             result = self._payments.status(event.payment_id)
             if result.payment is None:
-                raise PaymentUnavailable()  # not recorded: the sender delivers it again
+                raise PaymentEventTooEarly()  # not recorded: the sender delivers it again
             if not self._belongs(order, result.payment):
                 log.warning(
                     "payment event %s (%s): payment %s does not match order %s"
@@ -394,7 +395,7 @@ class OrderService:
         )
         if found is None:  # the gateway cannot say now: try again later
             return Placement(order, PaymentOutcome.UNAVAILABLE)
-        ours = [p for p in found if self._belongs(order, p)]
+        ours = [p for p in found if self._belongs(order, p, unreferenced_ok=True)]
         if ours:
             # A payment that took money wins; otherwise the newest one is the order's.
             payment = next((p for p in ours if p.charged), ours[-1])
@@ -623,15 +624,24 @@ class OrderService:
                 uow.commit()
 
     @staticmethod
-    def _belongs(order: Order, payment: Payment) -> bool:
+    def _belongs(order: Order, payment: Payment, *, unreferenced_ok: bool = False) -> bool:
         """Whether a payment the gateway reports is this order's: its own attempt's, or one
-        made for it (same order and reference) before its id was recorded; same amount."""
+        made for it (same order and reference) before its id was recorded; same amount.
+
+        ``unreferenced_ok`` also accepts a payment for the order without a reference (made
+        before references were written), for reconcile's lookup of an order whose payment
+        id was never recorded; an event never settles an order from such a payment.
+        """
         if payment.amount != order.amount or order.attempt is None:
             return False
         known = order.attempt.payment_id
         if known is not None:
             return known == payment.id
-        return payment.order_id == order.id and payment.order_reference == order.reference
+        if payment.order_id != order.id:
+            return False
+        if payment.order_reference is None:
+            return unreferenced_ok
+        return payment.order_reference == order.reference
 
 
 def _mode(live: bool) -> str:

@@ -246,13 +246,20 @@ class TokenClaims:
     email: str
     issued_at: datetime
     expires_at: datetime
+    # When the password was checked (the JWT's auth_time); refreshing keeps it.
+    auth_time: datetime | None = None
+
+    @property
+    def authenticated_at(self) -> datetime:
+        """When the bearer last gave the password (``iat`` for tokens without auth_time)."""
+        return self.auth_time or self.issued_at
 
 
 class TokenService(Protocol):
     """Issues and verifies access tokens."""
 
-    def issue(self, user: User) -> str:
-        """Return a signed token for this user."""
+    def issue(self, user: User, *, auth_time: datetime | None = None) -> str:
+        """Return a signed token for this user; ``auth_time`` defaults to now (a log-in)."""
 
     def verify(self, token: str) -> TokenClaims:
         """Return the token's claims; raise NotAuthenticated with the reason if it is not valid."""
@@ -412,6 +419,49 @@ class LoginThrottle(Protocol):
 
     def reset(self, key: str) -> None:
         """Forget every failure of one key (after a successful login)."""
+
+    def claim(
+        self,
+        keys: tuple[str, ...],
+        at: datetime,
+        *,
+        forget_before: datetime,
+        wait: Callable[[dict[str, list[datetime]]], int],
+    ) -> ThrottleClaim:
+        """Count an attempt as a failure of every key before its password is checked.
+
+        Atomically for these keys (no other claim of them in between): ``wait`` is given
+        each key's failures after ``forget_before`` (claims still being checked elsewhere
+        included); if it answers more than 0 nothing is recorded and the claim carries that
+        wait, else one failure per key is recorded at ``at``. So parallel guesses get no
+        more tries than serial ones.
+        """
+
+    def release(self, claim: ThrottleClaim) -> None:
+        """Forget the failures a claim recorded (the password was right after all)."""
+
+
+class EventCounter(Protocol):
+    """Remembers when things happened per key (declined payments, sign-ups), for every process.
+
+    Keys are opaque strings of at most 64 characters. Adapters: adapters.memory,
+    adapters.sql.throttle. Each call is its own short transaction, outside any unit of work.
+    """
+
+    def events(self, keys: tuple[str, ...], *, since: datetime) -> dict[str, list[datetime]]:
+        """Return each key's event times after ``since``, oldest first (every key present)."""
+
+    def record(self, keys: tuple[str, ...], at: datetime, *, forget_before: datetime) -> None:
+        """Remember one event at ``at`` for each key; forget any key's older than the cutoff."""
+
+
+@dataclass(frozen=True)
+class ThrottleClaim:
+    """An attempt counted in advance: refused (``retry_after_seconds`` > 0) or recorded."""
+
+    retry_after_seconds: int
+    # The adapter's handles of the failures it recorded, for release.
+    recorded: tuple[int, ...] = ()
 
 
 class OutboxRepository(Protocol):

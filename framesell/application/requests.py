@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from framesell.application.orders import OrderService, Placement
 from framesell.application.ports import Clock, PaymentOutcome, UnitOfWorkFactory
+from framesell.application.throttles import PaymentFailureLimit
 from framesell.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from framesell.domain.models import PaymentStatus
 from framesell.domain.records import RequestRecord
@@ -121,11 +122,21 @@ class PlacedOnce:
 class PlaceOrderOnce:
     """Buy once per Idempotency-Key: claim the key, replay, resume or place, then either
     store the answer or — when the gateway could not say how the payment went — release
-    the key so that a retry continues the same order under the same payment key."""
+    the key so that a retry continues the same order under the same payment key.
 
-    def __init__(self, orders: OrderService, requests: IdempotentRequests) -> None:
+    With a PaymentFailureLimit, a shopper or address over its allowance of declines is
+    refused (TooManyAttempts) before the gateway is asked, and a failed order is counted.
+    """
+
+    def __init__(
+        self,
+        orders: OrderService,
+        requests: IdempotentRequests,
+        failures: PaymentFailureLimit | None = None,
+    ) -> None:
         self._orders = orders
         self._requests = requests
+        self._failures = failures
 
     def __call__(
         self,
@@ -136,20 +147,25 @@ class PlaceOrderOnce:
         key: str | None,
         fingerprint: str,
         render: Callable[[Placement], Answer],
+        client_address: str | None = None,
     ) -> PlacedOnce:
         """Place (or continue) the order; ``render`` makes the answer stored for replays."""
         if key is None:
-            return PlacedOnce(self._orders.place_order(user_id, product_id, payment_token))
+            self._refuse_card_testing(user_id, client_address)
+            placement = self._orders.place_order(user_id, product_id, payment_token)
+            return PlacedOnce(self._counted(placement, client_address))
         started = self._requests.begin(user_id, key, fingerprint)
         if started.start is Start.REPLAY:
             return PlacedOnce(replayed=Answer(started.status or 500, started.body or ""))
         try:
+            self._refuse_card_testing(user_id, client_address)
             if started.start is Start.RESUME and started.order_id is not None:
                 placement = self._orders.resume(user_id, started.order_id)
             else:
                 placement = self._orders.place_order(
                     user_id, product_id, payment_token, request_key=key
                 )
+            placement = self._counted(placement, client_address)
         except BaseException:
             self._requests.release(user_id, key)
             raise
@@ -159,6 +175,15 @@ class PlaceOrderOnce:
         else:
             self._requests.release(user_id, key)  # a retry must continue this order
         return PlacedOnce(placement)
+
+    def _refuse_card_testing(self, user_id: int, client_address: str | None) -> None:
+        if self._failures is not None:
+            self._failures.refuse_if_exceeded(user_id, client_address)
+
+    def _counted(self, placement: Placement, client_address: str | None) -> Placement:
+        if self._failures is not None:
+            self._failures.count(placement.order, client_address)
+        return placement
 
 
 def is_final(placement: Placement) -> bool:

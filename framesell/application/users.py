@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from framesell.application.mail import MailOutbox
 from framesell.application.ports import (
     Clock,
     LoginThrottle,
     PasswordHasher,
+    ThrottleClaim,
     TokenService,
     UnitOfWorkFactory,
 )
@@ -25,7 +26,7 @@ from framesell.domain.errors import (
 )
 from framesell.domain.mail import PasswordReset
 from framesell.domain.models import User, normalize_email, validate_email, validate_name
-from framesell.domain.throttling import ThrottlePolicy
+from framesell.domain.throttling import ThrottlePolicy, address_bucket
 
 MIN_PASSWORD_LENGTH = 8
 # The 403's reason when a valid token names an account that no longer exists.
@@ -35,6 +36,9 @@ MAX_PASSWORD_LENGTH = 1024
 RESET_VALID_FOR = timedelta(hours=1)
 RESET_TOKEN_BYTES = 32
 MAX_RESET_TOKEN_LENGTH = 128
+# The 403's reason when a token is refreshed long after its password was given.
+SESSION_TOO_OLD = "Session has expired; log in again."
+DEFAULT_MAX_SESSION_AGE = timedelta(days=7)
 
 
 def reset_token_hash(token: str) -> str:
@@ -58,7 +62,8 @@ def validate_password(password: str) -> str:
 def throttle_keys(
     email: str, client_address: str | None, *, scope: str = ""
 ) -> tuple[str, ...]:
-    """The LoginThrottle keys of a login attempt: its email first, then its client address.
+    """The LoginThrottle keys of a login attempt: its email first, then its client address
+    (an IPv6 address by its /64).
 
     Digests rather than the values, so the throttle stores no emails or addresses and every
     key has the same short length however long the submitted username is. ``scope`` keeps
@@ -66,7 +71,7 @@ def throttle_keys(
     """
     kinds = [(f"{scope}email", email)]
     if client_address:
-        kinds.append((f"{scope}address", client_address))
+        kinds.append((f"{scope}address", address_bucket(client_address)))
     return tuple(
         hashlib.sha256(f"{kind}:{value}".encode("utf-8", "surrogatepass")).hexdigest()
         for kind, value in kinds
@@ -85,6 +90,8 @@ class UserService:
         throttle: LoginThrottle | None = None,
         clock: Clock | None = None,
         throttle_policy: ThrottlePolicy | None = None,
+        address_policy: ThrottlePolicy | None = None,
+        max_session_age: timedelta = DEFAULT_MAX_SESSION_AGE,
         mail: MailOutbox | None = None,
         reset_link: Callable[[str], str] = lambda token: f"#/reset-password?token={token}",
     ) -> None:
@@ -96,6 +103,10 @@ class UserService:
         self._throttle = throttle
         self._clock = clock
         self._policy = throttle_policy or ThrottlePolicy()
+        # A client address is many shoppers behind one NAT: a much higher limit of its own.
+        self._address_policy = address_policy or ThrottlePolicy(max_failures=100)
+        self._memory = max(self._policy.memory, self._address_policy.memory)
+        self._max_session_age = max_session_age
         self._mail = mail
         self._reset_link = reset_link
         # Hashed once, so that logging in as nobody costs as much as a wrong password.
@@ -122,42 +133,61 @@ class UserService:
         """Return an access token; raise AuthenticationFailed for any wrong pair.
 
         Raises TooManyAttempts, before looking at the password, while the email or the
-        client address is locked out by repeated failures.
+        client address is locked out by repeated failures. The attempt is counted as a
+        failure before its password is checked (and forgotten if it was right), so
+        guesses sent in parallel get no more tries than guesses sent one by one.
         """
         normalized = normalize_email(email)
         keys = throttle_keys(normalized, client_address)
-        self._refuse_while_locked(keys)
+        claim = self._claim(keys)
+        try:
+            user = self._check_password(normalized, password)
+        except AuthenticationFailed:
+            raise
+        except BaseException:
+            self._release(claim)  # not a wrong password: the attempt does not count
+            raise
+        self._release(claim)
+        if self._throttle is not None:
+            self._throttle.reset(keys[0])  # the email's counter; the address keeps its own
+        return self._tokens.issue(user)
+
+    def _check_password(self, normalized_email: str, password: str) -> User:
         with self._uow() as uow:
-            user = uow.users.get_by_email(normalized)
+            user = uow.users.get_by_email(normalized_email)
         if user is None or len(password) > MAX_PASSWORD_LENGTH:
             self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
-            self._remember_failure(keys)
             raise AuthenticationFailed()
         if not self._hasher.verify(user.password_hash, password):
-            self._remember_failure(keys)
             raise AuthenticationFailed()
         if self._hasher.needs_rehash(user.password_hash):
             with self._uow() as uow:
                 uow.users.update_password_hash(user.id or 0, self._hasher.hash(password))
                 uow.commit()
-        if self._throttle is not None:
-            self._throttle.reset(keys[0])  # the email's counter; the address keeps its own
-        return self._tokens.issue(user)
+        return user
 
-    def _refuse_while_locked(self, keys: tuple[str, ...]) -> None:
+    def _claim(self, keys: tuple[str, ...]) -> ThrottleClaim | None:
+        """Count this attempt as a failure of its email and address, or raise while locked."""
         if self._throttle is None or self._clock is None:
-            return
+            return None
         now = self._clock.now()
-        failures = self._throttle.failures(keys, since=now - self._policy.memory)
-        wait = max(self._policy.retry_after_seconds(times, now) for times in failures.values())
-        if wait > 0:
-            raise TooManyAttempts(wait)
+        # The email's key first, then the address's (throttle_keys' order).
+        policies = (self._policy, self._address_policy)
 
-    def _remember_failure(self, keys: tuple[str, ...]) -> None:
-        if self._throttle is None or self._clock is None:
-            return
-        now = self._clock.now()
-        self._throttle.record_failure(keys, now, forget_before=now - self._policy.memory)
+        def wait(failures: dict[str, list[datetime]]) -> int:
+            return max(
+                policy.retry_after_seconds(failures[key], now)
+                for key, policy in zip(keys, policies, strict=False)
+            )
+
+        claim = self._throttle.claim(keys, now, forget_before=now - self._memory, wait=wait)
+        if claim.retry_after_seconds > 0:
+            raise TooManyAttempts(claim.retry_after_seconds)
+        return claim
+
+    def _release(self, claim: ThrottleClaim | None) -> None:
+        if claim is not None and self._throttle is not None:
+            self._throttle.release(claim)
 
     def request_password_reset(self, email: str, client_address: str | None = None) -> None:
         """Mail a one-time link to choose a new password, if the account exists.
@@ -168,8 +198,7 @@ class UserService:
         """
         normalized = normalize_email(email)
         keys = throttle_keys(normalized, client_address, scope="reset-")
-        self._refuse_while_locked(keys)
-        self._remember_failure(keys)  # every request counts, found or not
+        self._claim(keys)  # every request counts, found or not; never released
         token = secrets.token_urlsafe(RESET_TOKEN_BYTES)
         now = self._clock.now() if self._clock is not None else None
         with self._uow() as uow:
@@ -207,9 +236,12 @@ class UserService:
 
     def authenticate(self, token: str) -> User:
         """Return the user a token belongs to; raise NotAuthenticated otherwise."""
-        claims = self._tokens.verify(token)
+        return self.account(self._tokens.verify(token).user_id)
+
+    def account(self, user_id: int) -> User:
+        """The account a verified token named; NotAuthenticated if it no longer exists."""
         with self._uow() as uow:
-            user = uow.users.get(claims.user_id)
+            user = uow.users.get(user_id)
         if user is None:
             raise NotAuthenticated(ACCOUNT_GONE)
         return user
@@ -224,8 +256,17 @@ class UserService:
         return self._tokens.verify(token).user_id
 
     def refresh(self, token: str) -> str:
-        """Return a fresh token for the holder of a still-valid one."""
-        return self._tokens.issue(self.authenticate(token))
+        """Return a fresh token for the holder of a still-valid one, keeping its auth_time.
+
+        Raises NotAuthenticated (SESSION_TOO_OLD) once the password was last given more than
+        the maximum session age ago: a stolen token cannot be refreshed forever.
+        """
+        claims = self._tokens.verify(token)
+        now = self._clock.now() if self._clock is not None else claims.issued_at
+        if now - claims.authenticated_at > self._max_session_age:
+            raise NotAuthenticated(SESSION_TOO_OLD)
+        user = self.account(claims.user_id)
+        return self._tokens.issue(user, auth_time=claims.authenticated_at)
 
     def profile(self, user_id: int) -> User:
         """Return one user's account; raise UserNotFound."""

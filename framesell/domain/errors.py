@@ -36,12 +36,12 @@ class AuthenticationFailed(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Too many failed logins for one email or client address; try again later."""
+    """Too many failed logins, declined payments or sign-ups; try again after a wait."""
 
     message = "too many attempts"
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__()
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
 
 
@@ -140,9 +140,10 @@ class InvalidPaymentEvent(DomainError):
 
 
 class PaymentEventTooEarly(DomainError):
-    """A payment event for an order this process cannot see yet; the sender should retry."""
+    """A payment event that cannot be applied yet (the gateway cannot be asked about its
+    payment now); it is not recorded, and the sender should deliver it again."""
 
-    message = "order not found for this payment event yet; retry later"
+    message = "payment event not applied yet: the payment service is unavailable; retry later"
 
 
 class MailUnavailable(DomainError):

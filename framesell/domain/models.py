@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -26,9 +27,22 @@ def validate_email(email: str) -> str:
     normalized = normalize_email(email)
     if not normalized:
         raise InvalidInput("email may not be blank", field="email")
-    if len(normalized) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(normalized):
+    if (
+        len(normalized) > MAX_EMAIL_LENGTH
+        or not EMAIL_PATTERN.match(normalized)
+        or has_invisible_characters(normalized)
+    ):
         raise InvalidInput("enter a valid email address", field="email")
     return normalized
+
+
+def has_invisible_characters(text: str) -> bool:
+    """Whether text holds a control, format (bidi overrides, zero-width) or surrogate character.
+
+    Unicode's "other" categories (Cc, Cf, Cs, Co, Cn): none belongs in an email or a name,
+    and a right-to-left override makes one read as another.
+    """
+    return any(unicodedata.category(character)[0] == "C" for character in text)
 
 
 def validate_name(value: str, field_name: str) -> str:
@@ -37,6 +51,8 @@ def validate_name(value: str, field_name: str) -> str:
     label = field_name.replace("_", " ")
     if not name:
         raise InvalidInput(f"{label} may not be blank", field=field_name)
+    if has_invisible_characters(name):
+        raise InvalidInput(f"{label} may not contain control characters", field=field_name)
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"{label} is longer than {MAX_NAME_LENGTH} characters", field=field_name)
     return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,4 +62,46 @@ class ThrottlePolicy:
         until = self.locked_until(failures)
         if until is None or until <= now:
             return 0
+        return max(1, math.ceil((until - now).total_seconds()))
+
+
+IPV6_BUCKET_PREFIX = 64
+
+
+def address_bucket(address: str) -> str:
+    """The part of a client address one throttle counts: an IPv4 address, an IPv6 /64.
+
+    One IPv6 subscriber usually gets a whole /64, so counting single IPv6 addresses would
+    give one machine 2^64 fresh counters. Text that is not an address is counted as it is.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_BUCKET_PREFIX), strict=False))
+    return str(parsed)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``max_events`` in any ``window``; the next waits until the oldest leaves it."""
+
+    max_events: int
+    window: timedelta
+
+    def __post_init__(self) -> None:
+        if self.max_events < 1:
+            raise ValueError("max_events must be at least 1")
+        if self.window <= timedelta(0):
+            raise ValueError("window must be positive")
+
+    def retry_after_seconds(self, events: Iterable[datetime], now: datetime) -> int:
+        """Whole seconds until one more event is allowed; 0 when it is allowed now."""
+        recent = sorted(at for at in events if at > now - self.window)
+        if len(recent) < self.max_events:
+            return 0
+        until = recent[len(recent) - self.max_events] + self.window
         return max(1, math.ceil((until - now).total_seconds()))

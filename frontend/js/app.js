@@ -21,6 +21,7 @@ const STATUS_BADGES = {
   PARTIALLY_REFUNDED: "text-bg-info",
   PENDING: "text-bg-warning",
   FAILED: "text-bg-danger",
+  PARTIALLY_REFUNDED: "text-bg-info",
   REFUNDED: "text-bg-secondary",
 };
 

@@ -211,31 +211,30 @@ def migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
-def _numbers(migrations: Path) -> tuple[str, str]:
-    """The newest revision's number (the head of the linear history) and the next one."""
-    newest = max(int(path.name[:4]) for path in (migrations / "versions").glob("[0-9]*.py"))
-    return f"{newest:04d}", f"{newest + 1:04d}"
+def newest_revision(migrations: Path) -> int:
+    """The number of the newest revision in a migrations folder (``NNNN_…py``)."""
+    return max(int(path.name[:4]) for path in (migrations / "versions").glob("[0-9]*_*.py"))
 
 
 def test_new_migration_writes_the_next_numbered_revision(
     ini: Path, migrations: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    head, following = _numbers(migrations)
+    head = newest_revision(migrations)
     assert main(["-c", str(ini), "new-migration", "add gift wrapping"]) == 0
 
-    written = migrations / "versions" / f"{following}_add_gift_wrapping.py"
+    written = migrations / "versions" / f"{head + 1:04d}_add_gift_wrapping.py"
     assert f"wrote {written}" in capsys.readouterr().out
     text = written.read_text()
-    assert f"revision: str = '{following}'" in text
-    assert f"down_revision: str | None = '{head}'" in text
+    assert f"revision: str = '{head + 1:04d}'" in text
+    assert f"down_revision: str | None = '{head:04d}'" in text
     assert '"""add gift wrapping' in text
 
 
 def test_new_migration_autogenerate_finds_nothing_on_a_database_at_head(
     ini: Path, migrations: Path
 ) -> None:
-    _, following = _numbers(migrations)
+    head = newest_revision(migrations)
     assert main(["-c", str(ini), "new-migration", "--autogenerate", "nothing yet"]) == 0
 
-    text = (migrations / "versions" / f"{following}_nothing_yet.py").read_text()
+    text = (migrations / "versions" / f"{head + 1:04d}_nothing_yet.py").read_text()
     assert text.count("    pass\n") == 2  # tables.py and the migrations agree

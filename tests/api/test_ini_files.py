@@ -29,6 +29,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
         "FRAMESELL_MAIL",
         "FRAMESELL_SMTP_HOST",
         "FRAMESELL_SHOP_URL",
+        "FRAMESELL_TRUSTED_PROXIES",
     ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("FRAMESELL_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.sqlite'}")
@@ -92,6 +93,19 @@ def test_production_refuses_to_start_without_a_secret(
         ("FRAMESELL_MAIL", "memory", "FRAMESELL_MAIL=off"),
         ("FRAMESELL_MAIL", "carrier-pigeon", "unknown framesell.mail"),
         ("FRAMESELL_SHOP_URL", "http://shop.example.com/", "FRAMESELL_SHOP_URL"),
+        (
+            "FRAMESELL_JWT_SECRET",
+            "development-only-jwt-secret-not-for-production",
+            "published in development.ini",
+        ),
+        ("FRAMESELL_STRIPE_WEBHOOK_SECRET", "whsec_framesell_development_only", "published"),
+        ("FRAMESELL_STRIPE_API_BASE", "http://stripe.internal:8420", "https://"),
+        ("FRAMESELL_STRIPE_API_BASE", "ftp://127.0.0.1", "https://"),
+        ("FRAMESELL_TRUSTED_PROXIES", "10.0.0.1 0.0.0.0/0", "trusts every address"),
+        ("FRAMESELL_TRUSTED_PROXIES", "::/0", "trusts every address"),
+        ("FRAMESELL_DATABASE_URL", "sqlite://", "SQLite in memory"),
+        ("FRAMESELL_DATABASE_URL", "sqlite:///:memory:", "SQLite in memory"),
+        ("FRAMESELL_DATABASE_URL", "sqlite:///file::memory:?uri=true", "SQLite in memory"),
     ],
 )
 def test_production_refuses_unsafe_or_unknown_settings(
@@ -133,3 +147,34 @@ def test_environment_variables_override_the_ini(environment: pytest.MonkeyPatch)
     assert settings.payment == "fake"
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.environment == "development"
+
+
+@pytest.mark.parametrize(
+    "api_base", ["https://api.stripe.example", "http://127.0.0.1:12111", "http://[::1]:8420"]
+)
+def test_production_accepts_https_or_a_loopback_stripe_address(
+    environment: pytest.MonkeyPatch, api_base: str
+) -> None:
+    production_environment(environment)
+    environment.setenv("FRAMESELL_STRIPE_API_BASE", api_base)
+    get_app(str(REPOSITORY / "production.ini"), "main")
+
+
+def test_development_ini_run_as_production_is_refused_for_its_public_secrets(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    from pyramid.paster import get_appsettings
+
+    settings = dict(get_appsettings(str(REPOSITORY / "development.ini"), "main"))
+    settings["framesell.environment"] = "production"
+    settings["framesell.auto_migrate"] = "false"
+    with pytest.raises(ConfigurationError, match=r"published in development\.ini"):
+        Settings.from_mapping(settings)
+
+
+def test_production_ini_trusts_a_proxy_on_its_own_host(environment: pytest.MonkeyPatch) -> None:
+    from pyramid.paster import get_appsettings
+
+    production_environment(environment)
+    settings = Settings.from_mapping(get_appsettings(str(REPOSITORY / "production.ini"), "main"))
+    assert settings.trusted_proxies == ("127.0.0.1", "::1")

@@ -16,6 +16,8 @@ from tests.api.conftest import PASSWORD, SETTINGS, unique_email
 LOGIN = "/api/api-token-auth/"
 TOO_MANY = {"detail": "too many attempts"}
 PROXY = "10.0.0.1"
+# Lower than the default 100, so these tests reach it quickly; still above the email's 10.
+ADDRESS_LIMIT = 20
 
 
 @pytest.fixture
@@ -26,8 +28,12 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def shop(clock: FixedClock) -> TestApp:
-    """The app on a FixedClock, trusting the proxies of 10.0.0.0/8."""
-    settings = {**SETTINGS, "framesell.trusted_proxies": "10.0.0.0/8 192.168.1.1"}
+    """The app on a FixedClock, trusting the proxies of 10.0.0.0/8, 20 failures per address."""
+    settings = {
+        **SETTINGS,
+        "framesell.trusted_proxies": "10.0.0.0/8 192.168.1.1",
+        "framesell.login.address_max_failures": str(ADDRESS_LIMIT),
+    }
     return TestApp(make_app(bootstrap(Settings.from_mapping(settings, {}), clock=clock), settings))
 
 
@@ -126,13 +132,39 @@ def test_a_success_resets_the_emails_counter(shop: TestApp) -> None:
     log_in(shop, email, PASSWORD, peer="198.51.100.21", status=200)
 
 
-def test_one_address_is_limited_across_different_emails(shop: TestApp) -> None:
+def test_one_address_is_limited_across_different_emails_by_its_own_higher_limit(
+    shop: TestApp,
+) -> None:
     address = "198.51.100.30"
-    for _ in range(10):
-        log_in(shop, unique_email("guess"), "wrong password", peer=address, status=400)
     email = register(shop)
+    for _ in range(ADDRESS_LIMIT - 1):
+        log_in(shop, unique_email("guess"), "wrong password", peer=address, status=400)
+    log_in(shop, email, PASSWORD, peer=address, status=200)
+    log_in(shop, unique_email("guess"), "wrong password", peer=address, status=400)
     assert log_in(shop, email, PASSWORD, peer=address, status=429).json == TOO_MANY
     log_in(shop, email, PASSWORD, peer="198.51.100.31", status=200)
+
+
+def test_by_default_failures_against_many_emails_from_one_address_lock_no_one_else(
+    clock: FixedClock,
+) -> None:
+    shop = TestApp(make_app(bootstrap(Settings.from_mapping(SETTINGS, {}), clock=clock), SETTINGS))
+    email = register(shop)
+    # What one careless script (or every shopper behind one proxy) does: many made-up emails.
+    for _ in range(99):
+        log_in(shop, unique_email("guess"), "wrong password", peer="198.51.100.90", status=400)
+    log_in(shop, email, PASSWORD, peer="198.51.100.90", status=200)
+    log_in(shop, unique_email("guess"), "wrong password", peer="198.51.100.90", status=400)
+    log_in(shop, email, PASSWORD, peer="198.51.100.90", status=429)
+
+
+def test_ipv6_clients_are_counted_per_64_bit_prefix(shop: TestApp) -> None:
+    for number in range(ADDRESS_LIMIT):
+        peer = f"2001:db8:0:1::{number + 1:x}"  # one subscriber's /64, a new address each time
+        log_in(shop, unique_email("guess"), "wrong password", peer=peer, status=400)
+    email = register(shop)
+    log_in(shop, email, PASSWORD, peer="2001:db8:0:1:ffff::1", status=429)
+    log_in(shop, email, PASSWORD, peer="2001:db8:0:2::1", status=200)
 
 
 def test_failures_for_an_unknown_email_count_like_any_other(shop: TestApp) -> None:
@@ -144,7 +176,7 @@ def test_failures_for_an_unknown_email_count_like_any_other(shop: TestApp) -> No
 
 def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(shop: TestApp) -> None:
     peer = "203.0.113.50"
-    for number in range(10):
+    for number in range(ADDRESS_LIMIT):
         forged = f"198.51.100.{100 + number}"
         log_in(shop, unique_email(), "wrong", peer=peer, forwarded_for=forged, status=400)
     email = register(shop)
@@ -152,7 +184,7 @@ def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(shop: TestApp) -> Non
 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(shop: TestApp) -> None:
-    for _ in range(10):
+    for _ in range(ADDRESS_LIMIT):
         log_in(shop, unique_email(), "wrong", peer=PROXY, forwarded_for="198.51.100.60", status=400)
     email = register(shop)
     log_in(shop, email, PASSWORD, peer=PROXY, forwarded_for="198.51.100.60", status=429)
@@ -162,7 +194,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(shop: Te
 def test_a_client_cannot_dodge_the_limit_by_forging_the_left_of_x_forwarded_for(
     shop: TestApp,
 ) -> None:
-    for number in range(10):
+    for number in range(ADDRESS_LIMIT):
         chain = f"192.0.2.{number}, 198.51.100.70, 10.0.0.2"  # forged, client, inner proxy
         log_in(shop, unique_email(), "wrong", peer=PROXY, forwarded_for=chain, status=400)
     email = register(shop)
@@ -171,7 +203,7 @@ def test_a_client_cannot_dodge_the_limit_by_forging_the_left_of_x_forwarded_for(
 
 
 def test_a_request_with_only_trusted_hops_is_keyed_by_the_outermost_proxy(shop: TestApp) -> None:
-    for _ in range(10):
+    for _ in range(ADDRESS_LIMIT):
         log_in(shop, unique_email(), "wrong", peer=PROXY, forwarded_for="10.9.9.9", status=400)
     email = register(shop)
     log_in(shop, email, PASSWORD, peer="10.0.0.3", forwarded_for="10.9.9.9", status=429)

@@ -123,7 +123,7 @@ def test_placing_an_order_documents_its_body_header_and_every_answer(app: TestAp
     assert place["parameters"][0]["name"] == "Idempotency-Key"
     assert place["parameters"][0]["required"] is False
     assert set(place["responses"]) == {
-        "201", "202", "400", "402", "403", "409", "413", "415", "422", "503"
+        "201", "202", "400", "402", "403", "409", "413", "415", "422", "429", "503"
     }
     declined = place["responses"]["402"]["content"]["application/json"]["schema"]
     assert declined == {
@@ -285,8 +285,8 @@ def test_a_new_cornice_service_appears_in_the_document_without_writing_it_down()
 
     poke = Service(name="poke", path="/api/poke/{id}/", description="A test's own service.")
 
-    @poke.post(schema=PokeSchema(), content_type=("application/json",))
-    @responses({200: ProductJson, 404: ErrorsJson}, auth="admin")
+    @poke.post(schema=PokeSchema(), content_type=("application/json",), permission="admin")
+    @responses({200: ProductJson, 404: ErrorsJson})
     def poke_it(request: Any) -> dict[str, Any]:
         """Poke a thing by id."""
         return {}

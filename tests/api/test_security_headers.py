@@ -102,3 +102,46 @@ def test_with_stripe_itself_the_policy_adds_stripes_api_and_3ds_frames(
         stripe_api=" https://api.stripe.com",
         stripe_frames=" https://hooks.stripe.com",
     )
+
+
+HSTS = "Strict-Transport-Security"
+PROXY = {"framesell.trusted_proxies": "10.0.0.0/8"}
+
+
+@pytest.mark.parametrize("path", ["/api/product/", "/api/product/?q=1", "/api/health/", "/"])
+def test_hsts_is_sent_when_a_trusted_proxy_says_the_request_came_over_https(
+    monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    app = shop(monkeypatch, **PROXY)
+    response = app.get(
+        path,
+        headers={"X-Forwarded-Proto": "https"},
+        extra_environ={"REMOTE_ADDR": "10.0.0.1"},
+        expect_errors=True,
+    )
+    assert response.headers[HSTS] == "max-age=31536000"
+
+
+def test_hsts_is_sent_when_the_server_itself_speaks_https(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = shop(monkeypatch)
+    response = app.get("/api/product/", extra_environ={"wsgi.url_scheme": "https"})
+    assert response.headers[HSTS] == "max-age=31536000"
+
+
+@pytest.mark.parametrize(
+    ("peer", "proto"),
+    [
+        ("203.0.113.5", "https"),  # a client cannot claim https by writing the header
+        ("10.0.0.1", "http"),
+        ("10.0.0.1", "https, http"),  # the nearest proxy's word counts
+    ],
+)
+def test_no_hsts_over_plain_http(monkeypatch: pytest.MonkeyPatch, peer: str, proto: str) -> None:
+    app = shop(monkeypatch, **PROXY)
+    for path in ("/api/product/", "/api/health/"):
+        response = app.get(
+            path, headers={"X-Forwarded-Proto": proto}, extra_environ={"REMOTE_ADDR": peer}
+        )
+        assert HSTS not in response.headers

@@ -1,22 +1,39 @@
 """Payments as Stripe really behaves: partial refunds, foreign and mismatched events, event
-order, disputes, shopper mistakes and failed orders closed at Stripe (fake gateway)."""
+order, disputes, shopper mistakes and failed orders closed at Stripe (fake gateway), on
+memory, SQLite and MariaDB storage."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from webtest import TestApp
 
+from framesell import main
 from framesell.bootstrap import Services
 from framesell.domain.errors import PaymentMisconfigured, PaymentUnavailable
 from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.domain.payments import PaymentState
-from tests.api.conftest import Captured
+from tests.api.conftest import SETTINGS, Captured
 from tests.api.test_payments import buy, webhook
+from tests.fixtures.database import STORAGE_ADAPTERS
 from tests.fixtures.events import dispute_event, intent_event, refund_event
+
+
+@pytest.fixture(params=STORAGE_ADAPTERS)
+def app(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestApp]:
+    """The whole app on each storage adapter: memory, a migrated SQLite file, MariaDB."""
+    for variable in ("FRAMESELL_STORAGE", "FRAMESELL_PAYMENT", "FRAMESELL_DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    settings = dict(SETTINGS)
+    if request.param != "memory":
+        url = request.getfixturevalue(f"{request.param}_url")
+        settings.update({"framesell.storage": "sql", "framesell.database_url": url})
+    built = TestApp(main({}, **settings))
+    yield built
+    built.app.registry.framesell_services.close()
 
 
 @pytest.fixture
@@ -64,7 +81,7 @@ def test_an_admin_refunds_part_then_the_rest_and_the_order_says_how_much(
     assert [(o["paymentstatus"], o["refunded"]) for o in listed] == [("REFUNDED", 100)]
 
 
-@pytest.mark.parametrize("amount", [0, -1, "1.001", "abc", True])
+@pytest.mark.parametrize("amount", [0, -1, "1.001", "abc", True, "", " ", None])
 def test_a_refund_amount_that_is_not_a_positive_price_is_400(
     app: TestApp, admin: dict[str, Any], paid: tuple[dict[str, Any], str], amount: Any
 ) -> None:
@@ -73,6 +90,23 @@ def test_a_refund_amount_that_is_not_a_positive_price_is_400(
         f"/api/order/{order['id']}/refund/", {"amount": amount}, headers=admin["headers"],
         status=400,
     )
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain"])
+def test_a_refund_body_that_is_not_json_is_415(
+    app: TestApp,
+    shopper: dict[str, Any],
+    admin: dict[str, Any],
+    paid: tuple[dict[str, Any], str],
+    content_type: str,
+) -> None:
+    order, _ = paid
+    refused = app.post(
+        f"/api/order/{order['id']}/refund/", b'{"amount": "1"}', headers=admin["headers"],
+        content_type=content_type, status=415,
+    )
+    assert refused.json["status"] == "error"
+    assert shown(app, shopper, order["id"])["paymentstatus"] == "PAID"
 
 
 def test_a_dashboard_refund_of_a_quarter_leaves_three_quarters_to_refund(
@@ -142,6 +176,24 @@ def test_a_failure_event_of_a_payment_that_succeeded_after_all_pays_the_order(
                           order["id"])
     assert webhook(app, failed, status=200).json == {"received": True, "applied": True}
     assert shown(app, shopper, order["id"])["paymentstatus"] == "PAID"
+
+
+def test_an_event_stripe_cannot_be_asked_about_is_503_with_retry_after_and_applies_later(
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    awaiting_3d_secure: tuple[dict[str, Any], str],
+) -> None:
+    order, payment_id = awaiting_3d_secure
+    services.gateway.complete_authentication(payment_id)
+    event = intent_event("evt_unasked", "payment_intent.succeeded", payment_id, order["id"])
+    services.gateway.fail_next_with(PaymentUnavailable)
+
+    deferred = webhook(app, event, status=503)
+
+    assert deferred.headers["Retry-After"] == "60"
+    assert shown(app, shopper, order["id"])["paymentstatus"] == "PENDING"
+    assert webhook(app, event, status=200).json == {"received": True, "applied": True}
 
 
 # --- foreign and mismatched events --------------------------------------------------------

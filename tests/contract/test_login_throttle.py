@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,6 +14,7 @@ from framesell.adapters.sql.engine import make_engine
 from framesell.adapters.sql.throttle import SqlLoginThrottle
 from framesell.application.ports import LoginThrottle
 from tests.contract.helpers import T0, unique
+from tests.contract.racing import race
 from tests.fixtures.database import STORAGE_ADAPTERS
 
 DAY = timedelta(hours=24)
@@ -94,3 +95,57 @@ def test_failures_are_shared_by_every_process_on_one_database(sql_engine: Engine
         assert SqlLoginThrottle(other_engine).failures((key,), since=T0 - DAY) == {key: [T0]}
     finally:
         other_engine.dispose()
+
+
+def never_wait(failures: dict[str, list]) -> int:
+    return 0
+
+
+def test_a_claim_records_one_failure_per_key_before_the_password_is_checked(
+    throttle: LoginThrottle,
+) -> None:
+    email, address = a_key(), a_key()
+    claim = throttle.claim((email, address), T0, forget_before=T0 - DAY, wait=never_wait)
+    assert claim.retry_after_seconds == 0
+    assert throttle.failures((email, address), since=T0 - DAY) == {email: [T0], address: [T0]}
+
+
+def test_a_claim_shows_wait_every_earlier_failure_and_records_nothing_when_refused(
+    throttle: LoginThrottle,
+) -> None:
+    key = a_key()
+    throttle.record_failure((key,), T0, forget_before=T0 - DAY)
+    seen: list[dict[str, list]] = []
+
+    def refuse(failures: dict[str, list]) -> int:
+        seen.append(failures)
+        return 42
+
+    claim = throttle.claim((key,), T0 + timedelta(seconds=1), forget_before=T0 - DAY, wait=refuse)
+    assert claim.retry_after_seconds == 42
+    assert seen == [{key: [T0]}]
+    assert throttle.failures((key,), since=T0 - DAY) == {key: [T0]}
+
+
+def test_releasing_a_claim_forgets_only_its_own_failures(throttle: LoginThrottle) -> None:
+    email, address = a_key(), a_key()
+    throttle.record_failure((email, address), T0, forget_before=T0 - DAY)
+    claim = throttle.claim((email, address), T0, forget_before=T0 - DAY, wait=never_wait)
+    throttle.release(claim)
+    assert throttle.failures((email, address), since=T0 - DAY) == {email: [T0], address: [T0]}
+
+
+def test_parallel_claims_get_no_more_tries_than_serial_ones(throttle: LoginThrottle) -> None:
+    key, limit = a_key(), 5
+
+    def at_most_five(failures: dict[str, list]) -> int:
+        return 60 if len(failures[key]) >= limit else 0
+
+    def guess(start: Callable[[], None]) -> int:
+        start()
+        claim = throttle.claim((key,), T0, forget_before=T0 - DAY, wait=at_most_five)
+        return claim.retry_after_seconds
+
+    answers = race(12, guess)
+    assert sorted(answers) == [0] * limit + [60] * (12 - limit)
+    assert len(throttle.failures((key,), since=T0 - DAY)[key]) == limit

@@ -15,6 +15,7 @@ from framesell.adapters.sql.engine import make_engine
 from framesell.adapters.sql.migrate import alembic_config, current_revision, upgrade_to_head
 from framesell.adapters.sql.tables import metadata
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWork
+from framesell.domain.models import PaymentStatus
 from tests.contract.helpers import T0, later, save_order
 
 
@@ -113,3 +114,29 @@ def test_undoing_the_payment_safety_migration_keeps_the_orders(sqlite_url: str) 
             assert uow.leases.lease(order.id or 0, until=later(60), now=T0)
     finally:
         engine.dispose()
+
+
+def test_the_refunds_migration_counts_old_full_refunds_and_undoes_partial_ones(
+    sql_engine: Engine,
+) -> None:
+    url = sql_engine.url.render_as_string(hide_password=False)
+    with SqlUnitOfWork(sql_engine) as uow:
+        refunded = save_order(uow, status=PaymentStatus.REFUNDED)
+        partial = save_order(uow, status=PaymentStatus.PAID)
+        assert uow.orders.settle(
+            partial.id or 0, expected=PaymentStatus.PAID, expected_refunded_cents=0,
+            target=PaymentStatus.PARTIALLY_REFUNDED, refunded_cents=2500, payment_id=None,
+            at=later(1),
+        )
+        uow.commit()
+    sql_engine.dispose()
+
+    command.downgrade(alembic_config(url), "-1")  # before refunded amounts were kept
+    upgrade_to_head(url)
+
+    with SqlUnitOfWork(sql_engine) as uow:
+        full = uow.orders.get(refunded.id or 0)
+        undone = uow.orders.get(partial.id or 0)
+    assert full is not None and undone is not None
+    assert (full.status, full.refunded_cents) == (PaymentStatus.REFUNDED, refunded.amount.cents)
+    assert (undone.status, undone.refunded_cents) == (PaymentStatus.PAID, 0)

@@ -91,7 +91,10 @@ def test_every_curl_example_of_the_api_document_works(shop: AppProcess, tmp_path
         "304",  # If-None-Match
         '"description":"HarbouratDawn"',  # added by the admin
         "204",  # withdrawn
-        '"paymentstatus":"REFUNDED"',  # refunded
+        '"paymentstatus":"PARTIALLY_REFUNDED"',  # refunded in part…
+        '"refunded":25}}',  # …$25 of it
+        '"paymentstatus":"REFUNDED"',  # then the rest
+        '"refunded":100}}',
         '"total":1,"page":1,"per_page":5',  # the admins' order list
         "alinktochooseanewpasswordisonitsway",  # password reset, 202 for any email
         '{"received":true,"applied":false}',  # the signed webhook

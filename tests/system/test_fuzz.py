@@ -81,9 +81,14 @@ def fuzzed_shop(
         {
             "framesell.database_url": f"sqlite:///{folder / 'fuzz.sqlite'}",
             "framesell.stripe.api_base": fake_stripe_process.url,
-            # Thousands of generated logins fail; keep the throttle out of the way so they
-            # reach the password check (429 is still in the document and allowed).
+            # Thousands of generated logins, declined payments and sign-ups come from one
+            # address; keep the throttles out of the way so they reach the code behind them
+            # (429 is still in the document and allowed).
             "framesell.login.max_failures": "1000000",
+            "framesell.login.address_max_failures": "1000000",
+            "framesell.payments.max_failures_per_shopper": "1000000",
+            "framesell.payments.max_failures_per_address": "1000000",
+            "framesell.signup.max_per_address": "1000000",
         },
     )
     catalog = folder / "catalog.json"

@@ -133,7 +133,7 @@ def deliver(app_url: str, event: dict[str, Any]) -> tuple[int, Any]:
     return status, answer
 
 
-def test_webhooks_twice_out_of_order_and_after_confirm_never_move_an_order_backwards(
+def test_webhook_chaos_foreign_events_partial_refunds_twice_late_and_out_of_order(
     shop: Shop, ledger: StripeLedger
 ) -> None:
     app = shop.app()
@@ -143,25 +143,70 @@ def test_webhooks_twice_out_of_order_and_after_confirm_never_move_an_order_backw
     order_id = answer["order"]["id"]
     (payment_id,) = ledger.payments_for_order(order_id)
 
+    # Events of payments the shop never made: a dashboard payment, another app's order.
+    dashboard = intent_event("evt_dashboard", "payment_intent.succeeded", "pi_dashboard", 1)
+    dashboard["data"]["object"]["metadata"] = {}
+    other_app = intent_event("evt_other", "payment_intent.succeeded", "pi_other", 99_999)
+    for foreign in (dashboard, other_app):
+        assert deliver(app.url, foreign) == (200, {"received": True, "applied": False})
     # The request path settled it; the success event arrives after, twice.
     succeeded = intent_event("evt_succeeded", "payment_intent.succeeded", payment_id, order_id)
     assert deliver(app.url, succeeded) == (200, {"received": True, "applied": False})
     assert deliver(app.url, succeeded) == (200, {"received": True, "applied": False})
-    # A stale failure event (an earlier decline of the same intent) arrives late.
-    failed = intent_event("evt_failed", "payment_intent.payment_failed", payment_id, order_id)
-    assert deliver(app.url, failed)[0] == 200
-    assert shop.orders(app, auth)[0]["paymentstatus"] == "PAID"
-    # Refunded; then the success event is redelivered out of order.
-    assert deliver(app.url, refund_event("evt_refund", payment_id, order_id)) == (
+    # A quarter is refunded in the dashboard; its event arrives, then a stale failure.
+    ledger.refund(payment_id, 1500)
+    assert deliver(app.url, refund_event("evt_refund_1", payment_id, order_id)) == (
         200,
         {"received": True, "applied": True},
     )
-    redelivered = intent_event(
-        "evt_succeeded_again", "payment_intent.succeeded", payment_id, order_id
-    )
+    failed = intent_event("evt_failed", "payment_intent.payment_failed", payment_id, order_id)
+    assert deliver(app.url, failed) == (200, {"received": True, "applied": False})
+    (order,) = shop.orders(app, auth)
+    assert (order["paymentstatus"], order["refunded"]) == ("PARTIALLY_REFUNDED", 15)
+    # The rest is refunded; the two refund events arrive in reverse order, then old ones.
+    ledger.refund(payment_id, None)
+    second = refund_event("evt_refund_2", payment_id, order_id)
+    assert deliver(app.url, second) == (200, {"received": True, "applied": True})
+    assert deliver(app.url, refund_event("evt_refund_1", payment_id, order_id))[0] == 200
+    redelivered = intent_event("evt_succeeded_again", "payment_intent.succeeded", payment_id,
+                               order_id)
     assert deliver(app.url, redelivered) == (200, {"received": True, "applied": False})
     assert deliver(app.url, failed) == (200, {"received": True, "applied": False})
-    assert shop.orders(app, auth)[0]["paymentstatus"] == "REFUNDED"
+    (order,) = shop.orders(app, auth)
+    assert (order["paymentstatus"], order["refunded"]) == ("REFUNDED", 59.99)
+
+
+def test_refunded_before_the_payment_event_arrives_ends_refunded(
+    shop: Shop, stripe_server: FakeStripe, ledger: StripeLedger
+) -> None:
+    app = shop.app()
+    auth = shop.shopper(app, "refund-first@example.com")
+    status, answer, _ = shop.buy(app, auth, token=ledger.card("4000002760003184"))
+    assert status == 402 and answer["requires_action"] is True
+    order_id = answer["order"]["id"]
+    (payment_id,) = ledger.payments_for_order(order_id)
+    authenticate(stripe_server, payment_id, answer["client_secret"])
+    ledger.refund(payment_id, None)  # paid and refunded at Stripe before any event arrived
+
+    refunded = refund_event("evt_refund_first", payment_id, order_id)
+    assert deliver(app.url, refunded) == (200, {"received": True, "applied": True})
+    succeeded = intent_event("evt_paid_late", "payment_intent.succeeded", payment_id, order_id)
+    assert deliver(app.url, succeeded) == (200, {"received": True, "applied": False})
+    (order,) = shop.orders(app, auth)
+    assert (order["paymentstatus"], order["refunded"]) == ("REFUNDED", 59.99)
+
+
+def authenticate(stripe_server: FakeStripe, payment_id: str, client_secret: str) -> None:
+    """The shopper passes the bank's 3-D Secure challenge in the browser."""
+    call(
+        "POST",
+        f"{stripe_server.url}/v1/payment_intents/{payment_id}/_authenticate",
+        raw=f"client_secret={client_secret}&success=true".encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Bearer sk_test_process_tests",
+        },
+    )
 
 
 def test_an_event_for_another_payment_of_the_order_changes_nothing(shop: Shop) -> None:
@@ -209,15 +254,7 @@ def test_the_fake_stripe_delivers_signed_events_that_settle_a_3d_secure_order(
     (payment_id,) = ledger.payments_for_order(order_id)
 
     # The shopper passes the bank's challenge; nobody calls /confirm/: only the event can pay.
-    call(
-        "POST",
-        f"{stripe_server.url}/v1/payment_intents/{payment_id}/_authenticate",
-        raw=f"client_secret={answer['client_secret']}&success=true".encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "Bearer sk_test_process_tests",
-        },
-    )
+    authenticate(stripe_server, payment_id, answer["client_secret"])
     deadline = time.monotonic() + 15
     while shop.orders(app, auth)[0]["paymentstatus"] == "PENDING":
         assert time.monotonic() < deadline, "the payment_intent.succeeded event never arrived"

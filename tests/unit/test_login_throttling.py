@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,8 +17,9 @@ from framesell.adapters.memory import (
 )
 from framesell.application.users import UserService, throttle_keys
 from framesell.domain.errors import AuthenticationFailed, TooManyAttempts
-from framesell.domain.throttling import ThrottlePolicy
+from framesell.domain.throttling import RateLimit, ThrottlePolicy
 from tests.contract.helpers import T0
+from tests.contract.racing import race
 
 POLICY = ThrottlePolicy()
 PASSWORD = "correct horse battery"
@@ -151,3 +154,63 @@ def test_throttle_keys_are_fixed_length_digests_of_the_email_then_the_address() 
     assert all(len(key) == 64 for key in keys)
     assert "a@example.com" not in "".join(keys)
     assert throttle_keys("a@example.com", None) == keys[:1]
+
+
+class SlowHasher(CountingHasher):
+    """Verifies slowly, as argon2 does, so that guesses sent together overlap."""
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        time.sleep(0.05)
+        return super().verify(password_hash, password)
+
+
+def test_parallel_wrong_guesses_against_one_email_get_no_more_tries_than_serial_ones() -> None:
+    hasher = SlowHasher()
+    users = users_with(hasher, FixedClock())
+    users.register(first_name="A", last_name="B", email="a@example.com", password=PASSWORD)
+    hasher.verified.clear()
+
+    def guess(start: Callable[[], None]) -> str:
+        start()
+        try:
+            users.log_in("a@example.com", "wrong password", "192.0.2.1")
+        except TooManyAttempts:
+            return "refused"
+        except AuthenticationFailed:
+            return "wrong"
+        return "in"
+
+    answers = race(30, guess)
+    assert sorted(answers) == ["refused"] * 20 + ["wrong"] * 10
+    assert len(hasher.verified) == 10
+
+
+def test_a_right_password_does_not_stay_counted_against_its_address() -> None:
+    clock = FixedClock()
+    users = users_with(FakePasswordHasher(), clock)
+    users.register(first_name="A", last_name="B", email="a@example.com", password=PASSWORD)
+    for _ in range(100):
+        users.log_in("a@example.com", PASSWORD, "192.0.2.7")
+    users.log_in("a@example.com", PASSWORD, "192.0.2.7")
+
+
+def test_an_ipv6_address_is_counted_by_its_64_bit_prefix() -> None:
+    assert throttle_keys("a@example.com", "2001:db8:1:2:3:4:5:6") == throttle_keys(
+        "a@example.com", "2001:db8:1:2::9"
+    )
+    assert throttle_keys("a@example.com", "2001:db8:1:2::9") != throttle_keys(
+        "a@example.com", "2001:db8:1:3::9"
+    )
+    assert throttle_keys("a@example.com", "::ffff:192.0.2.1") == throttle_keys(
+        "a@example.com", "192.0.2.1"
+    )
+
+
+def test_a_rate_limit_allows_its_count_in_the_window_then_waits_for_the_oldest() -> None:
+    limit = RateLimit(3, timedelta(hours=1))
+    events = [T0, T0 + seconds(60), T0 + seconds(120)]
+    assert limit.retry_after_seconds(events[:2], T0 + seconds(130)) == 0
+    assert limit.retry_after_seconds(events, T0 + seconds(130)) == 3600 - 130
+    assert limit.retry_after_seconds(events, T0 + seconds(3600)) == 0
+    with pytest.raises(ValueError):
+        RateLimit(0, timedelta(hours=1))

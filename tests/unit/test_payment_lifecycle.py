@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
 from framesell.adapters.fake_payments import FakePaymentGateway
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
-from framesell.application.orders import OrderService
+from framesell.application.orders import OrderService, Placement
 from framesell.application.payments import PaymentService
 from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import IdempotentRequests, Start
+from framesell.application.requests import (
+    Answer,
+    IdempotentRequests,
+    PlacedOnce,
+    PlaceOrderOnce,
+    Start,
+)
 from framesell.domain.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidTransition,
+    PaymentEventTooEarly,
     PaymentUnavailable,
+    ProductNotFound,
 )
 from framesell.domain.models import PaymentStatus, User
 from framesell.domain.money import Money
@@ -118,6 +127,54 @@ def test_keys_are_purged_after_the_keeping_period_only(shop: Shop) -> None:
     assert shop.requests.begin(shop.user_id, "old", "another body").start is Start.NEW
 
 
+# --- the Idempotency-Key protocol as one use case ---------------------------------------
+
+
+def render(placement: Placement) -> Answer:
+    """What an entrypoint would answer (here: the status and the order's id)."""
+    return Answer(201 if placement.order.status is PAID else 402, str(placement.order.id))
+
+
+def test_placing_once_per_key_releases_the_key_while_the_gateway_cannot_say(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+
+    first = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                  render=render)
+    assert first.placement is not None and first.placement.order.status is PENDING
+    again = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                  render=render)
+    replay = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+                   render=render)
+
+    assert again.placement is not None
+    assert (again.placement.order.id, again.placement.order.status) == (
+        first.placement.order.id, PAID
+    )
+    assert replay == PlacedOnce(replayed=Answer(201, str(first.placement.order.id)))
+    assert len(shop.gateway.charges_for_order(first.placement.order.id or 0)) == 1
+
+
+def test_placing_once_per_key_stores_a_decline_and_replays_it(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+
+    first = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d", fingerprint="f",
+                  render=render)
+    replay = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d",
+                   fingerprint="f", render=render)
+
+    assert first.placement is not None and first.placement.order.status is FAILED
+    assert replay.replayed == Answer(402, str(first.placement.order.id))
+    assert len(shop.gateway.payments_for_order(first.placement.order.id or 0)) == 1
+
+
+def test_placing_once_per_key_releases_the_key_when_placing_raises(shop: Shop) -> None:
+    place = PlaceOrderOnce(shop.orders, shop.requests)
+    with pytest.raises(ProductNotFound):
+        place(shop.user_id, 999_999, "tok_visa", key="bad", fingerprint="f", render=render)
+    assert shop.requests.begin(shop.user_id, "bad", "f").start is Start.NEW
+
+
 # --- charging once ------------------------------------------------------------------------
 
 
@@ -197,7 +254,7 @@ def test_an_event_the_gateway_cannot_be_asked_about_is_not_recorded_so_a_retry_a
     payment_id = placed.order.attempt.payment_id if placed.order.attempt else None
     shop.gateway.complete_authentication(payment_id or "")
     shop.gateway.fail_next_with(PaymentUnavailable)
-    with pytest.raises(PaymentUnavailable):
+    with pytest.raises(PaymentEventTooEarly):
         event(shop, "evt_early", "payment_intent.succeeded", payment_id, placed.order.id or 0)
     assert event(shop, "evt_early", "payment_intent.succeeded", payment_id, placed.order.id or 0)
 
@@ -307,7 +364,7 @@ def test_an_order_reconcile_cannot_settle_waits_longer_each_time_behind_the_othe
         if stuck_id in report.unchanged:
             tried_at.append(shop.clock.now())
         shop.clock.advance(timedelta(minutes=5))
-    gaps = [later - earlier for earlier, later in zip(tried_at, tried_at[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in pairwise(tried_at)]
     assert gaps[:4] == [timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20),
                         timedelta(minutes=40)]
     assert status_of(shop, stuck_id) is PENDING
@@ -359,3 +416,17 @@ def test_after_24_hours_reconcile_fails_no_order_while_the_gateway_cannot_be_ask
 
     assert report.unchanged == [placed.order.id]
     assert status_of(shop, placed.order.id or 0) is PENDING
+
+
+def test_after_24_hours_reconcile_ignores_another_orders_payment_of_the_same_order_id(
+    shop: Shop,
+) -> None:
+    shop.gateway.fail_next_with(PaymentUnavailable)
+    placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa")
+    order_id = placed.order.id or 0
+    # Another app on the account paid its own "order" with this id, another reference.
+    shop.gateway.charge(Money(5999), "pm_card_visa", order_id=order_id,
+                        idempotency_key="other-app", order_reference="not-this-order")
+    shop.clock.advance(timedelta(hours=25))
+
+    assert shop.orders.reconcile().settled == {order_id: FAILED}

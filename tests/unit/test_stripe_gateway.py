@@ -187,3 +187,59 @@ def test_the_sdks_global_configuration_is_left_alone(canned):
     a_gateway()
 
     assert (stripe.api_key, stripe.api_base) == before
+
+
+@pytest.mark.parametrize(
+    ("code", "param", "message"),
+    [
+        ("token_already_used", "card[token]",
+         "These card details were already used; please enter your card again."),
+        ("payment_method_unexpected_state", "payment_method",
+         "The PaymentMethod cannot be used again."),
+        ("amount_too_small", "amount",
+         "This amount cannot be paid by card; please contact the shop."),
+    ],
+)
+def test_stripes_400s_about_the_shoppers_payment_details_are_declines(canned, code, param,
+                                                                      message):
+    error = {"type": "invalid_request_error", "code": code, "param": param,
+             "message": "The PaymentMethod cannot be used again."}
+    canned.answers.append((400, {"error": error}))
+
+    with pytest.raises(PaymentDeclined) as declined:
+        a_gateway().charge(Money(5999), "pm_card_visa", order_id=42, idempotency_key="k")
+
+    assert declined.value.message == message
+
+
+def test_a_400_that_is_not_about_the_shoppers_details_stays_our_misconfiguration(canned):
+    error = {"type": "invalid_request_error", "code": "parameter_unknown", "param": "foo",
+             "message": "Received unknown parameter: foo"}
+    canned.answers.append((400, {"error": error}))
+
+    with pytest.raises(PaymentMisconfigured):
+        a_gateway().charge(Money(5999), "pm_card_visa", order_id=42, idempotency_key="k")
+
+
+def test_a_partial_refund_sends_its_amount_and_reads_the_refunded_total_back(canned):
+    charge = {"id": "ch_1", "object": "charge", "amount": 5999, "amount_refunded": 1000,
+              "refunded": False}
+    canned.answers += [(200, {"id": "re_1", "object": "refund", "amount": 1000}),
+                       (200, an_intent(latest_charge=charge))]
+
+    payment = a_gateway().refund("pi_1", amount=Money(1000), idempotency_key="r-0")
+
+    (_, url, headers, form), _ = canned.requests
+    assert (url, headers["Idempotency-Key"]) == ("http://stripe.invalid/v1/refunds", "r-0")
+    assert form == {"payment_intent": ["pi_1"], "amount": ["1000"]}
+    assert (payment.state, payment.refunded_cents) == (PaymentState.SUCCEEDED, 1000)
+
+
+def test_a_fully_refunded_payment_is_refunded(canned):
+    charge = {"id": "ch_1", "object": "charge", "amount": 5999, "amount_refunded": 5999,
+              "refunded": True}
+    canned.answers.append((200, an_intent(latest_charge=charge)))
+
+    payment = a_gateway().retrieve("pi_1")
+
+    assert (payment.state, payment.refunded_cents) == (PaymentState.REFUNDED, 5999)

@@ -186,6 +186,18 @@ catalog_version = sa.Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+throttle_events = sa.Table(
+    "throttle_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # An opaque digest such as "declined-shopper:…" or "signup-address:…".
+    sa.Column("throttle_key", exact_text(64), nullable=False),
+    sa.Column("happened_at", UtcDateTime, nullable=False),
+    sa.Index(None, "throttle_key", "happened_at"),
+    sa.Index(None, "happened_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 login_failures = sa.Table(
     "login_failures",
     metadata,

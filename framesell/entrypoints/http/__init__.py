@@ -11,14 +11,18 @@ from pyramid.interfaces import IRequestExtensions, IRequestFactory
 from pyramid.registry import Registry
 from pyramid.request import Request
 
+from framesell.entrypoints.http.bodies import strict_json_body
 from framesell.entrypoints.http.fastlane import CatalogFastLane
 from framesell.entrypoints.http.frontend import include_frontend
+from framesell.entrypoints.http.security import JwtSecurityPolicy
 from framesell.entrypoints.logs import install_secret_filter
 
 
 def includeme(config: Configurator) -> None:
     """Register the API's tweens, services and error views."""
     config.include("cornice")
+    # Who may call each view: its permission= (PUBLIC, SHOPPER, ADMIN), judged from the JWT.
+    config.set_security_policy(JwtSecurityPolicy())
     # Request id, body limit, trailing slash, CORS, security headers and the request log.
     config.add_tween("framesell.entrypoints.http.tweens.request_tween_factory")
     install_secret_filter()
@@ -35,6 +39,8 @@ def make_app(services: Any, settings: dict[str, Any] | None = None) -> CatalogFa
     with Configurator(settings=settings or {}) as config:
         config.registry.framesell_services = services  # for the tests and the CLI's peers
         config.add_request_method(lambda request: services, "services", reify=True)
+        # Hostile JSON (deep nesting, 1e999, lone surrogates) is a 400 (bodies.py).
+        config.add_request_method(strict_json_body, "json_body", reify=True)
         config.include(includeme)
         if services.settings.frontend_dir:
             include_frontend(config, services.settings.frontend_dir)

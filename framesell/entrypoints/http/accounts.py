@@ -20,7 +20,12 @@ from framesell.entrypoints.http.responses import (
     UserJson,
 )
 from framesell.entrypoints.http.schemas import LoginSchema, SignupSchema
-from framesell.entrypoints.http.security import authenticated_user, bearer_token
+from framesell.entrypoints.http.security import (
+    PUBLIC,
+    SHOPPER,
+    authenticated_user,
+    bearer_token,
+)
 from framesell.entrypoints.http.serializers import user_json
 
 JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded")
@@ -46,7 +51,12 @@ refresh = Service(
 )
 
 
-@login.post(schema=LoginSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM)
+@login.post(
+    schema=LoginSchema(),
+    validators=(colander_body_validator,),
+    content_type=JSON_OR_FORM,
+    permission=PUBLIC,
+)
 @responses({200: TokenJson, 400: DetailJson, 429: DetailJson, 503: DetailJson})
 def log_in(request: Request) -> dict[str, Any]:
     """200 with a token, 400 "authorization failure" for any wrong pair, 429 while locked."""
@@ -58,31 +68,40 @@ def log_in(request: Request) -> dict[str, Any]:
 
 
 @signup.post(
-    schema=SignupSchema(), validators=(colander_body_validator,), content_type=JSON_OR_FORM
+    schema=SignupSchema(),
+    validators=(colander_body_validator,),
+    content_type=JSON_OR_FORM,
+    permission=PUBLIC,
 )
-@responses({201: SignedUpJson, 400: FailureJson, 503: FailureJson})
+@responses({201: SignedUpJson, 400: FailureJson, 429: FailureJson, 503: FailureJson})
 def sign_up(request: Request) -> dict[str, Any]:
-    """201 ``{"success": true}``, or 400 with a message (blank field, bad email, taken email)."""
+    """201 ``{"success": true}``, or 400 with a message (blank field, bad email, taken email).
+
+    429 with Retry-After once the client address has made its hourly allowance of accounts.
+    """
     body = request.validated
+    address = client_address(request)
+    request.services.signups.refuse_if_exceeded(address)
     request.services.users.register(
         first_name=body["first_name"],
         last_name=body["last_name"],
         email=body["email"],
         password=body["password"],
     )
+    request.services.signups.count(address)
     request.response.status = 201
     return {"success": True}
 
 
-@me.get()
-@responses({200: UserJson, 503: ErrorsJson}, auth="shopper")
+@me.get(permission=SHOPPER)
+@responses({200: UserJson, 503: ErrorsJson})
 def show_me(request: Request) -> dict[str, Any]:
     """The caller's id, email and names."""
     return user_json(authenticated_user(request))
 
 
-@refresh.post()
-@responses({200: TokenJson, 503: ErrorsJson}, auth="shopper")
+@refresh.post(permission=SHOPPER)
+@responses({200: TokenJson, 503: ErrorsJson})
 def refresh_token(request: Request) -> dict[str, Any]:
     """A new token for the holder of a still-valid one."""
     return {"token": request.services.users.refresh(bearer_token(request))}

@@ -11,7 +11,7 @@ from framesell.application.orders import order_search
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import ErrorsJson, OrderPageJson
 from framesell.entrypoints.http.schemas import ORDER_SEARCH
-from framesell.entrypoints.http.security import admin_user
+from framesell.entrypoints.http.security import ADMIN
 from framesell.entrypoints.http.serializers import shopper_order_json
 
 admin_orders = Service(
@@ -21,12 +21,11 @@ admin_orders = Service(
 )
 
 
-@admin_orders.get()
-@responses({200: OrderPageJson, 400: ErrorsJson, 503: ErrorsJson}, auth="admin", query=ORDER_SEARCH)
+@admin_orders.get(permission=ADMIN)
+@responses({200: OrderPageJson, 400: ErrorsJson, 503: ErrorsJson}, query=ORDER_SEARCH)
 def list_every_order(request: Request) -> dict[str, Any]:
     """One page of every shopper's orders, newest first, filtered by status and searched by
     order id or the beginning of the shopper's email; 400 for a value it cannot use."""
-    admin_user(request)
     params = request.GET
     found = request.services.orders.search_orders(
         order_search(

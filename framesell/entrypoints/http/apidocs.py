@@ -13,6 +13,8 @@ from importlib import resources
 from pyramid.config import Configurator
 from pyramid.static import static_view
 
+from framesell.entrypoints.http.security import PUBLIC
+
 API_DOCS_PATH = "/api/docs/"
 API_DOCS_ROUTE = "api_docs"
 
@@ -29,4 +31,5 @@ def includeme(config: Configurator) -> None:
         static_view(apidocs_directory(), use_subpath=True, cache_max_age=3600),
         route_name=API_DOCS_ROUTE,
         request_method=("GET", "HEAD"),
+        permission=PUBLIC,
     )

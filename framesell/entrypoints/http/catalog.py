@@ -21,7 +21,7 @@ from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import ErrorsJson, ProductJson, ProductListJson
 from framesell.entrypoints.http.schemas import IF_NONE_MATCH, ProductSchema
-from framesell.entrypoints.http.security import admin_user
+from framesell.entrypoints.http.security import ADMIN, PUBLIC
 from framesell.entrypoints.http.serializers import product_json
 
 products = Service(
@@ -38,15 +38,9 @@ product = Service(
 )
 
 
-def _admin_then_validate(request: Request, **kwargs: Any) -> None:
-    # Only an admin learns whether a body would have been valid.
-    admin_user(request)
-    colander_body_validator(request, **kwargs)
-
-
 def _product_id(request: Request) -> int:
     raw_id = str(request.matchdict["id"])
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:  # not "²" or "٣"
         raise ProductNotFound()
     return int(raw_id)
 
@@ -139,7 +133,7 @@ def cacheable_json(request: Request, encoded: EncodedJson) -> Response:
     return Response(app_iter=[encoded.body], headerlist=list(encoded.headers))
 
 
-@products.get()
+@products.get(permission=PUBLIC)
 @responses({200: ProductListJson, 304: None, 503: ErrorsJson}, headers=[IF_NONE_MATCH])
 def list_products(request: Request) -> Response:
     """Every product on sale, ordered by id (304 if the client's ETag is still current)."""
@@ -147,9 +141,12 @@ def list_products(request: Request) -> Response:
 
 
 @products.post(
-    schema=ProductSchema(), validators=(_admin_then_validate,), content_type=("application/json",)
+    schema=ProductSchema(),
+    validators=(colander_body_validator,),
+    content_type=("application/json",),
+    permission=ADMIN,
 )
-@responses({201: ProductJson, 503: ErrorsJson}, auth="admin")
+@responses({201: ProductJson, 503: ErrorsJson})
 def add_product(request: Request) -> dict[str, Any]:
     """201 with the new product (admins only)."""
     added = request.services.catalog.add_product(*_fields(request))
@@ -157,7 +154,7 @@ def add_product(request: Request) -> dict[str, Any]:
     return product_json(added)
 
 
-@product.get()
+@product.get(permission=PUBLIC)
 @responses(
     {200: ProductJson, 304: None, 404: ErrorsJson, 503: ErrorsJson}, headers=[IF_NONE_MATCH]
 )
@@ -167,19 +164,21 @@ def show_product(request: Request) -> Response:
 
 
 @product.put(
-    schema=ProductSchema(), validators=(_admin_then_validate,), content_type=("application/json",)
+    schema=ProductSchema(),
+    validators=(colander_body_validator,),
+    content_type=("application/json",),
+    permission=ADMIN,
 )
-@responses({200: ProductJson, 404: ErrorsJson, 503: ErrorsJson}, auth="admin")
+@responses({200: ProductJson, 404: ErrorsJson, 503: ErrorsJson})
 def replace_product(request: Request) -> dict[str, Any]:
     """200 with the changed product; orders already placed keep the price they paid."""
     changed = request.services.catalog.update_product(_product_id(request), *_fields(request))
     return product_json(changed)
 
 
-@product.delete()
-@responses({204: None, 404: ErrorsJson, 503: ErrorsJson}, auth="admin")
+@product.delete(permission=ADMIN)
+@responses({204: None, 404: ErrorsJson, 503: ErrorsJson})
 def withdraw_product(request: Request) -> Response:
     """204: the product leaves the catalog; its orders keep their snapshots."""
-    admin_user(request)
     request.services.catalog.withdraw_product(_product_id(request))
     return Response(status=204)

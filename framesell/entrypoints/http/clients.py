@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from pyramid.request import Request
 
@@ -61,3 +62,21 @@ def client_address(request: Request) -> str:
         if not _is_trusted(address, networks):
             break
     return str(client)
+
+
+def came_over_https(environ: dict[str, Any], proxies: tuple[str, ...]) -> bool:
+    """Whether the client's request reached us over https.
+
+    The server's own scheme, or ``X-Forwarded-Proto: https`` from a trusted proxy (its last
+    value: the word of the proxy nearest to us). A client talking to us directly cannot
+    claim https by writing the header.
+    """
+    if environ.get("wsgi.url_scheme") == "https":
+        return True
+    forwarded = environ.get("HTTP_X_FORWARDED_PROTO")
+    if not forwarded or not proxies:
+        return False
+    peer = parse_address(str(environ.get("REMOTE_ADDR") or ""))
+    if peer is None or not _is_trusted(peer, trusted_networks(proxies)):
+        return False
+    return bool(str(forwarded).rsplit(",", 1)[-1].strip().lower() == "https")

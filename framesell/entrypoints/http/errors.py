@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pyramid.httpexceptions import HTTPException
+from pyramid.httpexceptions import HTTPException, HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import exception_view_config, notfound_view_config
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from framesell.domain import errors
 
@@ -137,8 +137,10 @@ def domain_error(exc: errors.DomainError, request: Request) -> Response:
         body = error_body(request, exc.message, [_entry(exc.message, name=name)])
         # The original endpoints' shapes carry the message themselves; the new shape's is
         # its one entry.
-        if "status" not in body and body.get("errors") and isinstance(
-            exc, errors.AuthenticationFailed | errors.TooManyAttempts
+        if (
+            body.get("errors")
+            and "status" not in body  # the generic shape is its errors list
+            and isinstance(exc, errors.AuthenticationFailed | errors.TooManyAttempts)
         ):
             body.pop("errors")
     response = json_error(request, status, body)
@@ -155,6 +157,13 @@ def domain_error(exc: errors.DomainError, request: Request) -> Response:
 def not_found(request: Request) -> Response:
     """Unknown paths get JSON too."""
     return json_error(request, 404, {"status": "error", "errors": [_entry("not found", "url")]})
+
+
+@forbidden_view_config()
+def forbidden(exc: HTTPForbidden, request: Request) -> Response:
+    """A view's permission refused the caller: 403 ``{"detail": why}``, the original's texts."""
+    reason = getattr(exc.result, "msg", None) or str(exc.detail or exc.title)
+    return json_error(request, 403, {"detail": str(reason)})
 
 
 @exception_view_config(HTTPException)

@@ -26,6 +26,7 @@ from framesell.entrypoints.http.tweens import (
     REQUEST_ID_HEADER,
     VARY_ORIGIN,
     access_log,
+    https_headers,
     new_request_id,
 )
 from framesell.entrypoints.logs import request_id_bound
@@ -53,6 +54,7 @@ class CatalogFastLane:
         self.router = router
         self.registry: Registry = router.registry
         self._catalog = router.registry.framesell_services.catalog
+        self._proxies = router.registry.framesell_services.settings.trusted_proxies
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer a plain catalog GET here; anything else goes to Pyramid's router."""
@@ -76,7 +78,14 @@ class CatalogFastLane:
                 "GET", CATALOG_PATH, code, round((time.perf_counter() - started) * 1000, 2), None
             )
         start_response(
-            status, [*headers, *VARY_ORIGIN, *API_HEADERS, (REQUEST_ID_HEADER, request_id)]
+            status,
+            [
+                *headers,
+                *VARY_ORIGIN,
+                *API_HEADERS,
+                *https_headers(environ, self._proxies),
+                (REQUEST_ID_HEADER, request_id),
+            ],
         )
         return body
 

@@ -9,6 +9,7 @@ from pyramid.request import Request
 
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import HealthJson
+from framesell.entrypoints.http.security import PUBLIC
 
 health = Service(
     name="health",
@@ -17,7 +18,7 @@ health = Service(
 )
 
 
-@health.get()
+@health.get(permission=PUBLIC)
 @responses({200: HealthJson, 503: HealthJson})
 def show_health(request: Request) -> dict[str, Any]:
     """200 ``{"status": "ok", "database": "ok"}``, or 503 when the database is unreachable."""

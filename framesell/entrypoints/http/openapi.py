@@ -33,10 +33,11 @@ from framesell.entrypoints.http.schemas import (
     not_blank,
     strip_blanks,
 )
+from framesell.entrypoints.http.security import ADMIN, PUBLIC, SHOPPER
 
 OPENAPI_VERSION = "3.0.3"
 SECURITY_SCHEME = "jwt"
-Auth = Literal["shopper", "admin"]
+PERMISSIONS = (PUBLIC, SHOPPER, ADMIN)
 # A response is a Colander schema (class or instance), several (any of them), or no body.
 Body: TypeAlias = type[colander.SchemaNode] | colander.SchemaNode | tuple[Any, ...] | None
 View = TypeVar("View", bound=Callable[..., Any])
@@ -47,7 +48,6 @@ class Declared:
     """What ``@responses`` says about one view."""
 
     statuses: Mapping[int, Body]
-    auth: Auth | None
     headers: tuple[colander.SchemaNode, ...]
     query: tuple[colander.SchemaNode, ...] = ()
 
@@ -58,21 +58,20 @@ _DECLARED = "__framesell_openapi__"
 def responses(
     statuses: Mapping[int, Body],
     *,
-    auth: Auth | None = None,
     headers: Sequence[colander.SchemaNode] = (),
     query: Sequence[colander.SchemaNode] = (),
 ) -> Callable[[View], View]:
     """Declare a view's answers for the OpenAPI document: ``{201: OrderPlacedJson, 204: None}``.
 
-    ``auth`` marks views that need a token (``"shopper"``) or an admin's (``"admin"``);
     ``headers`` and ``query`` are Colander nodes of the request headers and query string
-    parameters the view reads. Errors the
-    framework answers for every view (403 without a token, 400 for a body its schema
-    refuses, 413, 415) are added by the generator.
+    parameters the view reads. Who may call the view is its ``permission=`` (security.py),
+    read from the same Cornice definition; errors the framework answers for every view (403
+    where the permission needs a token, 400 for a body its schema refuses, 413, 415) are
+    added by the generator.
     """
 
     def declare(view: View) -> View:
-        setattr(view, _DECLARED, Declared(dict(statuses), auth, tuple(headers), tuple(query)))
+        setattr(view, _DECLARED, Declared(dict(statuses), tuple(headers), tuple(query)))
         return view
 
     return declare
@@ -376,6 +375,9 @@ class DocumentBuilder:
         found = declared(view)
         if found is None:
             raise LookupError(f"{service.name} {method}: the view has no @responses")
+        if args.get("permission") not in PERMISSIONS:
+            raise LookupError(f"{service.name} {method}: the view declares no permission=")
+        auth = None if args["permission"] == PUBLIC else args["permission"]
         doc = inspect.getdoc(view) or ""
         summary, _, rest = doc.partition("\n")
         module = view.__module__.rsplit(".", 1)[-1]
@@ -386,11 +388,11 @@ class DocumentBuilder:
             "summary": summary.strip(),
         }
         notes = [rest.strip()] if rest.strip() else []
-        if found.auth == "admin":
+        if auth == ADMIN:
             notes.append("Admins only: anyone else gets 403.")
         if notes:
             operation["description"] = "\n\n".join(notes)
-        if found.auth:
+        if auth:
             operation["security"] = [{SECURITY_SCHEME: []}]
         if found.headers or found.query:
             operation["parameters"] = [self._header(node) for node in found.headers] + [
@@ -401,7 +403,8 @@ class DocumentBuilder:
         if schema is not None:
             body = self.converter.convert(schema, "request")
             operation["requestBody"] = {
-                "required": True,
+                # A body whose every field is optional may be left out (a full refund).
+                "required": any(child.required for child in schema.children),
                 "content": {kind: {"schema": body} for kind in content_types or [JSON]},
             }
         statuses: dict[int, tuple[Body, str]] = {
@@ -410,9 +413,9 @@ class DocumentBuilder:
         shape = _error_shape(service.name)
         if schema is not None:
             statuses.setdefault(400, (shape, "The body is not what the schema allows."))
-        if found.auth:
+        if auth:
             reason = "A missing, malformed, expired or forged token"
-            if found.auth == "admin":
+            if auth == ADMIN:
                 reason += ", or the caller is not an admin"
             statuses.setdefault(403, (shapes.DetailJson, reason + "."))
         if method in BODY_METHODS:
@@ -493,7 +496,7 @@ def openapi_document(request: Request) -> dict[str, Any]:
     return document
 
 
-@openapi.get()
+@openapi.get(permission=PUBLIC)
 @responses({200: shapes.OpenApiJson})
 def show_openapi(request: Request) -> dict[str, Any]:
     """This OpenAPI 3.0 document, generated from the Cornice services."""

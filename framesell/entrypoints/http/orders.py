@@ -9,6 +9,7 @@ from typing import Any
 import colander
 from cornice import Service
 from cornice.validators import colander_body_validator
+from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -23,6 +24,7 @@ from framesell.domain.errors import (
 )
 from framesell.domain.models import CHARGED_STATUSES, PaymentStatus
 from framesell.domain.money import Money
+from framesell.entrypoints.http.clients import client_address
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import (
@@ -37,7 +39,8 @@ from framesell.entrypoints.http.responses import (
 )
 from framesell.entrypoints.http.schemas import IDEMPOTENCY_KEY, PlaceOrderSchema, RefundSchema
 from framesell.entrypoints.http.security import (
-    admin_user,
+    ADMIN,
+    SHOPPER,
     authenticated_user,
     authenticated_user_id,
     remember_user_id,
@@ -75,7 +78,7 @@ def _caller_id(request: Request) -> int:
 
 def _order_id(request: Request) -> int:
     raw_id = str(request.matchdict["id"])
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:  # not "²" or "٣"
         raise OrderNotFound()
     return int(raw_id)
 
@@ -103,8 +106,8 @@ def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, A
     return payload
 
 
-@orders.get()
-@responses({200: OrderListJson, 503: FailureJson}, auth="shopper")
+@orders.get(permission=SHOPPER)
+@responses({200: OrderListJson, 503: FailureJson})
 def list_orders(request: Request) -> list[dict[str, Any]]:
     """The caller's orders, oldest first."""
     # The account and its orders are read in one query.
@@ -118,6 +121,7 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
     schema=PlaceOrderSchema(),
     validators=(_authenticate_then_validate,),
     content_type=("application/json",),
+    permission=SHOPPER,
 )
 @responses(
     {
@@ -126,9 +130,9 @@ def list_orders(request: Request) -> list[dict[str, Any]]:
         402: (PaymentFailedJson, AuthenticationRequiredJson),
         409: FailureJson,
         422: FailureJson,
+        429: FailureJson,
         503: (PaymentFailedJson, FailureJson),
     },
-    auth="shopper",
     headers=[IDEMPOTENCY_KEY],
 )
 def place_order(request: Request) -> dict[str, Any] | Response:
@@ -148,6 +152,7 @@ def place_order(request: Request) -> dict[str, Any] | Response:
             key=key,
             fingerprint=_fingerprint(request, body),
             render=_answer,
+            client_address=client_address(request),
         )
     except ProductNotFound:
         raise InvalidInput("unknown product", field="product") from None
@@ -164,6 +169,17 @@ def place_order(request: Request) -> dict[str, Any] | Response:
 def _answer(placement: Placement) -> Answer:
     status, payload = placement_response(placement)
     return Answer(status, json.dumps(payload))
+
+
+def refuse_card_testing(request: Request, user_id: int) -> None:
+    """429 before the gateway while the shopper or the address has too many declines."""
+    request.services.payment_failures.refuse_if_exceeded(user_id, client_address(request))
+
+
+def counted(request: Request, placement: Placement) -> Placement:
+    """The placement, its order counted against the shopper and address if it failed."""
+    request.services.payment_failures.count(placement.order, client_address(request))
+    return placement
 
 
 def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
@@ -188,46 +204,54 @@ def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
     return 503, {"success": False, "error": PaymentUnavailable.message, "order": order_body}
 
 
-@order.get()
-@responses({200: OrderJson, 404: ErrorsJson, 503: ErrorsJson}, auth="shopper")
+@order.get(permission=SHOPPER)
+@responses({200: OrderJson, 404: ErrorsJson, 503: ErrorsJson})
 def show_order(request: Request) -> dict[str, Any]:
     """One of the caller's orders; another shopper's or an unknown id is 404."""
     user = authenticated_user(request)
     return order_json(request.services.orders.get_order(user.id, _order_id(request)))
 
 
-@confirm.post()
+@confirm.post(permission=SHOPPER)
 @responses(
     {
         200: OrderPlacedJson,
         202: OrderPendingJson,
         402: (PaymentFailedJson, AuthenticationRequiredJson),
         404: ErrorsJson,
+        429: ErrorsJson,
         503: (PaymentFailedJson, ErrorsJson),
     },
-    auth="shopper",
 )
 def confirm_order(request: Request) -> dict[str, Any]:
     """After 3-D Secure: 200 with the settled order, 402 if still or again not paid."""
-    user = authenticated_user(request)
-    placement = request.services.orders.confirm(user.id, _order_id(request))
+    user_id = _caller_id(request)
+    order_id = _order_id(request)
+    refuse_card_testing(request, user_id)
+    placement = counted(request, request.services.orders.confirm(user_id, order_id))
     status, payload = placement_response(placement)
     return _json(request, 200 if status == 201 else status, payload)
 
 
-def _admin_then_validate(request: Request, **kwargs: Any) -> None:
-    # Only an admin learns whether a body would have been valid; no body means "the rest".
-    admin_user(request)
-    if request.body:
-        colander_body_validator(request, **kwargs)
-    else:
+def _validate_refund(request: Request, **kwargs: Any) -> None:
+    # No body means "all that is left", so a body-less POST has no content type to check.
+    if not request.body:
         request.validated = {"amount": None}
+        return
+    if request.content_type != "application/json":
+        raise HTTPUnsupportedMediaType("a refund's body is JSON")
+    colander_body_validator(request, **kwargs)
 
 
-@refund.post(schema=RefundSchema(), validators=(_admin_then_validate,))
+@refund.post(schema=RefundSchema(), validators=(_validate_refund,), permission=ADMIN)
 @responses(
-    {200: OrderPlacedJson, 400: ErrorsJson, 404: ErrorsJson, 409: ErrorsJson, 503: ErrorsJson},
-    auth="admin",
+    {
+        200: OrderPlacedJson,
+        404: ErrorsJson,
+        409: ErrorsJson,
+        415: ErrorsJson,
+        503: ErrorsJson,
+    }
 )
 def refund_order(request: Request) -> dict[str, Any]:
     """Refund ``amount`` (all that is left when absent) of a paid order through the gateway.

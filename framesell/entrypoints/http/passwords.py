@@ -17,6 +17,7 @@ from framesell.entrypoints.http.responses import (
     ResetRequestedJson,
 )
 from framesell.entrypoints.http.schemas import NewPasswordSchema, PasswordResetSchema
+from framesell.entrypoints.http.security import PUBLIC
 
 RESET_REQUESTED = (
     "If an account has this email, a link to choose a new password is on its way;"
@@ -41,6 +42,7 @@ password_reset_confirm = Service(
     schema=PasswordResetSchema(),
     validators=(colander_body_validator,),
     content_type=("application/json",),
+    permission=PUBLIC,
 )
 @responses({202: ResetRequestedJson, 429: ErrorsJson, 503: ErrorsJson})
 def request_password_reset(request: Request) -> dict[str, Any]:
@@ -57,6 +59,7 @@ def request_password_reset(request: Request) -> dict[str, Any]:
     schema=NewPasswordSchema(),
     validators=(colander_body_validator,),
     content_type=("application/json",),
+    permission=PUBLIC,
 )
 @responses({200: PasswordChangedJson, 400: ErrorsJson, 503: ErrorsJson})
 def confirm_password_reset(request: Request) -> dict[str, Any]:

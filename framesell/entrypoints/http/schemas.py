@@ -10,6 +10,8 @@ import colander
 from framesell.application.requests import MAX_KEY_LENGTH
 
 PAYMENT_TOKEN = re.compile(r"^(tok|pm|ctoken)_[A-Za-z0-9_]{1,250}$")
+# The column that keeps a payment token (orders.attempt_payment_token) holds 255 characters.
+MAX_PAYMENT_TOKEN_LENGTH = 255
 DIGITS = re.compile(r"^\s*[0-9]{1,18}\s*$")
 MAX_ID = 2**53  # the largest integer every JSON client reads exactly
 PRICE_TEXT = re.compile(r"[0-9]{1,6}(\.[0-9]{1,2})?")
@@ -122,10 +124,13 @@ class PlaceOrderSchema(colander.MappingSchema):
     token = colander.SchemaNode(
         StrictString(),
         preparer=strip_blanks,
-        validator=colander.Regex(
-            PAYMENT_TOKEN,
-            msg="must be a Stripe card token (tok_…), PaymentMethod (pm_…) "
-            "or ConfirmationToken (ctoken_…)",
+        validator=colander.All(
+            colander.Regex(
+                PAYMENT_TOKEN,
+                msg="must be a Stripe card token (tok_…), PaymentMethod (pm_…) "
+                "or ConfirmationToken (ctoken_…)",
+            ),
+            colander.Length(max=MAX_PAYMENT_TOKEN_LENGTH),
         ),
         example="pm_card_visa",
     )
@@ -187,11 +192,21 @@ class ProductSchema(colander.MappingSchema):
     )
 
 
+class RefundAmount(Price):
+    """A refund's amount: a price, never blank or null (leave the field out to refund all)."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        """Refuse a blank or null amount; otherwise read it as a price."""
+        if cstruct is None or (isinstance(cstruct, str) and not cstruct.strip()):
+            raise colander.Invalid(node, "must be a number of dollars, e.g. 59.99")
+        return super().deserialize(node, cstruct)
+
+
 class RefundSchema(colander.MappingSchema):
     """POST /api/order/{id}/refund/: how much to give back; all that is left when absent."""
 
     amount = colander.SchemaNode(
-        Price(),
+        RefundAmount(),
         missing=None,
         example=10,
         description="in major units like price; more than is left to refund is 409",

@@ -1,11 +1,23 @@
-"""Who is calling: the ``Authorization: JWT|Bearer <token>`` header to a User."""
+"""Who is calling and what they may do: the JWT is the identity, views declare permissions.
+
+Every view declares ``permission=`` once (``PUBLIC``, ``SHOPPER`` or ``ADMIN``); Pyramid asks
+``JwtSecurityPolicy`` before calling it, and the OpenAPI document reads the same declaration.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED, Allowed, Denied
 
 from framesell.domain.errors import NotAuthenticated, PermissionDenied
 from framesell.domain.models import User
+
+# The permissions a view may declare.
+PUBLIC = NO_PERMISSION_REQUIRED  # anyone, no token read
+SHOPPER = "shopper"  # a valid token of an existing account
+ADMIN = "admin"  # a valid token of an admin's account
 
 SCHEMES = {"jwt", "bearer"}
 # The original shop's (djangorestframework-jwt) messages, kept for its clients.
@@ -16,6 +28,9 @@ HAS_SPACES = "Invalid Authorization header. Credentials string should not contai
 USER_ID_ENVIRON_KEY = "framesell.user_id"
 # The authenticated User, once looked up for this request.
 USER_ENVIRON_KEY = "framesell.user"
+# The account id the request's token names, or None and why not: verified once per request.
+_IDENTITY_KEY = "framesell.identity"
+_REFUSAL_KEY = "framesell.identity_refused"
 
 
 def bearer_token(request: Request) -> str:
@@ -39,7 +54,7 @@ def authenticated_user(request: Request) -> User:
     """
     user: User | None = request.environ.get(USER_ENVIRON_KEY)
     if user is None:
-        user = request.services.users.authenticate(bearer_token(request))
+        user = request.services.users.account(authenticated_user_id(request))
         request.environ[USER_ENVIRON_KEY] = user
         remember_user(request, user)
     return user
@@ -49,9 +64,19 @@ def authenticated_user_id(request: Request) -> int:
     """The account id the request's token names (NotAuthenticated → 403), not yet looked up.
 
     The caller must look the account up (and refuse a vanished one) before answering, and
-    then record it with ``remember_user_id``.
+    then record it with ``remember_user_id``. The token is verified once per request (the
+    security policy asks first); a refusal is remembered and raised again.
     """
-    user_id: int = request.services.users.token_user_id(bearer_token(request))
+    environ = request.environ
+    if _IDENTITY_KEY not in environ:
+        try:
+            environ[_IDENTITY_KEY] = request.services.users.token_user_id(bearer_token(request))
+        except NotAuthenticated as error:
+            environ[_IDENTITY_KEY] = None
+            environ[_REFUSAL_KEY] = error.message
+    user_id: int | None = environ[_IDENTITY_KEY]
+    if user_id is None:
+        raise NotAuthenticated(environ[_REFUSAL_KEY])
     return user_id
 
 
@@ -71,3 +96,45 @@ def admin_user(request: Request) -> User:
     if not user.is_admin:
         raise PermissionDenied()
     return user
+
+
+
+class JwtSecurityPolicy:
+    """Pyramid's security policy: the identity is the account id a valid token names.
+
+    ``identity`` only verifies the token (no database read); ``ADMIN`` looks the account up.
+    A refusal's message is the 403's ``detail`` (the original shop's texts).
+    """
+
+    def identity(self, request: Request) -> int | None:
+        """The account id of a valid token, or None (the reason kept for the 403)."""
+        try:
+            return authenticated_user_id(request)
+        except NotAuthenticated:
+            return None
+
+    def authenticated_userid(self, request: Request) -> int | None:
+        """The same account id."""
+        return self.identity(request)
+
+    def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
+        """``SHOPPER``: any valid token; ``ADMIN``: an admin's; anything else is refused."""
+        if self.identity(request) is None:
+            return Denied("%s", request.environ.get(_REFUSAL_KEY, NOT_PROVIDED))
+        if permission == SHOPPER:
+            return Allowed("a valid token")
+        if permission == ADMIN:
+            try:
+                admin_user(request)
+            except (NotAuthenticated, PermissionDenied) as error:
+                return Denied("%s", error.message)
+            return Allowed("an admin's token")
+        return Denied("%s", f"unknown permission {permission!r}")
+
+    def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
+        """Tokens are issued by POST /api/api-token-auth/, not by headers."""
+        return []
+
+    def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        """Nothing to forget: a token simply stops being sent."""
+        return []

@@ -15,6 +15,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from framesell.entrypoints.http.apidocs import API_DOCS_PATH
+from framesell.entrypoints.http.clients import came_over_https
 from framesell.entrypoints.http.security import USER_ID_ENVIRON_KEY
 from framesell.entrypoints.logs import AccessLog, request_id_bound
 
@@ -145,6 +146,14 @@ API_DOCS_HEADERS = (
     *SECURITY_HEADERS,
     ("Content-Security-Policy", API_DOCS_CONTENT_SECURITY_POLICY),
 )
+# Sent only on answers to requests that came over https (came_over_https): browsers
+# ignore it over http, and a shop behind plain http must not promise https.
+HSTS_HEADERS = (("Strict-Transport-Security", "max-age=31536000"),)
+
+
+def https_headers(environ: dict[str, Any], proxies: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """HSTS for a request that came over https (directly or from a trusted proxy), else none."""
+    return HSTS_HEADERS if came_over_https(environ, proxies) else ()
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -174,6 +183,7 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
     """
     settings = registry.framesell_services.settings
     allowed = frozenset(settings.cors_origins)
+    proxies = settings.trusted_proxies
     frontend_policy = frontend_content_security_policy(settings.stripe_js_url)
     frontend_headers = (*SECURITY_HEADERS, ("Content-Security-Policy", frontend_policy))
 
@@ -216,6 +226,7 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
             headers += API_DOCS_HEADERS
         else:
             headers += API_HEADERS
+        headers += https_headers(environ, proxies)
         add_headers(response, (*headers, (REQUEST_ID_HEADER, request_id)))
         return response
 

@@ -10,6 +10,7 @@ from pyramid.request import Request
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.responses import ErrorsJson, EventReceivedJson
 from framesell.entrypoints.http.schemas import STRIPE_SIGNATURE
+from framesell.entrypoints.http.security import PUBLIC
 
 stripe_webhook = Service(
     name="stripe_webhook",
@@ -18,7 +19,7 @@ stripe_webhook = Service(
 )
 
 
-@stripe_webhook.post()
+@stripe_webhook.post(permission=PUBLIC)
 @responses({200: EventReceivedJson, 400: ErrorsJson, 503: ErrorsJson}, headers=[STRIPE_SIGNATURE])
 def receive_stripe_event(request: Request) -> dict[str, Any]:
     """Verify ``Stripe-Signature`` on the raw body (400 if bad), apply the event, answer 200."""

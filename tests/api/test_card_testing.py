@@ -1,0 +1,192 @@
+"""Card testing and mass sign-up: declines per shopper and per address, sign-ups per address."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from webtest import TestApp
+
+from framesell.adapters.memory import FixedClock
+from framesell.bootstrap import ConfigurationError, Services, Settings, bootstrap
+from framesell.domain.money import Money
+from framesell.entrypoints.http import make_app
+from tests.api.conftest import PASSWORD, SETTINGS, unique_email
+
+DECLINED = "pm_card_chargeDeclined"
+GOOD = "pm_card_visa"
+TOO_MANY_DECLINES = "too many declined payments; try again later"
+TOO_MANY_SIGNUPS = "too many new accounts from this address; try again later"
+HOME = "198.51.100.10"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+def shop_on(clock: FixedClock, **extra: str) -> TestApp:
+    # Tokens outlive the hours these tests move the clock by.
+    settings = {**SETTINGS, "framesell.jwt.lifetime_seconds": "86400", **extra}
+    return TestApp(make_app(bootstrap(Settings.from_mapping(settings, {}), clock=clock), settings))
+
+
+@pytest.fixture
+def shop(clock: FixedClock) -> TestApp:
+    return shop_on(clock)
+
+
+def services_of(shop: TestApp) -> Services:
+    found: Services = shop.app.registry.framesell_services
+    return found
+
+
+def product_of(shop: TestApp) -> int:
+    services = services_of(shop)
+    url = f"https://photos.example.com/{unique_email()}.jpg"
+    product = services.catalog.add_product("Bridge", url, Money.from_major("10"))
+    assert product.id is not None
+    return product.id
+
+
+def shopper(shop: TestApp, address: str = HOME) -> dict[str, str]:
+    email = unique_email("carder")
+    body = {"first_name": "Foo", "last_name": "Bar", "email": email, "password": PASSWORD}
+    shop.post_json("/api/signup/", body, extra_environ={"REMOTE_ADDR": "192.0.2.250"}, status=201)
+    token = shop.post_json(
+        "/api/api-token-auth/", {"username": email, "password": PASSWORD}, status=200
+    ).json["token"]
+    return {"Authorization": f"JWT {token}"}
+
+
+def buy(
+    shop: TestApp, auth: dict[str, str], product: int, token: str, status: int, address: str = HOME
+) -> Any:
+    return shop.post_json(
+        "/api/order/",
+        {"token": token, "product": product},
+        headers=auth,
+        extra_environ={"REMOTE_ADDR": address},
+        status=status,
+    )
+
+
+def test_after_five_declines_a_shoppers_purchases_are_429_without_reaching_the_gateway(
+    shop: TestApp,
+) -> None:
+    auth, product = shopper(shop), product_of(shop)
+    for _ in range(5):
+        buy(shop, auth, product, DECLINED, 402)
+    payments = len(services_of(shop).gateway.payments)
+    refused = buy(shop, auth, product, GOOD, 429, address="203.0.113.77")
+    assert refused.json == {"success": False, "error": TOO_MANY_DECLINES}
+    assert refused.headers["Retry-After"] == str(3600)
+    assert len(services_of(shop).gateway.payments) == payments
+
+
+def test_the_limit_lifts_when_the_oldest_decline_is_an_hour_old(
+    shop: TestApp, clock: FixedClock
+) -> None:
+    auth, product = shopper(shop), product_of(shop)
+    for _ in range(5):
+        buy(shop, auth, product, DECLINED, 402)
+        clock.advance(timedelta(minutes=1))
+    wait = int(buy(shop, auth, product, GOOD, 429).headers["Retry-After"])
+    assert wait == 3600 - 5 * 60
+    clock.advance(timedelta(seconds=wait))
+    buy(shop, auth, product, GOOD, 201)
+
+
+def test_paid_purchases_never_count(shop: TestApp) -> None:
+    auth, product = shopper(shop), product_of(shop)
+    for _ in range(4):
+        buy(shop, auth, product, DECLINED, 402)
+    for _ in range(10):
+        buy(shop, auth, product, GOOD, 201)
+    buy(shop, auth, product, DECLINED, 402)
+    buy(shop, auth, product, GOOD, 429)
+
+
+def test_twenty_declines_from_one_address_stop_every_shopper_there(shop: TestApp) -> None:
+    product = product_of(shop)
+    for _ in range(5):
+        auth = shopper(shop)
+        for _ in range(4):
+            buy(shop, auth, product, DECLINED, 402)
+    newcomer = shopper(shop)
+    assert buy(shop, newcomer, product, GOOD, 429).json["error"] == TOO_MANY_DECLINES
+    buy(shop, newcomer, product, GOOD, 201, address="203.0.113.1")
+
+
+def test_the_limits_are_settings(clock: FixedClock) -> None:
+    shop = shop_on(clock, **{"framesell.payments.max_failures_per_shopper": "2"})
+    auth, product = shopper(shop), product_of(shop)
+    buy(shop, auth, product, DECLINED, 402)
+    buy(shop, auth, product, DECLINED, 402)
+    buy(shop, auth, product, GOOD, 429)
+
+
+def test_a_failed_3d_secure_counts_and_confirm_is_refused_over_the_limit(shop: TestApp) -> None:
+    auth, product = shopper(shop), product_of(shop)
+    services = services_of(shop)
+    orders = []
+    for _ in range(5):
+        placed = buy(shop, auth, product, "pm_card_threeDSecure2Required", 402).json["order"]
+        (payment,) = services.gateway.payments_for_order(placed["id"])
+        services.gateway.complete_authentication(payment.id, succeed=False)
+        orders.append(placed["id"])
+    for order_id in orders[:4]:
+        path = f"/api/order/{order_id}/confirm/"
+        for _ in range(3):  # asking again about a failed order does not count it again
+            shop.post(path, headers=auth, extra_environ={"REMOTE_ADDR": HOME}, status=402)
+    buy(shop, auth, product, GOOD, 201)
+    path = f"/api/order/{orders[4]}/confirm/"
+    shop.post(path, headers=auth, extra_environ={"REMOTE_ADDR": HOME}, status=402)
+    refused = shop.post(path, headers=auth, extra_environ={"REMOTE_ADDR": HOME}, status=429)
+    assert refused.json == {
+        "status": "error",
+        "errors": [{"location": "body", "name": "", "description": TOO_MANY_DECLINES}],
+    }
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def sign_up(shop: TestApp, address: str, status: int) -> Any:
+    body = {"first_name": "Foo", "last_name": "Bar", "email": unique_email(), "password": PASSWORD}
+    return shop.post_json(
+        "/api/signup/", body, extra_environ={"REMOTE_ADDR": address}, status=status
+    )
+
+
+def test_twenty_signups_from_one_address_in_an_hour_then_429(
+    shop: TestApp, clock: FixedClock
+) -> None:
+    for _ in range(20):
+        sign_up(shop, "2001:db8:5:6::1", 201)
+        clock.advance(timedelta(seconds=10))
+    refused = sign_up(shop, "2001:db8:5:6::99", 429)  # the same /64
+    assert refused.json == {"success": False, "error": TOO_MANY_SIGNUPS}
+    assert refused.headers["Retry-After"] == str(3600 - 200)
+    sign_up(shop, "2001:db8:5:7::1", 201)
+
+
+def test_refused_signups_do_not_count(shop: TestApp) -> None:
+    for _ in range(30):
+        body = {"first_name": "", "last_name": "B", "email": unique_email(), "password": PASSWORD}
+        shop.post_json("/api/signup/", body, extra_environ={"REMOTE_ADDR": HOME}, status=400)
+    sign_up(shop, HOME, 201)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "framesell.payments.max_failures_per_shopper",
+        "framesell.payments.max_failures_per_address",
+        "framesell.payments.failure_window_seconds",
+        "framesell.signup.max_per_address",
+        "framesell.signup.window_seconds",
+    ],
+)
+def test_an_unworkable_limit_stops_the_start(key: str) -> None:
+    with pytest.raises(ConfigurationError):
+        Settings.from_mapping({**SETTINGS, key: "0"}, {})
