@@ -195,8 +195,10 @@ class UserService:
         Says nothing either way (the HTTP answer is 202 for any email), and takes about the
         same time: the mail is queued, never sent while the caller waits. Throttled like
         log-in, per email and per client address (TooManyAttempts), on counters of its own.
+        An email that could not be an account's (sign-up's rule: its form, its length, no
+        control or bidi characters) is InvalidInput, whoever has an account.
         """
-        normalized = normalize_email(email)
+        normalized = validate_email(email)
         keys = throttle_keys(normalized, client_address, scope="reset-")
         self._claim(keys)  # every request counts, found or not; never released
         token = secrets.token_urlsafe(RESET_TOKEN_BYTES)

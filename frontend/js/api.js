@@ -146,7 +146,7 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
         body: { first_name: firstName, last_name: lastName, email, password },
       });
     },
-    /** POST /api/password-reset/ → 202 whatever the email (a link is mailed if it has an account). */
+    /** POST /api/password-reset/ → 202 for any well-formed email (a link is mailed if it has an account); 400 for one that is not. */
     requestPasswordReset(email) {
       return request("POST", "/api/password-reset/", { body: { email } });
     },

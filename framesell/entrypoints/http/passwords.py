@@ -47,7 +47,8 @@ password_reset_confirm = Service(
 @responses({202: ResetRequestedJson, 429: ErrorsJson, 503: ErrorsJson})
 def request_password_reset(request: Request) -> dict[str, Any]:
     """202 for any email, account or not (the mail goes only to an account's address);
-    429 while the email or the client asked too often, like log-in."""
+    400 for one that could be no account's (sign-up's rule: control and bidi characters
+    refused); 429 while the email or the client asked too often, like log-in."""
     request.services.users.request_password_reset(
         request.validated["email"], client_address(request)
     )
