@@ -184,3 +184,33 @@ def test_the_answer_does_not_wait_for_the_mail_server_so_it_tells_nothing() -> N
     while not mailer.sent and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [m.to for m in mailer.sent] == ["known@example.com"]
+
+
+def test_one_address_asking_for_many_emails_gets_log_ins_address_limit_per_64() -> None:
+    settings = {**SETTINGS, "framesell.login.address_max_failures": "20"}
+    services = bootstrap(Settings.from_mapping(settings, environ={}), clock=FixedClock())
+    app = TestApp(make_app(services, settings))
+    services.users.register(
+        first_name="Ada", last_name="L", email="asker@example.com", password=PASSWORD
+    )
+
+    def ask(email: str, peer: str, status: int) -> Any:
+        return app.post_json(
+            "/api/password-reset/",
+            {"email": email},
+            extra_environ={"REMOTE_ADDR": peer},
+            status=status,
+        )
+
+    # More than the email's 10, each from a new address of one subscriber's /64.
+    for number in range(20):
+        ask(f"someone-{number}@example.com", f"2001:db8:0:7::{number + 1:x}", 202)
+    ask("asker@example.com", "2001:db8:0:7:ffff::1", 429)
+    ask("asker@example.com", "2001:db8:0:8::1", 202)
+    # Log-in from that /64 keeps counters of its own.
+    app.post_json(
+        "/api/api-token-auth/",
+        {"username": "asker@example.com", "password": PASSWORD},
+        extra_environ={"REMOTE_ADDR": "2001:db8:0:7::1"},
+        status=200,
+    )
