@@ -146,6 +146,14 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
         body: { first_name: firstName, last_name: lastName, email, password },
       });
     },
+    /** POST /api/password-reset/ → 202 for any well-formed email (a link is mailed if it has an account); 400 for one that is not. */
+    requestPasswordReset(email) {
+      return request("POST", "/api/password-reset/", { body: { email } });
+    },
+    /** POST /api/password-reset/confirm/ with the mailed token → {success: true}. */
+    resetPassword(token, password) {
+      return request("POST", "/api/password-reset/confirm/", { body: { token, password } });
+    },
     /** GET /api/product/ → the catalog, ordered by id. */
     products() {
       return request("GET", "/api/product/", { retries: 1 });
@@ -171,6 +179,32 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
       return request("POST", "/api/order/", {
         body: { token, product }, auth: true, idempotencyKey, retries: 3, timeoutMs: 60000,
       });
+    },
+    /** POST /api/product/ (admin) → the new product. */
+    createProduct({ description, url, price }) {
+      return request("POST", "/api/product/", { body: { description, url, price }, auth: true });
+    },
+    /** PUT /api/product/{id}/ (admin) → the changed product. */
+    updateProduct(productId, { description, url, price }) {
+      return request("PUT", `/api/product/${id(productId)}/`, { body: { description, url, price }, auth: true });
+    },
+    /** DELETE /api/product/{id}/ (admin): the photo leaves the catalog. */
+    removeProduct(productId) {
+      return request("DELETE", `/api/product/${id(productId)}/`, { auth: true });
+    },
+    /** GET /api/admin/orders/?status=&q=&page=&per_page= (admin) → {orders, total, page, per_page}. */
+    allOrders({ status = "", q = "", page = 1, perPage = 20 } = {}) {
+      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+      if (status) query.set("status", status);
+      if (q) query.set("q", q);
+      return request("GET", `/api/admin/orders/?${query}`, { auth: true, retries: 1 });
+    },
+    /** POST /api/order/{id}/refund/ (admin): `amount` in major units, or all that is left when null. */
+    async refund(orderId, amount = null) {
+      const data = await request("POST", `/api/order/${id(orderId)}/refund/`, {
+        body: amount === null ? undefined : { amount }, auth: true,
+      });
+      return data && data.order ? data.order : data;
     },
     /** POST /api/order/{id}/confirm/ after 3-D Secure → the settled order. */
     async confirmOrder(orderId) {

@@ -131,7 +131,7 @@ def test_the_refunds_migration_counts_old_full_refunds_and_undoes_partial_ones(
         uow.commit()
     sql_engine.dispose()
 
-    command.downgrade(alembic_config(url), "-1")  # before refunded amounts were kept
+    command.downgrade(alembic_config(url), "0005")  # before refunded amounts were kept (0006)
     upgrade_to_head(url)
 
     with SqlUnitOfWork(sql_engine) as uow:

@@ -32,9 +32,9 @@ def unique_email() -> str:
 
 
 def sign_up(page: Page, first_name: str = "Ada", last_name: str = "Lovelace") -> str:
-    """Sign up on the landing page (which logs in) and wait for the catalog; returns the email."""
+    """Sign up on the log-in page (which logs in) and wait for the catalog; returns the email."""
     email = unique_email()
-    page.goto("/")
+    page.goto("/#/login")
     page.get_by_test_id("signup-first-name").fill(first_name)
     page.get_by_test_id("signup-last-name").fill(last_name)
     page.get_by_test_id("signup-email").fill(email)
@@ -46,7 +46,9 @@ def sign_up(page: Page, first_name: str = "Ada", last_name: str = "Lovelace") ->
 
 
 def log_in(page: Page, email: str) -> None:
-    """Log in on the landing page and wait for the catalog."""
+    """Log in on the log-in page (from the menu if it is not shown) and wait for the catalog."""
+    if not page.get_by_test_id("login-form").is_visible():
+        page.get_by_test_id("nav-login").click()
     page.get_by_test_id("login-email").fill(email)
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
@@ -232,7 +234,8 @@ def test_an_expired_session_sends_the_shopper_back_to_login(page: Page, shop: Sh
         "Your session has expired, please log in again."
     )
     expect(page.get_by_test_id("login-form")).to_be_visible()
-    expect(page.get_by_test_id("site-nav")).to_be_hidden()
+    expect(page.get_by_test_id("logout")).to_be_hidden()
+    expect(page.get_by_test_id("nav-orders")).to_be_hidden()
     assert page.evaluate("() => sessionStorage.getItem('framesell.token')") is None
     log_in(page, email)
 

@@ -51,7 +51,8 @@ def test_the_walkthrough_covers_every_endpoint_of_the_document() -> None:
         "/api/signup/", "/api/api-token-auth/", "/api/me/", "/api/api-token-refresh/",
         "/api/product/", "/api/product/$PRODUCT/", "/api/order/", "/api/order/$ORDER/",
         "/api/order/$ORDER/confirm/", "/api/order/$ORDER/refund/", "/api/product/$NEW/",
-        "/api/webhooks/stripe/", "/api/health/", "/api/openapi.json",
+        "/api/webhooks/stripe/", "/api/health/", "/api/openapi.json", "/api/admin/orders/",
+        "/api/password-reset/",
     ):  # fmt: skip
         assert f'$SHOP{path}"' in script, path
     for method in ("-X PUT", "-X DELETE", "create-admin"):
@@ -94,6 +95,8 @@ def test_every_curl_example_of_the_api_document_works(shop: AppProcess, tmp_path
         '"refunded":25}}',  # …$25 of it
         '"paymentstatus":"REFUNDED"',  # then the rest
         '"refunded":100}}',
+        '"total":1,"page":1,"per_page":5',  # the admins' order list
+        "alinktochooseanewpasswordisonitsway",  # password reset, 202 for any email
         '{"received":true,"applied":false}',  # the signed webhook
         '{"status":"ok","database":"ok"}',
     ):

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from types import TracebackType
 
 import pytest
 
 from framesell.adapters.fake_payments import FakePaymentGateway
-from framesell.adapters.memory import FixedClock, MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from framesell.adapters.memory import (
+    FakePasswordHasher,
+    FixedClock,
+    MemoryMailer,
+    MemoryTokenService,
+    MemoryUnitOfWork,
+    MemoryUnitOfWorkFactory,
+)
 from framesell.application.catalog import CatalogService
+from framesell.application.mail import MailOutbox, ShopMail
 from framesell.application.orders import OrderService, Placement
 from framesell.application.payments import PaymentService
 from framesell.application.requests import Answer, IdempotentRequests, PlaceOrderOnce
 from framesell.application.transactions import PAUSE_SECONDS, TRIES, retrying
+from framesell.application.users import UserService
 from framesell.domain.errors import PaymentUnavailable, ProductNotFound, WriteConflict
 from framesell.domain.models import DisputeStatus, PaymentStatus, Product, User
 from framesell.domain.money import Money
@@ -72,14 +82,17 @@ class EveryTransactionLosesOnce(ConflictingFactory):
         super().__init__(conflicts=0)
         self.commits = 0
         self.lost = 0
+        self._lock = threading.Lock()
+        self._thread = threading.local()  # each thread's transactions run one after another
 
     def loses(self) -> bool:
-        """Lose the first, third, fifth... commit."""
-        self.commits += 1
-        if self.commits % 2 == 1:
-            self.lost += 1
-            return True
-        return False
+        """Lose each thread's first, third, fifth... commit."""
+        mine = getattr(self._thread, "commits", 0) + 1
+        self._thread.commits = mine
+        with self._lock:
+            self.commits += 1
+            self.lost += mine % 2
+        return mine % 2 == 1
 
 
 PRICE = Money(1999, "usd")
@@ -155,12 +168,14 @@ def test_a_use_case_reruns_its_transaction_on_its_fresh_reads() -> None:
     assert catalog.product_for_sale(product.id).active
 
 
-def test_every_write_of_buying_refunding_events_disputes_and_reconcile_is_rerun() -> None:
+def test_every_write_of_buying_refunds_events_reconcile_mail_and_resets_is_rerun() -> None:
     factory = EveryTransactionLosesOnce()
     clock = FixedClock()
     gateway = FakePaymentGateway(now=clock.now)
     catalog = CatalogService(factory)
-    orders = OrderService(factory, catalog, PaymentService(gateway), clock)
+    mailer = MemoryMailer()
+    outbox = MailOutbox(factory, mailer, clock, ShopMail(owner="owner@example.com"))
+    orders = OrderService(factory, catalog, PaymentService(gateway), clock, mail=outbox)
     requests = IdempotentRequests(factory, clock)
     place = PlaceOrderOnce(orders, requests)
     with MemoryUnitOfWork(factory.store) as uow:  # set up without conflicts
@@ -205,6 +220,26 @@ def test_every_write_of_buying_refunding_events_disputes_and_reconcile_is_rerun(
     assert orders.reconcile().settled == {pending.id: PaymentStatus.PAID}
     clock.advance(timedelta(days=2))
     assert requests.purge() == 1
+    # The order mails were queued by the settles and sent: claimed, then marked sent.
+    assert len(mailer.to("owner@example.com")) == 2
+    assert outbox.deliver().sent == []
+    # A password reset: the link's record and its mail, then the new password.
+    links: list[str] = []
+    users = UserService(
+        factory,
+        FakePasswordHasher(),
+        MemoryTokenService(clock, timedelta(hours=1)),
+        clock=clock,
+        mail=outbox,
+        reset_link=lambda token: links.append(token) or token,
+    )
+    users.request_password_reset("s@example.com")
+    for thread in threading.enumerate():
+        if thread.name == "framesell-mail":
+            thread.join(10)
+    resets = [m for m in mailer.to("s@example.com") if "new FrameSell password" in m.subject]
+    assert len(resets) == 1 and len(set(links)) == 1  # the rerun wrote the same link
+    users.reset_password(links[0], "a new password")
 
     assert factory.lost > 10
     assert factory.commits == 2 * factory.lost  # each write lost once, then committed
