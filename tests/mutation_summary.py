@@ -42,7 +42,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for module, counts in sorted(summary(results).items()):
         run = counts["killed"] + counts["survived"] + counts["no tests"]
-        share = f"{100 * counts['killed'] / run:.0f} %" if run else "–"
+        share = f"{100 * counts['killed'] / run:.0f} %" if run else "-"
         print(
             f"| {module} | {counts['killed']} | {counts['survived']} | {counts['no tests']} "
             f"| {counts['not run']} | {share} |"
