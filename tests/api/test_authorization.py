@@ -10,7 +10,7 @@ from cornice import Service
 from pyramid.config import Configurator
 from webtest import TestApp
 
-from framesell.bootstrap import Settings, bootstrap
+from framesell.bootstrap import Services, Settings, bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.apidocs import API_DOCS_PATH
@@ -164,3 +164,24 @@ def test_a_view_without_a_permission_stops_the_openapi_document(
     app = app_with(forgotten)
     app.get("/api/openapi.json", status=500)  # a bug to fix before release, caught in tests
     assert "forgotten GET: the view declares no permission=" in caplog.text
+
+
+def test_pyramids_authenticated_userid_is_the_tokens_account_and_none_without_one(
+    app: TestApp, services: Services, shopper: dict[str, Any]
+) -> None:
+    from pyramid.interfaces import IRequestFactory
+    from pyramid.request import Request
+    from pyramid.scripting import prepare
+
+    registry = app.app.registry
+    request_factory = registry.queryUtility(IRequestFactory, default=Request)
+    user = services.users.find_by_email(shopper["email"])
+    assert user is not None
+    for headers, expected in ((shopper["headers"], user.id), ({}, None)):
+        env = prepare(
+            request=request_factory.blank("/api/order/", headers=headers), registry=registry
+        )
+        try:
+            assert env["request"].authenticated_userid == expected
+        finally:
+            env["closer"]()
