@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 LINE = re.compile(r"^\s*(?P<module>[\w.]+)\.x\S*__mutmut_\d+: (?P<status>.+)$")
+# mutmut's exit codes for "survived" (0) and "no tests" (5, 33): worth another try.
+RETRY_EXIT_CODES = {0, 5, 33}
 # mutmut's words for what became of a mutant, and ours.
 STATUS = {
     "killed": "killed",
@@ -32,8 +35,25 @@ def summary(results: str) -> dict[str, Counter[str]]:
     return counts
 
 
+def retry_survivors(mutants: Path = Path("mutants")) -> int:
+    """Forget survived and untested outcomes, so the next run tries them on the new tests."""
+    forgotten = 0
+    for meta in mutants.rglob("*.py.meta"):
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for name, code in codes.items():
+            if code in RETRY_EXIT_CODES:
+                codes[name] = None
+                forgotten += 1
+        meta.write_text(json.dumps(data))
+    return forgotten
+
+
 def main() -> None:
     """Print one Markdown table row per module (paste it into docs/testing.md)."""
+    if sys.argv[1:] == ["--retry-survivors"]:
+        print(f"forgot {retry_survivors()} survived or untested outcomes")
+        return
     mutmut = Path(sys.executable).with_name("mutmut")
     results = subprocess.run(
         [str(mutmut), "results", "--all", "true"], capture_output=True, text=True, check=True
