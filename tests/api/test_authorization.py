@@ -185,3 +185,35 @@ def test_pyramids_authenticated_userid_is_the_tokens_account_and_none_without_on
             assert env["request"].authenticated_userid == expected
         finally:
             env["closer"]()
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason"),
+    [
+        ("JWT", "Invalid Authorization header. No credentials provided."),
+        ("JWT a b", "Invalid Authorization header. Credentials string should not contain spaces."),
+        ("Basic abc", "Authentication credentials were not provided."),
+    ],
+)
+def test_a_refused_token_gives_the_same_reason_every_time_it_is_asked(
+    app: TestApp, authorization: str, reason: str
+) -> None:
+    # The policy asks first and a view may ask again: the refusal is remembered, reason and all.
+    from pyramid.interfaces import IRequestFactory
+    from pyramid.request import Request
+    from pyramid.scripting import prepare
+
+    from framesell.domain.errors import NotAuthenticated
+    from framesell.entrypoints.http.security import authenticated_user_id
+
+    registry = app.app.registry
+    request_factory = registry.queryUtility(IRequestFactory, default=Request)
+    request = request_factory.blank("/api/order/", headers={"Authorization": authorization})
+    env = prepare(request=request, registry=registry)
+    try:
+        for _ in range(2):
+            with pytest.raises(NotAuthenticated) as refused:
+                authenticated_user_id(env["request"])
+            assert refused.value.message == reason
+    finally:
+        env["closer"]()
