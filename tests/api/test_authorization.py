@@ -217,3 +217,23 @@ def test_a_refused_token_gives_the_same_reason_every_time_it_is_asked(
             assert refused.value.message == reason
     finally:
         env["closer"]()
+
+
+def test_a_view_with_a_permission_the_policy_does_not_know_is_refused_to_everyone() -> None:
+    odd = Service(name="odd", path="/api/odd/", description="A test's own service.")
+
+    @odd.get(permission="staff")
+    @responses({200: ProductJson})
+    def show_odd(request: Any) -> dict[str, Any]:
+        """Nobody may get here."""
+        return {"odd": True}
+
+    app = app_with(odd)
+    services = app.app.registry.framesell_services
+    services.users.register(
+        first_name="Ada", last_name="Admin", email="odd-admin@example.com",
+        password="correct horse battery", is_admin=True,
+    )
+    token = services.users.log_in("odd-admin@example.com", "correct horse battery")
+    refused = app.get("/api/odd/", headers={"Authorization": f"JWT {token}"}, status=403)
+    assert refused.json == {"detail": "unknown permission 'staff'"}
