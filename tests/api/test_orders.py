@@ -322,11 +322,13 @@ def test_a_body_of_exactly_64_kib_is_read_and_one_byte_more_is_413(
     assert len(app.get("/api/order/", headers=shopper["headers"]).json) == 1
 
 
-def _streamed(app: TestApp, shopper: dict[str, Any], body: bytes) -> Any:
-    """POST a body without Content-Length, as a chunked request reaches the WSGI app."""
+def _streamed(
+    app: TestApp, shopper: dict[str, Any], body: bytes, method: str = "POST", path: str = ""
+) -> Any:
+    """Send a body without Content-Length, as a chunked request reaches the WSGI app."""
     request = TestRequest.blank(
-        "/api/order/",
-        method="POST",
+        path or "/api/order/",
+        method=method,
         headers={**shopper["headers"], "Content-Type": "application/json"},
     )
     request.environ.pop("CONTENT_LENGTH", None)
@@ -349,6 +351,31 @@ def test_a_streamed_body_over_64_kib_is_413_and_never_reaches_the_view(
     at_limit = _streamed(app, shopper, _order_body_of_size(limit, photo.id))
     assert at_limit.status_int == 201, at_limit.text
     assert at_limit.json["order"]["paymentstatus"] == "PAID"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_streamed_put_or_patch_over_64_kib_is_413_too(
+    app: TestApp, shopper: dict[str, Any], method: str
+) -> None:
+    answer = _streamed(app, shopper, b" " * (64 * 1024 + 1), method, "/api/product/1/")
+    assert (answer.status_int, answer.json["errors"][0]["description"]) == (
+        413,
+        "request body larger than 65536 bytes",
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_any_request_announcing_more_than_64_kib_is_413(
+    app: TestApp, shopper: dict[str, Any], method: str
+) -> None:
+    answer = app.request(
+        "/api/order/",
+        method=method,
+        body=b" " * (64 * 1024 + 1),
+        headers=shopper["headers"],
+        expect_errors=True,
+    )
+    assert answer.status_int == 413
 
 
 def test_both_jwt_and_bearer_schemes_are_accepted(app: TestApp, shopper: dict[str, Any]) -> None:
