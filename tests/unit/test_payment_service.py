@@ -122,12 +122,15 @@ def test_an_outage_or_a_misconfiguration_is_unavailable_and_logged(
         charged = service.pay(Money(1), "t", order_id=77, idempotency_key="k")
         asked = service.status("pi_3")
         refunded = service.refund("pi_3", idempotency_key="r")
+        canceled = service.cancel("pi_3", idempotency_key="c")
     assert charged == PaymentResult(PaymentOutcome.UNAVAILABLE, message=UNAVAILABLE)
-    assert asked == refunded == PaymentResult(PaymentOutcome.UNAVAILABLE, "pi_3", UNAVAILABLE)
+    unavailable = PaymentResult(PaymentOutcome.UNAVAILABLE, "pi_3", UNAVAILABLE)
+    assert asked == refunded == canceled == unavailable
     lines = [(r.levelno, r.getMessage()) for r in caplog.records]
     detail = str(error)
     assert lines == [
         (level, f"{text} for order 77: {detail}"),
+        (level, f"{text}: {detail}"),
         (level, f"{text}: {detail}"),
         (level, f"{text}: {detail}"),
     ]
