@@ -82,3 +82,26 @@ def test_the_last_second_of_the_wait_is_still_refused() -> None:
     assert refused.value.retry_after_seconds == 1
     clock.advance(timedelta(seconds=1))
     limit.refuse_if_exceeded(7, "198.51.100.10")
+
+
+def test_a_key_can_be_made_of_any_text_even_a_lone_surrogate() -> None:
+    # Text that cannot be UTF-8 still gets a key (never a 500); equal texts, equal keys.
+    odd = "not-an-address-\ud800"
+    assert event_key("declined-address", odd) == event_key("declined-address", odd)
+    expected = hashlib.sha256(
+        f"declined-address:{odd}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
+    assert event_key("declined-address", odd) == expected
+
+
+def test_the_last_second_of_a_sign_up_wait_is_still_refused() -> None:
+    clock = FixedClock()
+    signups = SignupLimit(MemoryEventCounter(), clock)
+    for _ in range(20):
+        signups.count("198.51.100.10")
+    clock.advance(timedelta(seconds=3599))
+    with pytest.raises(TooManyAttempts) as refused:
+        signups.refuse_if_exceeded("198.51.100.10")
+    assert refused.value.retry_after_seconds == 1
+    clock.advance(timedelta(seconds=1))
+    signups.refuse_if_exceeded("198.51.100.10")
