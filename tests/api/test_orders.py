@@ -449,3 +449,41 @@ def test_a_token_for_a_deleted_or_unknown_user_is_forbidden(app: TestApp) -> Non
     )
     response = app.get("/api/order/", headers={"Authorization": f"JWT {token}"}, status=403)
     assert response.json == {"detail": "user not found"}
+
+
+def test_a_streamed_body_is_read_no_further_than_the_limit_and_one_byte(
+    app: TestApp, shopper: dict[str, Any]
+) -> None:
+    # A huge chunked body must not be read into memory to be refused.
+    class CountingReader(io.BytesIO):
+        """wsgi.input that remembers how many bytes the app asked for."""
+
+        taken = 0
+
+        def read(self, size: int | None = -1) -> bytes:
+            data = super().read(size)
+            CountingReader.taken += len(data)
+            return data
+
+    request = TestRequest.blank(
+        "/api/order/",
+        method="POST",
+        headers={**shopper["headers"], "Content-Type": "application/json"},
+    )
+    request.environ.pop("CONTENT_LENGTH", None)
+    request.environ["wsgi.input"] = CountingReader(b" " * 1_000_000)
+    request.environ["wsgi.input_terminated"] = True
+    answer = app.do_request(request, status="*", expect_errors=True)
+    assert answer.status_int == 413
+    assert CountingReader.taken == 64 * 1024 + 1
+
+
+def test_an_unknown_charset_is_400_naming_at_most_40_of_its_characters(app: TestApp) -> None:
+    answer = app.post(
+        "/api/signup/",
+        b'{"email": "a@example.com"}',
+        content_type="application/json; charset=" + "x" * 50,
+        status=400,
+    )
+    expected = "Invalid JSON: unknown charset " + repr("x" * 40)
+    assert (answer.json["error"], answer.json["errors"][0]["description"]) == (expected, expected)
