@@ -59,7 +59,7 @@ MODULE ?=
 CHILDREN ?= 1
 mutation: $(TEST_READY)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
-	$(BIN)/mutmut run --max-children $(CHILDREN) $(if $(MODULE),"$(MODULE).*")
+	$(BIN)/mutmut run --max-children $(CHILDREN) $(if $(MODULE),"$(MODULE)*")
 	$(BIN)/python -m tests.mutation_summary
 
 ## bench: wrk against FrameSell on SQLite and MariaDB, next to a bare-WSGI floor (bench/README.md). Needs wrk.
