@@ -11,7 +11,7 @@ FAKE_STRIPE_PORT ?= 8420
 # RELOAD=1: restart the shop when its code changes (pserve --reload).
 RELOAD ?=
 
-.PHONY: install run test lint unit contract api system e2e bench clean
+.PHONY: install run test lint unit contract api system e2e mutation bench clean
 
 $(RUN_READY): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || { \
@@ -52,10 +52,20 @@ lint: $(TEST_READY)
 	$(BIN)/mypy framesell
 	$(BIN)/lint-imports
 
+## mutation: mutmut over the modules that decide money and access (docs/testing.md), with the
+## fast tests that reach each mutated function. Not run in CI (it takes long). One module:
+## make mutation MODULE=framesell.adapters.stripe_webhooks; CHILDREN=n workers (default 1).
+MODULE ?=
+CHILDREN ?= 1
+mutation: $(TEST_READY)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	$(BIN)/mutmut run --max-children $(CHILDREN) $(if $(MODULE),"$(MODULE)*")
+	$(BIN)/python -m tests.mutation_summary
+
 ## bench: wrk against FrameSell on SQLite and MariaDB, next to a bare-WSGI floor (bench/README.md). Needs wrk.
 bench: $(TEST_READY)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var test-artifacts mutants .pytest_cache .mypy_cache .ruff_cache

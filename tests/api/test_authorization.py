@@ -10,7 +10,7 @@ from cornice import Service
 from pyramid.config import Configurator
 from webtest import TestApp
 
-from framesell.bootstrap import Settings, bootstrap
+from framesell.bootstrap import Services, Settings, bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.apidocs import API_DOCS_PATH
@@ -167,3 +167,76 @@ def test_a_view_without_a_permission_stops_the_openapi_document(
     app = app_with(forgotten)
     app.get("/api/openapi.json", status=500)  # a bug to fix before release, caught in tests
     assert "forgotten GET: the view declares no permission=" in caplog.text
+
+
+def test_pyramids_authenticated_userid_is_the_tokens_account_and_none_without_one(
+    app: TestApp, services: Services, shopper: dict[str, Any]
+) -> None:
+    from pyramid.interfaces import IRequestFactory
+    from pyramid.request import Request
+    from pyramid.scripting import prepare
+
+    registry = app.app.registry
+    request_factory = registry.queryUtility(IRequestFactory, default=Request)
+    user = services.users.find_by_email(shopper["email"])
+    assert user is not None
+    for headers, expected in ((shopper["headers"], user.id), ({}, None)):
+        env = prepare(
+            request=request_factory.blank("/api/order/", headers=headers), registry=registry
+        )
+        try:
+            assert env["request"].authenticated_userid == expected
+        finally:
+            env["closer"]()
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason"),
+    [
+        ("JWT", "Invalid Authorization header. No credentials provided."),
+        ("JWT a b", "Invalid Authorization header. Credentials string should not contain spaces."),
+        ("Basic abc", "Authentication credentials were not provided."),
+    ],
+)
+def test_a_refused_token_gives_the_same_reason_every_time_it_is_asked(
+    app: TestApp, authorization: str, reason: str
+) -> None:
+    # The policy asks first and a view may ask again: the refusal is remembered, reason and all.
+    from pyramid.interfaces import IRequestFactory
+    from pyramid.request import Request
+    from pyramid.scripting import prepare
+
+    from framesell.domain.errors import NotAuthenticated
+    from framesell.entrypoints.http.security import authenticated_user_id
+
+    registry = app.app.registry
+    request_factory = registry.queryUtility(IRequestFactory, default=Request)
+    request = request_factory.blank("/api/order/", headers={"Authorization": authorization})
+    env = prepare(request=request, registry=registry)
+    try:
+        for _ in range(2):
+            with pytest.raises(NotAuthenticated) as refused:
+                authenticated_user_id(env["request"])
+            assert refused.value.message == reason
+    finally:
+        env["closer"]()
+
+
+def test_a_view_with_a_permission_the_policy_does_not_know_is_refused_to_everyone() -> None:
+    odd = Service(name="odd", path="/api/odd/", description="A test's own service.")
+
+    @odd.get(permission="staff")
+    @responses({200: ProductJson})
+    def show_odd(request: Any) -> dict[str, Any]:
+        """Nobody may get here."""
+        return {"odd": True}
+
+    app = app_with(odd)
+    services = app.app.registry.framesell_services
+    services.users.register(
+        first_name="Ada", last_name="Admin", email="odd-admin@example.com",
+        password="correct horse battery", is_admin=True,
+    )
+    token = services.users.log_in("odd-admin@example.com", "correct horse battery")
+    refused = app.get("/api/odd/", headers={"Authorization": f"JWT {token}"}, status=403)
+    assert refused.json == {"detail": "unknown permission 'staff'"}

@@ -61,12 +61,19 @@ def shopper(shop: TestApp, address: str = HOME) -> dict[str, str]:
 
 
 def buy(
-    shop: TestApp, auth: dict[str, str], product: int, token: str, status: int, address: str = HOME
+    shop: TestApp,
+    auth: dict[str, str],
+    product: int,
+    token: str,
+    status: int,
+    address: str = HOME,
+    key: str | None = None,
 ) -> Any:
+    headers = auth if key is None else {**auth, "Idempotency-Key": key}
     return shop.post_json(
         "/api/order/",
         {"token": token, "product": product},
-        headers=auth,
+        headers=headers,
         extra_environ={"REMOTE_ADDR": address},
         status=status,
     )
@@ -117,6 +124,27 @@ def test_twenty_declines_from_one_address_stop_every_shopper_there(shop: TestApp
     newcomer = shopper(shop)
     assert buy(shop, newcomer, product, GOOD, 429).json["error"] == TOO_MANY_DECLINES
     buy(shop, newcomer, product, GOOD, 201, address="203.0.113.1")
+
+
+def test_with_idempotency_keys_declines_count_per_shopper_and_per_address_alike(
+    shop: TestApp,
+) -> None:
+    # Keyed purchases (what the shop's own pages send) go through PlaceOrderOnce.
+    keys = iter(range(1000))
+    product, carder = product_of(shop), shopper(shop)
+    for _ in range(5):
+        buy(shop, carder, product, DECLINED, 402, key=f"k{next(keys)}")
+    refused = buy(shop, carder, product, GOOD, 429, address="203.0.113.78", key="k-late")
+    assert refused.json == {"success": False, "error": TOO_MANY_DECLINES}
+    # Twenty keyed declines from one address stop a newcomer there, and only there.
+    for _ in range(5):
+        auth = shopper(shop)
+        for _ in range(4):
+            buy(shop, auth, product, DECLINED, 402, address="198.51.100.99", key=f"k{next(keys)}")
+    newcomer = shopper(shop)
+    stopped = buy(shop, newcomer, product, GOOD, 429, address="198.51.100.99", key="k-after")
+    assert stopped.json == {"success": False, "error": TOO_MANY_DECLINES}
+    buy(shop, newcomer, product, GOOD, 201, address="203.0.113.2", key="k-elsewhere")
 
 
 def test_the_limits_are_settings(clock: FixedClock) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -9,7 +11,7 @@ from typing import Any
 
 import jwt
 import pytest
-from webtest import TestApp
+from webtest import TestApp, TestRequest
 
 from framesell.adapters.jwt import JwtTokenService
 from framesell.adapters.memory import FixedClock
@@ -224,6 +226,158 @@ def test_a_body_over_64_kib_is_refused_with_413(app: TestApp, shopper: dict[str,
     assert "larger than 65536 bytes" in response.json["errors"][0]["description"]
 
 
+# Fields a client might add to try its luck: none of them changes what is charged or stored.
+EXTRA_FIELDS: list[dict[str, Any]] = [
+    {"amount": 0.01},
+    {"amount": 1},
+    {"price": 0.01},
+    {"price": "0.01"},
+    {"currency": "jpy"},
+    {"amount": 1, "price": 1, "currency": "jpy"},
+    {"paymentstatus": "PAID", "refunded": 100, "id": 1},
+]
+
+
+@pytest.mark.parametrize("extra", EXTRA_FIELDS, ids=lambda extra: ",".join(extra))
+def test_client_sent_prices_and_currencies_never_change_what_is_charged_or_stored(
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    add_product: Callable[..., Product],
+    extra: dict[str, Any],
+) -> None:
+    photo = add_product("Hundred-dollar photo", "100")
+    body = {**extra, "token": "tok_visa", "product": photo.id}
+    answer = app.post_json("/api/order/", body, headers=shopper["headers"], status=201).json
+    order = answer["order"]
+    assert (order["paymentstatus"], order["refunded"]) == ("PAID", 0)
+    assert order["product"] == {
+        "id": photo.id,
+        "price": 100,
+        "description": "Hundred-dollar photo",
+        "url": photo.url,
+        "currency": "usd",
+    }
+    (charge,) = services.gateway.charges_for_order(order["id"])
+    assert (charge.amount.cents, charge.amount.currency) == (10_000, "usd")
+    stored = services.orders.get_order(order["user"], order["id"])
+    assert (stored.amount.cents, stored.amount.currency) == (10_000, "usd")
+    (listed,) = app.get("/api/order/", headers=shopper["headers"]).json
+    assert listed == order
+
+
+def test_a_client_sent_user_never_buys_for_or_as_another_shopper(
+    app: TestApp,
+    services: Services,
+    sign_up: Callable[..., dict[str, Any]],
+    add_product: Callable[..., Product],
+) -> None:
+    buyer, victim = sign_up(), sign_up()
+    victim_user = services.users.find_by_email(victim["email"])
+    buyer_user = services.users.find_by_email(buyer["email"])
+    assert victim_user is not None and buyer_user is not None
+    photo = add_product()
+    body = {"token": "tok_visa", "product": photo.id, "user": victim_user.id}
+    order = app.post_json("/api/order/", body, headers=buyer["headers"], status=201).json["order"]
+    assert order["user"] == buyer_user.id != victim_user.id
+    assert app.get("/api/order/", headers=victim["headers"]).json == []
+    assert [o["id"] for o in app.get("/api/order/", headers=buyer["headers"]).json] == [order["id"]]
+
+
+def _order_body_of_size(size: int, product_id: int) -> bytes:
+    """A valid order body padded with JSON whitespace to exactly ``size`` bytes."""
+    body = json.dumps({"token": "tok_visa", "product": product_id}).encode()
+    padded = body[:-1] + b" " * (size - len(body)) + b"}"
+    assert len(padded) == size
+    return padded
+
+
+def test_a_body_of_exactly_64_kib_is_read_and_one_byte_more_is_413(
+    app: TestApp, shopper: dict[str, Any], add_product: Callable[..., Product]
+) -> None:
+    photo = add_product()
+    limit = 64 * 1024
+    at_limit = _order_body_of_size(limit, photo.id)
+    placed = app.post(
+        "/api/order/",
+        at_limit,
+        content_type="application/json",
+        headers=shopper["headers"],
+        status=201,
+    )
+    assert placed.json["order"]["paymentstatus"] == "PAID"
+    over = app.post(
+        "/api/order/",
+        _order_body_of_size(limit + 1, photo.id),
+        content_type="application/json",
+        headers=shopper["headers"],
+        status=413,
+    )
+    assert over.json == {
+        "status": "error",
+        "errors": [
+            {"location": "body", "name": "", "description": "request body larger than 65536 bytes"}
+        ],
+    }
+    assert len(app.get("/api/order/", headers=shopper["headers"]).json) == 1
+
+
+def _streamed(
+    app: TestApp, shopper: dict[str, Any], body: bytes, method: str = "POST", path: str = ""
+) -> Any:
+    """Send a body without Content-Length, as a chunked request reaches the WSGI app."""
+    request = TestRequest.blank(
+        path or "/api/order/",
+        method=method,
+        headers={**shopper["headers"], "Content-Type": "application/json"},
+    )
+    request.environ.pop("CONTENT_LENGTH", None)
+    request.environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    request.environ["wsgi.input"] = io.BytesIO(body)
+    request.environ["wsgi.input_terminated"] = True
+    return app.do_request(request, status="*", expect_errors=True)
+
+
+def test_a_streamed_body_over_64_kib_is_413_and_never_reaches_the_view(
+    app: TestApp, shopper: dict[str, Any], add_product: Callable[..., Product]
+) -> None:
+    photo = add_product()
+    limit = 64 * 1024
+    for size in (limit + 1, 100_000):
+        over = _streamed(app, shopper, _order_body_of_size(size, photo.id))
+        assert over.status_int == 413, size
+        assert over.json["errors"][0]["description"] == "request body larger than 65536 bytes"
+    assert app.get("/api/order/", headers=shopper["headers"]).json == []
+    at_limit = _streamed(app, shopper, _order_body_of_size(limit, photo.id))
+    assert at_limit.status_int == 201, at_limit.text
+    assert at_limit.json["order"]["paymentstatus"] == "PAID"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_streamed_put_or_patch_over_64_kib_is_413_too(
+    app: TestApp, shopper: dict[str, Any], method: str
+) -> None:
+    answer = _streamed(app, shopper, b" " * (64 * 1024 + 1), method, "/api/product/1/")
+    assert (answer.status_int, answer.json["errors"][0]["description"]) == (
+        413,
+        "request body larger than 65536 bytes",
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_any_request_announcing_more_than_64_kib_is_413(
+    app: TestApp, shopper: dict[str, Any], method: str
+) -> None:
+    answer = app.request(
+        "/api/order/",
+        method=method,
+        body=b" " * (64 * 1024 + 1),
+        headers=shopper["headers"],
+        expect_errors=True,
+    )
+    assert answer.status_int == 413
+
+
 def test_both_jwt_and_bearer_schemes_are_accepted(app: TestApp, shopper: dict[str, Any]) -> None:
     token = shopper["token"]
     for header in (f"JWT {token}", f"Bearer {token}", f"bearer {token}"):
@@ -295,3 +449,41 @@ def test_a_token_for_a_deleted_or_unknown_user_is_forbidden(app: TestApp) -> Non
     )
     response = app.get("/api/order/", headers={"Authorization": f"JWT {token}"}, status=403)
     assert response.json == {"detail": "user not found"}
+
+
+def test_a_streamed_body_is_read_no_further_than_the_limit_and_one_byte(
+    app: TestApp, shopper: dict[str, Any]
+) -> None:
+    # A huge chunked body must not be read into memory to be refused.
+    class CountingReader(io.BytesIO):
+        """wsgi.input that remembers how many bytes the app asked for."""
+
+        taken = 0
+
+        def read(self, size: int | None = -1) -> bytes:
+            data = super().read(size)
+            CountingReader.taken += len(data)
+            return data
+
+    request = TestRequest.blank(
+        "/api/order/",
+        method="POST",
+        headers={**shopper["headers"], "Content-Type": "application/json"},
+    )
+    request.environ.pop("CONTENT_LENGTH", None)
+    request.environ["wsgi.input"] = CountingReader(b" " * 1_000_000)
+    request.environ["wsgi.input_terminated"] = True
+    answer = app.do_request(request, status="*", expect_errors=True)
+    assert answer.status_int == 413
+    assert CountingReader.taken == 64 * 1024 + 1
+
+
+def test_an_unknown_charset_is_400_naming_at_most_40_of_its_characters(app: TestApp) -> None:
+    answer = app.post(
+        "/api/signup/",
+        b'{"email": "a@example.com"}',
+        content_type="application/json; charset=" + "x" * 50,
+        status=400,
+    )
+    expected = "Invalid JSON: unknown charset " + repr("x" * 40)
+    assert (answer.json["error"], answer.json["errors"][0]["description"]) == (expected, expected)

@@ -74,6 +74,47 @@ def test_the_same_key_with_another_body_is_422(
     }
 
 
+def test_the_same_key_with_another_card_is_422_and_charges_nothing_more(
+    app: TestApp,
+    services: Services,
+    shopper: dict[str, Any],
+    add_product: Callable[..., Product],
+) -> None:
+    # The fingerprint covers every field that changes the purchase: the card as well.
+    product = add_product()
+    first = buy(app, shopper, product, key="card-k", token="tok_visa", status=201).json
+    refused = buy(app, shopper, product, key="card-k", token="tok_mastercard", status=422)
+    assert refused.json["error"] == "this Idempotency-Key was already used for a different request"
+    assert "Idempotent-Replayed" not in refused.headers
+    assert len(services.gateway.charges_for_order(first["order"]["id"])) == 1
+    assert [o["id"] for o in app.get("/api/order/", headers=shopper["headers"]).json] == [
+        first["order"]["id"]
+    ]
+    # The first request, repeated exactly, is still replayed.
+    again = buy(app, shopper, product, key="card-k", token="tok_visa", status=201)
+    assert (again.json, again.headers["Idempotent-Replayed"]) == (first, "true")
+
+
+def test_the_same_key_with_a_declined_then_a_good_card_is_422_not_the_replayed_decline(
+    app: TestApp, shopper: dict[str, Any], add_product: Callable[..., Product]
+) -> None:
+    product = add_product()
+    buy(app, shopper, product, key="retry-card", token="tok_chargeDeclined", status=402)
+    buy(app, shopper, product, key="retry-card", token="tok_visa", status=422)
+
+
+def test_extra_client_fields_are_not_part_of_the_fingerprint(
+    app: TestApp, shopper: dict[str, Any], add_product: Callable[..., Product]
+) -> None:
+    # What the shop ignores cannot make a repeat "different": it is replayed.
+    product = add_product()
+    headers = {**shopper["headers"], "Idempotency-Key": "extra-k"}
+    body = {"token": "tok_visa", "product": product.id}
+    first = app.post_json("/api/order/", body, headers=headers, status=201)
+    again = app.post_json("/api/order/", {**body, "amount": 1}, headers=headers, status=201)
+    assert (again.json, again.headers["Idempotent-Replayed"]) == (first.json, "true")
+
+
 def test_keys_belong_to_one_user(
     app: TestApp, sign_up: Callable[..., dict[str, Any]], add_product: Callable[..., Product]
 ) -> None:

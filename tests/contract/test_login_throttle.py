@@ -87,7 +87,10 @@ def test_a_reset_forgets_one_key_and_keeps_the_others(throttle: LoginThrottle) -
 
 
 def test_resetting_an_unknown_key_is_harmless(throttle: LoginThrottle) -> None:
-    throttle.reset(a_key())
+    unknown, other = a_key(), a_key()
+    throttle.record_failure((other,), T0, forget_before=T0 - DAY)
+    throttle.reset(unknown)
+    assert throttle.failures((unknown, other), since=T0 - DAY) == {unknown: [], other: [T0]}
 
 
 def test_failures_are_shared_by_every_process_on_one_database(sql_engine: Engine) -> None:

@@ -81,16 +81,57 @@ def test_the_migrated_schema_matches_the_core_tables(sql_engine: Engine) -> None
             assert reflected_keys == declared_keys, table.name
 
 
+def _schema_and_rows(url: str) -> dict[str, Any]:
+    """Every table's columns, indexes, foreign keys and rows: what a migration could change."""
+    engine = make_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        found: dict[str, Any] = {}
+        with engine.connect() as connection:
+            for name in sorted(inspector.get_table_names()):
+                columns = [
+                    (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)
+                ]
+                indexes = sorted(
+                    (i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
+                    for i in inspector.get_indexes(name)
+                )
+                keys = sorted(
+                    (tuple(k["constrained_columns"]), k["referred_table"])
+                    for k in inspector.get_foreign_keys(name)
+                )
+                rows = sorted(
+                    map(repr, connection.execute(sa.text(f"SELECT * FROM {name}")).all())
+                )
+                found[name] = (columns, indexes, keys, rows)
+        return found
+    finally:
+        engine.dispose()
+
+
 def test_upgrading_an_up_to_date_database_changes_nothing(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            save_order(uow)
+            uow.commit()
+    finally:
+        engine.dispose()
+    before = _schema_and_rows(sqlite_url)
     upgrade_to_head(sqlite_url)
     assert current_revision(sqlite_url) == _head()
+    assert _schema_and_rows(sqlite_url) == before
+    assert before["orders"][3], "the comparison must include stored rows"
 
 
 def test_the_migrations_can_be_undone_and_redone(sqlite_url: str) -> None:
+    migrated = _schema_and_rows(sqlite_url)
     command.downgrade(alembic_config(sqlite_url), "base")
     assert current_revision(sqlite_url) is None
+    assert set(_schema_and_rows(sqlite_url)) <= {"alembic_version"}
     upgrade_to_head(sqlite_url)
     assert current_revision(sqlite_url) == _head()
+    assert _schema_and_rows(sqlite_url) == migrated
 
 
 def test_an_unmigrated_database_has_no_revision(tmp_path: Any) -> None:

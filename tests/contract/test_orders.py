@@ -435,7 +435,7 @@ def test_a_partial_refund_is_settled_with_its_amount_and_read_back(
         (listed,) = uow.orders.list_for_account(order.user_id) or []
     assert moved is True
     assert reread is not None
-    assert (reread.status, reread.refunded_cents) == (PARTIAL, 2500)
+    assert (reread.status, reread.refunded_cents, reread.updated_at) == (PARTIAL, 2500, later(1))
     assert (listed.status, listed.refunded_cents) == (PARTIAL, 2500)
 
 

@@ -60,7 +60,12 @@ def test_a_charge_answered_too_late_is_503_and_a_retry_with_the_key_pays_once(
     assert status == 503
     assert first["order"]["paymentstatus"] == "PENDING"
     order_id = first["order"]["id"]
-    time.sleep(2.5)  # let the fake Stripe finish its slow answers
+    # The fake Stripe took the money and only held its answers back: wait for the charge
+    # (not a fixed time) before the shopper's retry.
+    deadline = time.monotonic() + 15
+    while len(ledger.charges_for_order(order_id)) < 1:
+        assert time.monotonic() < deadline, "the slow charge never completed at Stripe"
+        time.sleep(0.1)
     status, again, _ = shop.buy(app, auth, key="checkout-1")
     assert status == 201, again
     assert again["order"]["id"] == order_id
@@ -188,12 +193,17 @@ def test_webhook_chaos_foreign_events_partial_refunds_twice_late_and_out_of_orde
     ledger.refund(payment_id, None)
     second = refund_event("evt_refund_2", payment_id, order_id)
     assert deliver(other.url, second) == (200, {"received": True, "applied": True})
-    assert deliver(app.url, first_refund)[0] == 200
+    # Stale events under new ids, so that "never backwards" is the rule's, not deduplication's.
+    stale_refund = refund_event("evt_refund_1_late", payment_id, order_id)
+    assert deliver(app.url, stale_refund) == (200, {"received": True, "applied": False})
     redelivered = intent_event(
         "evt_succeeded_again", "payment_intent.succeeded", payment_id, order_id
     )
     assert deliver(other.url, redelivered) == (200, {"received": True, "applied": False})
-    assert deliver(app.url, failed) == (200, {"received": True, "applied": False})
+    failed_late = intent_event(
+        "evt_failed_late", "payment_intent.payment_failed", payment_id, order_id
+    )
+    assert deliver(app.url, failed_late) == (200, {"received": True, "applied": False})
     (order,) = shop.orders(app, auth)
     assert (order["paymentstatus"], order["refunded"]) == ("REFUNDED", 59.99)
 
@@ -243,13 +253,44 @@ def test_an_event_for_another_payment_of_the_order_changes_nothing(shop: Shop) -
     assert shop.orders(app, auth)[0]["paymentstatus"] == "PENDING"
 
 
-def test_an_unreachable_database_gives_503_charges_nothing_and_writes_nothing(
+def test_a_database_lost_as_the_order_is_saved_gives_503_charges_nothing_and_writes_nothing(
+    shop: Shop, database_link: Any, ledger: StripeLedger
+) -> None:
+    # The caller is authenticated (the database answers that) and the request reaches the
+    # order code; the database goes down on the INSERT of the PENDING order, which must
+    # come before any money moves.
+    proxy, url_through_proxy = database_link()
+    shop.database_url = url_through_proxy
+    app = shop.app("behind-proxy", **{"database_url": url_through_proxy})
+    auth = shop.shopper(app, "nodb@example.com")
+    assert shop.orders(app, auth) == []  # authenticated through the proxy
+    proxy.cut_on(b"INSERT INTO orders")
+
+    status, answer, _ = shop.buy(app, auth)
+
+    assert proxy.tripped, "the request never reached the INSERT of the order"
+    unavailable = "service temporarily unavailable"
+    assert (status, answer) == (
+        503,
+        {
+            "success": False,
+            "error": unavailable,
+            "errors": [{"location": "body", "name": "", "description": unavailable}],
+        },
+    )
+    assert ledger.all_payment_ids() == []
+    proxy.restore()
+    assert shop.orders(app, auth) == []
+    assert ledger.all_payment_ids() == []
+
+
+def test_an_unreachable_database_refuses_the_caller_with_503_and_charges_nothing(
     shop: Shop, database_link: Any, ledger: StripeLedger
 ) -> None:
     proxy, url_through_proxy = database_link()
     shop.database_url = url_through_proxy
     app = shop.app("behind-proxy", **{"database_url": url_through_proxy})
-    auth = shop.shopper(app, "nodb@example.com")
+    auth = shop.shopper(app, "nodb-at-all@example.com")
     proxy.cut()
 
     status, answer, _ = shop.buy(app, auth)
@@ -259,6 +300,50 @@ def test_an_unreachable_database_gives_503_charges_nothing_and_writes_nothing(
     proxy.restore()
     assert shop.orders(app, auth) == []
     assert ledger.all_payment_ids() == []
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda body, now: {},  # unsigned
+        lambda body, now: {"Stripe-Signature": sign(body, "whsec_someone_else", now)},
+        lambda body, now: {"Stripe-Signature": sign(body, WEBHOOK_SECRET, now - 301)},
+        lambda body, now: {"Stripe-Signature": sign(body, WEBHOOK_SECRET, now - 86_400)},
+        lambda body, now: {
+            "Stripe-Signature": f"t={now + 60},"
+            + sign(body, WEBHOOK_SECRET, now - 86_400).split(",")[1]
+        },
+    ],
+    ids=["unsigned", "wrong-secret", "just-too-old", "a-day-old", "old-signature-new-time"],
+)
+def test_the_real_server_refuses_unsigned_forged_and_old_events(
+    shop: Shop, stripe_server: FakeStripe, ledger: StripeLedger, forge: Any
+) -> None:
+    # pserve, the Stripe adapter and its checker (the Stripe SDK), as in production.
+    app = shop.app()
+    auth = shop.shopper(app, "forged-events@example.com")
+    status, answer, _ = shop.buy(app, auth, token=ledger.card("4000002760003184"))
+    assert status == 402 and answer["requires_action"] is True
+    order_id = answer["order"]["id"]
+    (payment_id,) = ledger.payments_for_order(order_id)
+    authenticate(stripe_server, payment_id, answer["client_secret"])  # succeeded at Stripe
+    event = intent_event("evt_forged", "payment_intent.succeeded", payment_id, order_id)
+    body = json.dumps(event).encode()
+
+    status, answer, _ = call(
+        "POST",
+        f"{app.url}/api/webhooks/stripe/",
+        raw=body,
+        headers=forge(body, int(time.time())),
+    )
+
+    assert (status, answer["errors"][0]["description"]) == (
+        400,
+        "invalid or expired Stripe-Signature",
+    )
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "PENDING"
+    assert deliver(app.url, event) == (200, {"received": True, "applied": True})
+    assert shop.orders(app, auth)[0]["paymentstatus"] == "PAID"
 
 
 @ON_ONE_SERVER_AND_ON_GALERA

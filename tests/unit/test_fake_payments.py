@@ -94,17 +94,24 @@ def test_refunding_an_unpaid_payment_is_refused():
 def test_concurrent_charges_with_one_key_charge_once():
     gateway = FakePaymentGateway()
     ids: list[str] = []
+    errors: list[BaseException] = []
     start = threading.Barrier(8)
 
     def pay() -> None:
-        start.wait()
-        ids.append(gateway.charge(Money(100), "tok_visa", order_id=1, idempotency_key="k").id)
+        try:
+            start.wait(timeout=10)
+            ids.append(gateway.charge(Money(100), "tok_visa", order_id=1, idempotency_key="k").id)
+        except BaseException as error:  # a thread's exception is lost unless kept
+            errors.append(error)
 
     threads = [threading.Thread(target=pay) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=10)
 
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert len(ids) == 8  # every thread got an answer
     assert len(set(ids)) == 1
     assert len(gateway.charges_for_order(1)) == 1

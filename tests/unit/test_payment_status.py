@@ -45,3 +45,13 @@ def test_payment_keys_differ_per_attempt_and_per_order() -> None:
     assert first.payment_key(1) != first.payment_key(2)
     other = Order(2, 1, first.product, first.created_at, N, reference="s")
     assert first.payment_key(1) != other.payment_key(1)
+
+
+def test_a_payment_key_is_the_same_every_time_it_is_derived() -> None:
+    # A retry after a crash re-reads the order and must send Stripe the key of the first try;
+    # a random key would charge twice.
+    first = order(N)
+    reread = Order(1, 1, first.product, first.created_at, P, reference=first.reference)
+    assert first.payment_key(1) == first.payment_key(1) == reread.payment_key(1)
+    assert first.payment_key(2) == reread.payment_key(2)
+    assert first.payment_key(1) == "framesell-order-r-attempt-1"

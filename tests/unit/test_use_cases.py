@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,32 @@ def test_catalog_import_is_all_or_nothing(shop: Shop) -> None:
             [("Good", "https://x.example/a.jpg", Money(100)), ("Bad", "http://x", Money(100))]
         )
     assert shop.catalog.list_products() == []
+
+
+def test_a_new_order_is_charged_as_attempt_1_under_its_own_key_and_reference(shop: Shop) -> None:
+    seen: list[tuple[Any, Any]] = []
+    orders = OrderService(
+        shop.uow,
+        shop.catalog,
+        PaymentService(shop.gateway),
+        shop.clock,
+        after_charge=lambda order, result: seen.append((order, result)),
+    )
+    user_id = register(shop)
+    product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(100))
+    assert product.id is not None
+    placed = orders.place_order(user_id, product.id, "tok_visa")
+    order = placed.order
+    assert order.id is not None and order.attempt is not None
+    key = f"framesell-order-{order.reference}-attempt-1"
+    assert (order.attempt.number, order.attempt.idempotency_key) == (1, key)
+    (payment,) = shop.gateway.payments_for_order(order.id)
+    assert payment.order_reference == order.reference
+    # Charging again under the stored key is the same payment (the key is the one used).
+    again = shop.gateway.charge(
+        Money(100), "tok_visa", order_id=order.id, idempotency_key=key,
+        order_reference=order.reference,
+    )
+    assert again.id == payment.id
+    ((hooked_order, hooked_result),) = seen  # the fault point sees the order and the answer
+    assert hooked_order.id == order.id and hooked_result.payment_id == payment.id
