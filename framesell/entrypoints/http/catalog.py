@@ -15,7 +15,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from framesell.application.catalog import CatalogListing, CatalogService
-from framesell.domain.errors import DownloadNotFound, FormatNotFound, ProductNotFound
+from framesell.domain.errors import FormatNotFound, ProductNotFound
 from framesell.domain.money import Money
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
@@ -270,11 +270,9 @@ def remove_format(request: Request) -> Response:
 @product_file.get(permission=ADMIN)
 @responses({200: ProductFileJson, 404: ErrorsJson, 503: ErrorsJson})
 def show_file(request: Request) -> dict[str, Any]:
-    """The photo's full-resolution file; 404 while none is set."""
+    """The photo's full-resolution file (null while none is set)."""
     product_id = _product_id(request)
     found = request.services.catalog.product_for_sale(product_id)
-    if not found.file_url:
-        raise DownloadNotFound("no file is set for this photo yet")
     return {"id": product_id, "file": found.file_url}
 
 

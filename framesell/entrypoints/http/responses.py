@@ -155,7 +155,11 @@ class ProductFileJson(ClosedMappingSchema):
     """The photo's full-resolution file is set (it is never shown in the catalog)."""
 
     id = colander.SchemaNode(colander.Integer())
-    file = _text("the https:// address a paid digital purchase is sent to")
+    file = colander.SchemaNode(
+        colander.String(),
+        missing=None,
+        description="the https:// address a paid digital purchase is sent to; null while unset",
+    )
 
 
 # --- orders ---------------------------------------------------------------------------------

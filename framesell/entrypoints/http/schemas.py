@@ -115,12 +115,22 @@ class Quantity(colander.SchemaType):
         return cstruct
 
 
+class FormatId(PositiveId):
+    """A format's id; null or absent means the digital download, "" is no id at all."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        """Refuse "" (which PositiveId reads as absent); otherwise as PositiveId."""
+        if cstruct == "":
+            raise colander.Invalid(node, "must be a format id (a positive integer)")
+        return super().deserialize(node, cstruct)
+
+
 class CartItemSchema(colander.MappingSchema):
     """One line of a cart: a photo, a format of it, how many."""
 
     product = colander.SchemaNode(PositiveId(), example=1)
     format = colander.SchemaNode(
-        PositiveId(),
+        FormatId(),
         missing=None,
         example=2,
         description="one of the product's format ids; its digital download when absent",
