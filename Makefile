@@ -30,13 +30,13 @@ $(TEST_READY): $(RUN_READY)
 ## install: everything, the test tools included (make run needs only part of it).
 install: $(TEST_READY)
 
-## run: SQLite under var/, the fake Stripe on 127.0.0.1:$(FAKE_STRIPE_PORT), the shop on 127.0.0.1:6543. Ctrl-C stops both.
+## run: SQLite under var/, the fake Stripe on 127.0.0.1:$(FAKE_STRIPE_PORT), mails kept in var/mail/, the shop on 127.0.0.1:6543. Ctrl-C stops all.
 run: $(RUN_READY)
 	@mkdir -p var
 	@echo "==> bringing the database in var/ up to date and seeding the catalog"
 	$(BIN)/framesell -c $(INI) migrate
 	$(BIN)/framesell -c $(INI) seed
-	@echo "==> starting the fake Stripe and the shop; Ctrl-C stops both"
+	@echo "==> starting the fake Stripe, the local SMTP server (mails in var/mail/) and the shop; Ctrl-C stops all"
 	$(BIN)/python -m fakestripe.devrun --ini $(INI) --port $(FAKE_STRIPE_PORT)$(if $(RELOAD), --reload)
 
 ## test: every test layer (unit, contract, api, e2e). CI=true makes missing MariaDB/localstripe/Chromium a failure.

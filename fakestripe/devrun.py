@@ -1,4 +1,5 @@
-"""``make run``: the fake Stripe and the shop together in the foreground; Ctrl-C stops both."""
+"""``make run``: the fake Stripe, a local SMTP server and the shop together in the foreground;
+Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from fakestripe.devmail import DevMailServer
 from fakestripe.launcher import start_fake_stripe
 from fakestripe.webhooks import WEBHOOK_EVENTS, register_webhook
 
@@ -28,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--reload", action="store_true", help="restart the shop when its code changes"
     )
+    parser.add_argument(
+        "--mail-folder", default="var/mail", help="where the local SMTP server keeps each mail"
+    )
     args = parser.parse_args(argv)
 
     stripe = start_fake_stripe(args.port, host=args.host, quiet=False)
@@ -44,6 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The fake Stripe signs its payment_intent.* events with the shop's webhook secret.
     register_webhook(
         stripe.url, f"http://127.0.0.1:{port}/api/webhooks/stripe/", secret, WEBHOOK_EVENTS
+    )
+    # The shop's mails go to a local SMTP server that keeps each one as a file.
+    mail_port = int(
+        env.get("FRAMESELL_SMTP_PORT") or _ini_setting(args.ini, "framesell.smtp.port") or 8025
+    )
+    mailbox = DevMailServer(Path(args.mail_folder), port=mail_port).start()
+    print(
+        f"local SMTP server on 127.0.0.1:{mail_port}: every mail the shop sends is kept in"
+        f" {args.mail_folder}/ (one .eml file each)"
     )
     reload = ["--reload"] if args.reload else []
     shop = subprocess.Popen(
@@ -66,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shop.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 shop.kill()
+        mailbox.stop()
         stripe.stop()
 
 

@@ -29,6 +29,7 @@ from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
 from framesell.adapters.memory import (
     MemoryEventCounter,
     MemoryLoginThrottle,
+    MemoryMailer,
     MemoryUnitOfWorkFactory,
     SystemClock,
 )
@@ -36,12 +37,14 @@ from framesell.application.catalog import DEFAULT_RECHECK as CATALOG_RECHECK
 from framesell.application.catalog import CatalogService
 from framesell.application.downloads import DownloadService
 from framesell.application.health import HealthService
+from framesell.application.mail import MailOutbox, ShopMail
 from framesell.application.orders import OrderService, no_fault
 from framesell.application.payments import PaymentService
 from framesell.application.ports import (
     Clock,
     EventCounter,
     LoginThrottle,
+    Mailer,
     PaymentEventParser,
     PaymentGateway,
     PaymentResult,
@@ -75,6 +78,15 @@ ENVIRONMENT_OVERRIDES = {
     "FRAMESELL_STORAGE": "framesell.storage",
     "FRAMESELL_CORS_ORIGINS": "framesell.cors_origins",
     "FRAMESELL_TRUSTED_PROXIES": "framesell.trusted_proxies",
+    "FRAMESELL_MAIL": "framesell.mail",
+    "FRAMESELL_MAIL_SENDER": "framesell.mail.sender",
+    "FRAMESELL_MAIL_OWNER": "framesell.mail.owner",
+    "FRAMESELL_SMTP_HOST": "framesell.smtp.host",
+    "FRAMESELL_SMTP_PORT": "framesell.smtp.port",
+    "FRAMESELL_SMTP_USERNAME": "framesell.smtp.username",
+    "FRAMESELL_SMTP_PASSWORD": "framesell.smtp.password",
+    "FRAMESELL_SMTP_STARTTLS": "framesell.smtp.starttls",
+    "FRAMESELL_SHOP_URL": "framesell.shop_url",
 }
 
 
@@ -156,6 +168,17 @@ class Settings:
     signup_window_seconds: int = 3600
     shipping_cents: int = 900
     download_link_seconds: int = 900
+    # smtp | memory | off; empty (not set) sends nothing, and production refuses it.
+    mail: str = ""
+    mail_sender: str = "FrameSell <shop@framesell.invalid>"
+    mail_owner: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    # Where shoppers open the shop (links in mails), e.g. https://shop.example.com/
+    shop_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -223,6 +246,17 @@ class Settings:
             signup_window_seconds=_int(raw, "framesell.signup.window_seconds", 3600),
             shipping_cents=_shipping_cents(raw.get("framesell.shipping.price", "9.00")),
             download_link_seconds=_int(raw, "framesell.downloads.link_seconds", 900),
+            mail=str(raw.get("framesell.mail", "")).strip(),
+            mail_sender=str(
+                raw.get("framesell.mail.sender") or "FrameSell <shop@framesell.invalid>"
+            ).strip(),
+            mail_owner=str(raw.get("framesell.mail.owner", "")).strip(),
+            smtp_host=str(raw.get("framesell.smtp.host", "")).strip(),
+            smtp_port=_int(raw, "framesell.smtp.port", 587),
+            smtp_username=str(raw.get("framesell.smtp.username", "")).strip(),
+            smtp_password=str(raw.get("framesell.smtp.password", "")),
+            smtp_starttls=_truthy(raw.get("framesell.smtp.starttls", "true")),
+            shop_url=str(raw.get("framesell.shop_url", "")).strip(),
             extra=raw,
         )
         settings.check()
@@ -262,8 +296,21 @@ class Settings:
         self.address_throttle_policy()
         self.payment_failure_limits()
         self.signup_limit()
+        if self.mail not in MAIL_ADAPTERS and self.mail != "":
+            raise ConfigurationError(
+                f"unknown framesell.mail {self.mail!r}; choose one of "
+                + ", ".join(sorted(MAIL_ADAPTERS))
+            )
+        if self.mail == "smtp" and not self.smtp_host:
+            raise ConfigurationError(
+                "framesell.mail = smtp needs framesell.smtp.host (FRAMESELL_SMTP_HOST)"
+            )
         if self.is_production:
             self._check_production()
+
+    def reset_link(self, token: str) -> str:
+        """The frontend's "choose a new password" page for one reset token."""
+        return f"{self.shop_url.rstrip('/')}/#/reset-password?token={token}"
 
     def login_throttle_policy(self) -> ThrottlePolicy:
         """The failed-login limits from framesell.login.*; ConfigurationError if unworkable."""
@@ -344,6 +391,17 @@ class Settings:
             raise ConfigurationError("FRAMESELL_STRIPE_WEBHOOK_SECRET is required in production")
         if self.crash_after_charge:
             raise ConfigurationError("framesell.testing.* fault points are for tests only")
+        if self.mail not in ("smtp", "off"):
+            raise ConfigurationError(
+                "production sends mail over SMTP: set FRAMESELL_SMTP_HOST (and"
+                " FRAMESELL_SMTP_USERNAME, FRAMESELL_SMTP_PASSWORD, FRAMESELL_MAIL_OWNER), or"
+                " turn mail off explicitly with FRAMESELL_MAIL=off"
+            )
+        if self.mail == "smtp" and not self.shop_url.startswith("https://"):
+            raise ConfigurationError(
+                "FRAMESELL_SHOP_URL (the https:// address of the shop, for links in mails)"
+                " is required in production"
+            )
         if self.idempotency_keep_hours < 24:
             raise ConfigurationError("Idempotency-Keys must be kept at least 24 hours")
         if self.argon2_memory_cost_kib < OWASP_MEMORY_COST_KIB or (
@@ -457,7 +515,25 @@ def _crash_after_charge(order: Order, result: PaymentResult) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _smtp_mailer(settings: Settings) -> Mailer | None:
+    from framesell.adapters.smtp import SmtpMailer
+
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        sender=settings.mail_sender,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+
+
 # One table per port; adding an adapter is one entry here.
+MAIL_ADAPTERS: dict[str, Callable[[Settings], Mailer | None]] = {
+    "smtp": _smtp_mailer,
+    "memory": lambda settings: MemoryMailer(),
+    "off": lambda settings: None,
+}
 STORAGE_ADAPTERS: dict[str, Callable[[Settings], Storage]] = {
     "memory": _memory_storage,
     "sql": _sql_storage,
@@ -505,6 +581,8 @@ class Services:
     storage: Storage
     payment_failures: PaymentFailureLimit
     signups: SignupLimit
+    mail: MailOutbox | None = None
+    mailer: Mailer | None = None
 
     @property
     def health(self) -> HealthService:
@@ -522,10 +600,19 @@ def bootstrap(
     clock: Clock | None = None,
     gateway: PaymentGateway | None = None,
     storage: Storage | None = None,
+    mailer: Mailer | None = None,
 ) -> Services:
-    """Build every service from settings; tests may pass their own clock, gateway or storage."""
+    """Build every service from settings; tests may pass their own clock, gateway, storage
+    or mailer."""
     clock = clock or SystemClock()
     storage = storage or STORAGE_ADAPTERS[settings.storage](settings)
+    if mailer is None and settings.mail:
+        mailer = MAIL_ADAPTERS[settings.mail](settings)
+    mail = (
+        MailOutbox(storage.uow, mailer, clock, ShopMail(owner=settings.mail_owner))
+        if mailer is not None
+        else None
+    )
     gateway = gateway or _payment_factory(settings.payment)(settings)
     hasher = Argon2PasswordHasher(
         memory_cost_kib=settings.argon2_memory_cost_kib,
@@ -543,6 +630,7 @@ def bootstrap(
         after_charge=_crash_after_charge if settings.crash_after_charge else no_fault,
         livemode=settings.stripe_secret_key.startswith(LIVE_KEY_PREFIXES),
         shipping_price=Money(settings.shipping_cents),
+        mail=mail,
     )
     downloads = DownloadService(
         storage.uow,
@@ -574,6 +662,8 @@ def bootstrap(
             throttle_policy=settings.login_throttle_policy(),
             address_policy=settings.address_throttle_policy(),
             max_session_age=settings.max_session_age,
+            mail=mail,
+            reset_link=settings.reset_link,
         ),
         catalog=catalog,
         orders=orders,
@@ -588,6 +678,8 @@ def bootstrap(
         storage=storage,
         payment_failures=payment_failures,
         signups=SignupLimit(storage.events, clock, settings.signup_limit()),
+        mail=mail,
+        mailer=mailer,
     )
 
 

@@ -13,16 +13,19 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from framesell.application.ports import Clock, ThrottleClaim, TokenClaims
-from framesell.domain.errors import EmailTaken, NotAuthenticated
+from framesell.domain.errors import EmailTaken, MailUnavailable, NotAuthenticated
+from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
     DisputeStatus,
     Format,
     FormatKind,
     Order,
+    OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
+    ShopperOrder,
     User,
     normalize_email,
 )
@@ -38,6 +41,8 @@ class _Tables:
     payment_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     leases: dict[int, datetime] = field(default_factory=dict)
     catalog_version: int = 0
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    password_resets: dict[int, PasswordReset] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         # Entities are frozen, so copying the dicts is a full snapshot.
@@ -49,6 +54,8 @@ class _Tables:
             dict(self.payment_events),
             dict(self.leases),
             self.catalog_version,
+            dict(self.outbox),
+            dict(self.password_resets),
         )
 
 
@@ -203,6 +210,23 @@ class MemoryOrderRepository:
         if user_id not in self._store.tables.users:
             return None
         return [order.summary() for order in self.list_for_user(user_id)]
+
+    def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
+        """One page of every shopper's matching orders, newest first, and the match count."""
+        users = self._store.tables.users
+        found = []
+        for order_id in sorted(self._store.tables.orders, reverse=True):
+            order = self._store.tables.orders[order_id]
+            user = users.get(order.user_id)
+            email = user.email if user else ""
+            if search.status is not None and order.status is not search.status:
+                continue
+            if search.order_id is not None and order_id != search.order_id:
+                continue
+            if search.email_prefix is not None and not email.startswith(search.email_prefix):
+                continue
+            found.append(ShopperOrder(order, email))
+        return found[search.offset : search.offset + search.per_page], len(found)
 
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt."""
@@ -405,6 +429,101 @@ class MemoryReconciliationLeases:
             self._store.tables.leases[order_id] = until
 
 
+class MemoryOutbox:
+    """OutboxRepository over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def add(self, message: OutboxMessage) -> bool:
+        """Store a new message due at once; False if its key exists."""
+        if any(m.key == message.key for m in self._store.tables.outbox.values()):
+            return False
+        stored = replace(message, id=self._store.next_id(), next_try_at=message.created_at)
+        self._store.tables.outbox[stored.id or 0] = stored
+        return True
+
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Unsent messages due at ``now``, the longest waiting first."""
+        waiting = [
+            m for m in self._store.tables.outbox.values()
+            if m.sent_at is None and m.next_try_at is not None and m.next_try_at <= now
+        ]
+        waiting.sort(key=lambda m: (m.next_try_at or now, m.id or 0))
+        return waiting[:limit]
+
+    def claim(self, message_id: int, *, until: datetime, now: datetime) -> bool:
+        """Take an unsent, due message until ``until``."""
+        message = self._store.tables.outbox.get(message_id)
+        if message is None or message.sent_at is not None:
+            return False
+        if message.next_try_at is not None and message.next_try_at > now:
+            return False
+        self._store.tables.outbox[message_id] = replace(message, next_try_at=until)
+        return True
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        """Record the delivery."""
+        message = self._store.tables.outbox[message_id]
+        self._store.tables.outbox[message_id] = replace(message, sent_at=at)
+
+    def retry_later(self, message_id: int, *, at: datetime) -> None:
+        """Count a failed try; due again at ``at``."""
+        message = self._store.tables.outbox[message_id]
+        self._store.tables.outbox[message_id] = replace(
+            message, tries=message.tries + 1, next_try_at=at
+        )
+
+
+class MemoryPasswordResets:
+    """PasswordResetRepository over a MemoryStore."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def add(self, reset: PasswordReset) -> PasswordReset:
+        """Store a new token hash with a fresh id."""
+        stored = replace(reset, id=self._store.next_id())
+        self._store.tables.password_resets[stored.id or 0] = stored
+        return stored
+
+    def get_by_hash(self, token_hash: str) -> PasswordReset | None:
+        """The reset with this token hash, or None."""
+        return next(
+            (r for r in self._store.tables.password_resets.values() if r.token_hash == token_hash),
+            None,
+        )
+
+    def use(self, reset_id: int, at: datetime) -> bool:
+        """Mark the token used, once."""
+        reset = self._store.tables.password_resets.get(reset_id)
+        if reset is None or reset.used_at is not None:
+            return False
+        self._store.tables.password_resets[reset_id] = replace(reset, used_at=at)
+        return True
+
+
+class MemoryMailer:
+    """A Mailer that keeps every mail in ``sent``; ``fail_next`` refuses that many sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+        self.fail_next = 0
+        self._lock = threading.Lock()
+
+    def send(self, mail: Mail) -> None:
+        """Keep the mail, or raise MailUnavailable while failures are asked for."""
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                raise MailUnavailable()
+            self.sent.append(mail)
+
+    def to(self, address: str) -> list[Mail]:
+        """The mails sent to one address, in order."""
+        return [mail for mail in self.sent if mail.to == address]
+
+
 class MemoryUnitOfWork:
     """A UnitOfWork over a MemoryStore: transactions are serialized by one lock."""
 
@@ -416,6 +535,8 @@ class MemoryUnitOfWork:
         self.request_keys = MemoryRequestKeyRepository(store)
         self.payment_events = MemoryPaymentEventRepository(store)
         self.leases = MemoryReconciliationLeases(store)
+        self.outbox = MemoryOutbox(store)
+        self.password_resets = MemoryPasswordResets(store)
         self._saved: _Tables | None = None
 
     def __enter__(self) -> MemoryUnitOfWork:

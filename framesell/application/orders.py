@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from framesell.application.mail import MailOutbox
 from framesell.application.ports import (
     Clock,
     PaymentOutcome,
@@ -34,12 +35,15 @@ from framesell.domain.models import (
     FormatKind,
     Order,
     OrderItem,
+    OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
     ProductSnapshot,
     ShippingAddress,
+    ShopperOrder,
+    normalize_email,
 )
 from framesell.domain.money import Money
 from framesell.domain.payments import Payment, PaymentState
@@ -60,6 +64,46 @@ MAX_RECONCILE_BACKOFF = timedelta(hours=6)
 LOOKUP_SLACK = timedelta(minutes=5)
 
 AfterCharge = Callable[[Order, PaymentResult], None]
+# The owner's order list: how many orders a page holds unless asked, and at most.
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_SEARCH_LENGTH = 254
+
+
+def order_search(
+    *, status: str = "", query: str = "", page: str = "1", per_page: str = ""
+) -> OrderSearch:
+    """Read the owner's search as typed (query string values); InvalidInput when unusable.
+
+    ``query`` is an order id (``123`` or ``#123``) or the start of a shopper's email.
+    """
+    found = OrderSearch(page=_whole(page or "1", "page"), per_page=DEFAULT_PER_PAGE)
+    if per_page:
+        found = replace(found, per_page=_whole(per_page, "per_page"))
+        if found.per_page > MAX_PER_PAGE:
+            raise InvalidInput(f"per_page is at most {MAX_PER_PAGE}", field="per_page")
+    if status:
+        try:
+            found = replace(found, status=PaymentStatus(status.strip().upper()))
+        except ValueError:
+            known = ", ".join(s.value for s in PaymentStatus)
+            raise InvalidInput(f"status must be one of {known}", field="status") from None
+    text = query.strip()
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise InvalidInput(f"q is at most {MAX_SEARCH_LENGTH} characters", field="q")
+    number = text.removeprefix("#")
+    if number.isdecimal() and number.isascii() and len(number) <= 18:
+        found = replace(found, order_id=int(number))
+    elif text:
+        found = replace(found, email_prefix=normalize_email(text))
+    return found
+
+
+def _whole(raw: str, name: str) -> int:
+    text = raw.strip()
+    if not (text.isdecimal() and text.isascii() and len(text) <= 9) or int(text) < 1:
+        raise InvalidInput(f"{name} must be a whole number from 1", field=name)
+    return int(text)
 
 
 def new_order_reference() -> str:
@@ -89,6 +133,16 @@ class Purchase:
     shipping: ShippingAddress | None = None
 
 
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of the owner's order list and how many orders match in all."""
+
+    orders: list[ShopperOrder]
+    total: int
+    page: int
+    per_page: int
+
+
 @dataclass
 class ReconcileReport:
     """What one reconciliation run did, order by order."""
@@ -112,6 +166,7 @@ class OrderService:
         *,
         livemode: bool = False,
         shipping_price: Money | None = None,
+        mail: MailOutbox | None = None,
     ) -> None:
         self._uow = uow
         # The flat price added once to every order that ships prints.
@@ -124,6 +179,8 @@ class OrderService:
         self._after_charge = after_charge
         # Whether the gateway account is live (events of the other mode are not ours).
         self._livemode = livemode
+        # Order mails are queued in the transaction that moves the order, sent after it.
+        self._mail = mail
 
     # --- buying ---------------------------------------------------------------------------
 
@@ -264,6 +321,12 @@ class OrderService:
         if found is None:
             raise NotAuthenticated(ACCOUNT_GONE)
         return found
+
+    def search_orders(self, search: OrderSearch) -> OrderPage:
+        """Every shopper's orders for the owner, newest first, one page at a time."""
+        with self._uow() as uow:
+            found, total = uow.orders.search(search)
+        return OrderPage(found, total, search.page, search.per_page)
 
     def get_order(self, user_id: int, order_id: int) -> Order:
         """Return one of the shopper's orders; another shopper's is OrderNotFound too."""
@@ -580,9 +643,17 @@ class OrderService:
                     at=self._clock.now(),
                 )
                 fresh = uow.orders.get(order.id)
+                queued = bool(
+                    swapped
+                    and fresh is not None
+                    and self._mail is not None
+                    and self._mail.queue_order_change(uow, current, fresh)
+                )
                 uow.commit()
             if fresh is None:
                 raise OrderNotFound()
+            if queued:
+                self._send_mail()
             if swapped:
                 return fresh
             known = fresh.attempt.payment_id if fresh.attempt else None
@@ -590,6 +661,14 @@ class OrderService:
                 return fresh  # a stale attempt's payment moves nothing
             current = fresh
         return current
+
+    def _send_mail(self) -> None:
+        """Deliver what was queued; a failure here never undoes or fails the payment."""
+        assert self._mail is not None
+        try:
+            self._mail.deliver()
+        except Exception:  # the outbox keeps the mail; `framesell send-mail` retries it
+            log.exception("could not deliver the queued mail now")
 
     def _close(self, order: Order, payment_id: str) -> Order:
         """A FAILED order's payment is canceled at the gateway if it still allows, so the

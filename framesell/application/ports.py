@@ -9,14 +9,17 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
     DisputeStatus,
     Format,
     Order,
+    OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
+    ShopperOrder,
     User,
 )
 from framesell.domain.money import Money
@@ -94,6 +97,10 @@ class OrderRepository(Protocol):
         None if there is no such account (an empty list if it has no orders).
         """
 
+    def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
+        """One page of every shopper's orders matching ``search``, newest (highest id)
+        first, with how many match in all; two queries whatever the page holds."""
+
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the payment attempt about to be made (its number and idempotency key)."""
 
@@ -170,6 +177,14 @@ class UnitOfWork(Protocol):
     @property
     def leases(self) -> ReconciliationLeases:
         """Reconcile workers' claims on PENDING orders, within this transaction."""
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Mails waiting to be delivered, within this transaction."""
+
+    @property
+    def password_resets(self) -> PasswordResetRepository:
+        """Password-reset tokens (their hashes), within this transaction."""
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""
@@ -458,3 +473,42 @@ class ThrottleClaim:
     retry_after_seconds: int
     # The adapter's handles of the failures it recorded, for release.
     recorded: tuple[int, ...] = ()
+
+
+class OutboxRepository(Protocol):
+    """Keeps mails until they are delivered; each key at most once."""
+
+    def add(self, message: OutboxMessage) -> bool:
+        """Store a new message, due now; False (nothing written) if its key exists."""
+
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Up to ``limit`` unsent messages due at ``now``, the longest waiting first."""
+
+    def claim(self, message_id: int, *, until: datetime, now: datetime) -> bool:
+        """Take an unsent, due message for one sender until ``until`` (compare-and-swap)."""
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        """Record that the message was handed to the mail server."""
+
+    def retry_later(self, message_id: int, *, at: datetime) -> None:
+        """Count one failed try and leave the message alone until ``at``."""
+
+
+class PasswordResetRepository(Protocol):
+    """Stores password-reset tokens as hashes."""
+
+    def add(self, reset: PasswordReset) -> PasswordReset:
+        """Store a new token hash and return it with its id."""
+
+    def get_by_hash(self, token_hash: str) -> PasswordReset | None:
+        """The reset with this token hash, or None."""
+
+    def use(self, reset_id: int, at: datetime) -> bool:
+        """Mark the token used; True only the first time (compare-and-swap)."""
+
+
+class Mailer(Protocol):
+    """Hands mails to a mail server. Adapters: adapters.smtp, adapters.memory."""
+
+    def send(self, mail: Mail) -> None:
+        """Deliver one mail (text and HTML parts); raise MailUnavailable if it cannot now."""

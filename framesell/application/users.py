@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from framesell.application.mail import MailOutbox
 from framesell.application.ports import (
     Clock,
     LoginThrottle,
@@ -16,10 +19,12 @@ from framesell.application.ports import (
 from framesell.domain.errors import (
     AuthenticationFailed,
     InvalidInput,
+    InvalidResetToken,
     NotAuthenticated,
     TooManyAttempts,
     UserNotFound,
 )
+from framesell.domain.mail import PasswordReset
 from framesell.domain.models import User, normalize_email, validate_email, validate_name
 from framesell.domain.throttling import ThrottlePolicy, address_bucket
 
@@ -27,9 +32,18 @@ MIN_PASSWORD_LENGTH = 8
 # The 403's reason when a valid token names an account that no longer exists.
 ACCOUNT_GONE = "user not found"
 MAX_PASSWORD_LENGTH = 1024
+# How long a password-reset link works, and its token's entropy (bytes).
+RESET_VALID_FOR = timedelta(hours=1)
+RESET_TOKEN_BYTES = 32
+MAX_RESET_TOKEN_LENGTH = 128
 # The 403's reason when a token is refreshed long after its password was given.
 SESSION_TOO_OLD = "Session has expired; log in again."
 DEFAULT_MAX_SESSION_AGE = timedelta(days=7)
+
+
+def reset_token_hash(token: str) -> str:
+    """What is stored of a reset token: its SHA-256, so a copy of the database opens nothing."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def validate_password(password: str) -> str:
@@ -45,16 +59,19 @@ def validate_password(password: str) -> str:
     return password
 
 
-def throttle_keys(email: str, client_address: str | None) -> tuple[str, ...]:
+def throttle_keys(
+    email: str, client_address: str | None, *, scope: str = ""
+) -> tuple[str, ...]:
     """The LoginThrottle keys of a login attempt: its email first, then its client address
     (an IPv6 address by its /64).
 
     Digests rather than the values, so the throttle stores no emails or addresses and every
-    key has the same short length however long the submitted username is.
+    key has the same short length however long the submitted username is. ``scope`` keeps
+    another use of the throttle (password-reset requests) on counters of its own.
     """
-    kinds = [("email", email)]
+    kinds = [(f"{scope}email", email)]
     if client_address:
-        kinds.append(("address", address_bucket(client_address)))
+        kinds.append((f"{scope}address", address_bucket(client_address)))
     return tuple(
         hashlib.sha256(f"{kind}:{value}".encode("utf-8", "surrogatepass")).hexdigest()
         for kind, value in kinds
@@ -75,6 +92,8 @@ class UserService:
         throttle_policy: ThrottlePolicy | None = None,
         address_policy: ThrottlePolicy | None = None,
         max_session_age: timedelta = DEFAULT_MAX_SESSION_AGE,
+        mail: MailOutbox | None = None,
+        reset_link: Callable[[str], str] = lambda token: f"#/reset-password?token={token}",
     ) -> None:
         if throttle is not None and clock is None:
             raise ValueError("a login throttle needs a clock")
@@ -88,6 +107,8 @@ class UserService:
         self._address_policy = address_policy or ThrottlePolicy(max_failures=100)
         self._memory = max(self._policy.memory, self._address_policy.memory)
         self._max_session_age = max_session_age
+        self._mail = mail
+        self._reset_link = reset_link
         # Hashed once, so that logging in as nobody costs as much as a wrong password.
         self._dummy_hash = hasher.hash("framesell-no-such-user")
 
@@ -167,6 +188,53 @@ class UserService:
     def _release(self, claim: ThrottleClaim | None) -> None:
         if claim is not None and self._throttle is not None:
             self._throttle.release(claim)
+
+    def request_password_reset(self, email: str, client_address: str | None = None) -> None:
+        """Mail a one-time link to choose a new password, if the account exists.
+
+        Says nothing either way (the HTTP answer is 202 for any email), and takes about the
+        same time: the mail is queued, never sent while the caller waits. Throttled like
+        log-in, per email and per client address (TooManyAttempts), on counters of its own.
+        An email that could not be an account's (sign-up's rule: its form, its length, no
+        control or bidi characters) is InvalidInput, whoever has an account.
+        """
+        normalized = validate_email(email)
+        keys = throttle_keys(normalized, client_address, scope="reset-")
+        self._claim(keys)  # every request counts, found or not; never released
+        token = secrets.token_urlsafe(RESET_TOKEN_BYTES)
+        now = self._clock.now() if self._clock is not None else None
+        with self._uow() as uow:
+            user = uow.users.get_by_email(normalized)
+            if user is None or user.id is None or now is None or self._mail is None:
+                return
+            uow.password_resets.add(
+                PasswordReset(None, user.id, reset_token_hash(token), now, now + RESET_VALID_FOR)
+            )
+            mail = self._mail.mail.password_reset(user, self._reset_link(token), RESET_VALID_FOR)
+            self._mail.queue(uow, f"password-reset-{reset_token_hash(token)}", mail)
+            uow.commit()
+        self._mail.deliver_in_background()
+
+    def reset_password(self, token: str, password: str) -> User:
+        """Set a new password with a reset token: once, within the hour (InvalidResetToken)."""
+        new_hash = self._hasher.hash(validate_password(password))
+        if not token or len(token) > MAX_RESET_TOKEN_LENGTH:
+            raise InvalidResetToken()
+        now = self._clock.now() if self._clock is not None else None
+        with self._uow() as uow:
+            reset = uow.password_resets.get_by_hash(reset_token_hash(token))
+            if reset is None or reset.id is None or now is None or not reset.usable_at(now):
+                raise InvalidResetToken()
+            if not uow.password_resets.use(reset.id, now):
+                raise InvalidResetToken()  # used meanwhile by a racing request
+            uow.users.update_password_hash(reset.user_id, new_hash)
+            user = uow.users.get(reset.user_id)
+            uow.commit()
+        if user is None:
+            raise InvalidResetToken()
+        if self._throttle is not None:
+            self._throttle.reset(throttle_keys(user.email, None)[0])  # the email may log in now
+        return user
 
     def authenticate(self, token: str) -> User:
         """Return the user a token belongs to; raise NotAuthenticated otherwise."""

@@ -162,3 +162,18 @@ class PaymentEventTooEarly(DomainError):
     payment now); it is not recorded, and the sender should deliver it again."""
 
     message = "payment event not applied yet: the payment service is unavailable; retry later"
+
+
+class MailUnavailable(DomainError):
+    """The mail server could not take a message now; the outbox tries again later."""
+
+    message = "the mail server is unavailable"
+
+
+class InvalidResetToken(InvalidInput):
+    """A password-reset token that is unknown, expired or already used (400, field token)."""
+
+    message = "this link is invalid, used or expired; ask for a new one"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, field="token")

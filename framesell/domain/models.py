@@ -507,3 +507,31 @@ class OrderSummary:
     def total(self) -> Money:
         """The amount charged for this order: its lines plus shipping."""
         return order_total(self.items, self.shipping_price, self.product.price)
+
+
+@dataclass(frozen=True)
+class ShopperOrder:
+    """An order as the owner's list shows it: the whole order and its shopper's email."""
+
+    order: Order
+    email: str
+
+
+@dataclass(frozen=True)
+class OrderSearch:
+    """What the owner looks for among every shopper's orders, and which page of it.
+
+    ``order_id`` finds one order; ``email_prefix`` the orders of shoppers whose (normalized)
+    email starts with it; ``status`` keeps one status. Pages count from 1.
+    """
+
+    status: PaymentStatus | None = None
+    order_id: int | None = None
+    email_prefix: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def offset(self) -> int:
+        """How many matching orders come before this page."""
+        return (self.page - 1) * self.per_page

@@ -176,6 +176,17 @@ def cmd_purge_keys(services: Services | None, settings: Settings, args: argparse
     return 0
 
 
+def cmd_send_mail(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+    """Deliver the queued mails that are due (retries included); safe on several machines."""
+    assert services is not None
+    if services.mail is None:
+        print("mail is off (framesell.mail): nothing to send")
+        return 0
+    report = services.mail.deliver(limit=args.limit)
+    print(f"sent {len(report.sent)}, failed {len(report.failed)} (to be retried)")
+    return 1 if report.failed and not report.sent else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: global options and one sub-command per operation."""
     parser = argparse.ArgumentParser(prog="framesell", description=__doc__)
@@ -230,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="an order Stripe never charged becomes FAILED after this (default: 24)",
     )
     reconcile.add_argument("--limit", type=int, default=500, help="orders per run (default: 500)")
+    send_mail = commands.add_parser(
+        "send-mail", help=cmd_send_mail.__doc__, description=cmd_send_mail.__doc__
+    )
+    send_mail.add_argument("--limit", type=int, default=500, help="mails per run (default: 500)")
     commands.add_parser(
         "purge-idempotency-keys", help=cmd_purge_keys.__doc__, description=cmd_purge_keys.__doc__
     )
@@ -251,6 +266,7 @@ HANDLERS = {
     "products": cmd_import,
     "reconcile": cmd_reconcile,
     "purge-idempotency-keys": cmd_purge_keys,
+    "send-mail": cmd_send_mail,
 }
 
 

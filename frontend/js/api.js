@@ -40,8 +40,23 @@ export function newIdempotencyKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** The most useful message in an error body of any of the API's shapes. */
+const TROUBLE = "Something went wrong on our side. Please try again in a minute.";
+
+/** Whether a server text is fit for a shopper: no markup, not a bare server phrase. */
+function humanText(text) {
+  return typeof text === "string" && text.trim() !== "" && !/[<>]/.test(text)
+    && !/internal server error|bad gateway|service unavailable|traceback|exception/i.test(text);
+}
+
+/** The most useful message in an error body of any of the API's shapes, for people. */
 export function errorMessage(body, status) {
+  if (status === 429) return "Too many attempts. Please wait a few minutes and try again.";
+  if (status >= 500 || !body) return TROUBLE;
+  const message = rawMessage(body);
+  return humanText(message) ? message : TROUBLE;
+}
+
+function rawMessage(body) {
   if (body && typeof body === "object") {
     if (typeof body.error === "string" && body.error) return body.error;
     if (typeof body.detail === "string" && body.detail) return body.detail;
@@ -50,7 +65,7 @@ export function errorMessage(body, status) {
       if (text) return text;
     }
   }
-  return `The shop answered with an error (HTTP ${status}).`;
+  return "";
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,7 +80,7 @@ async function readBody(response) {
   try {
     return JSON.parse(text);
   } catch {
-    return { detail: text.slice(0, 200) };
+    return null; // a proxy's HTML page, never shown to the shopper
   }
 }
 
@@ -146,6 +161,14 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
         body: { first_name: firstName, last_name: lastName, email, password },
       });
     },
+    /** POST /api/password-reset/ → 202 for any well-formed email (a link is mailed if it has an account); 400 for one that is not. */
+    requestPasswordReset(email) {
+      return request("POST", "/api/password-reset/", { body: { email } });
+    },
+    /** POST /api/password-reset/confirm/ with the mailed token → {success: true}. */
+    resetPassword(token, password) {
+      return request("POST", "/api/password-reset/confirm/", { body: { token, password } });
+    },
     /** GET /api/product/ → the catalog, ordered by id. */
     products() {
       return request("GET", "/api/product/", { retries: 1 });
@@ -167,10 +190,40 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
      * POST /api/order/ with the Stripe token or PaymentMethod id; the Idempotency-Key belongs
      * to the purchase attempt, so retries of this attempt can never buy twice.
      */
-    placeOrder({ token, product }, idempotencyKey) {
+    placeOrder(body, idempotencyKey) {
       return request("POST", "/api/order/", {
-        body: { token, product }, auth: true, idempotencyKey, retries: 3, timeoutMs: 60000,
+        body, auth: true, idempotencyKey, retries: 3, timeoutMs: 60000,
       });
+    },
+    /** GET /api/order/{id}/download/{item}/ → {url, expires}: a signed link to a paid file. */
+    downloadLink(orderId, itemId) {
+      return request("GET", `/api/order/${id(orderId)}/download/${id(itemId)}/`, { auth: true });
+    },
+    /** POST /api/product/ (admin) → the new product. */
+    createProduct({ description, url, price }) {
+      return request("POST", "/api/product/", { body: { description, url, price }, auth: true });
+    },
+    /** PUT /api/product/{id}/ (admin) → the changed product. */
+    updateProduct(productId, { description, url, price }) {
+      return request("PUT", `/api/product/${id(productId)}/`, { body: { description, url, price }, auth: true });
+    },
+    /** DELETE /api/product/{id}/ (admin): the photo leaves the catalog. */
+    removeProduct(productId) {
+      return request("DELETE", `/api/product/${id(productId)}/`, { auth: true });
+    },
+    /** GET /api/admin/orders/?status=&q=&page=&per_page= (admin) → {orders, total, page, per_page}. */
+    allOrders({ status = "", q = "", page = 1, perPage = 20 } = {}) {
+      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+      if (status) query.set("status", status);
+      if (q) query.set("q", q);
+      return request("GET", `/api/admin/orders/?${query}`, { auth: true, retries: 1 });
+    },
+    /** POST /api/order/{id}/refund/ (admin): `amount` in major units, or all that is left when null. */
+    async refund(orderId, amount = null) {
+      const data = await request("POST", `/api/order/${id(orderId)}/refund/`, {
+        body: amount === null ? undefined : { amount }, auth: true,
+      });
+      return data && data.order ? data.order : data;
     },
     /** POST /api/order/{id}/confirm/ after 3-D Secure → the settled order. */
     async confirmOrder(orderId) {

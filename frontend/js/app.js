@@ -1,20 +1,27 @@
-// FrameSell's shop: a hash router (#/, #/shop, #/orders), the session, and the views.
+// FrameSell's shop: a hash router (#/ the catalog for everyone, #/login, #/orders, the owner's
+// #/owner/photos and #/owner/orders), the session, and the views.
 
 import { ApiError, SessionExpiredError, createApi } from "./api.js";
-import { h, photo, setButtonBusy, spinner } from "./dom.js";
+import { h, loadFailed, loadingRow, photo, setButtonBusy, spinner } from "./dom.js";
 import { formatDateTime, formatMoney } from "./format.js";
+import { ownerOrdersView, ownerPhotosView } from "./owner.js";
 import { createCheckout } from "./payment.js";
+import { cart, cartView, orderView, productView } from "./shop.js";
 
 const TOKEN_KEY = "framesell.token";
+const ADMIN_KEY = "framesell.admin";
 const POLL_INTERVAL_MS = 3000;
 const POLL_ROUNDS = 20;
 const SESSION_EXPIRED = "Your session has expired, please log in again.";
+const RETURN_KEY = "framesell.return";
+const SESSION_CHECK_MS = 30000;
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 1024;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const STATUS_BADGES = {
   PAID: "text-bg-success",
+  PARTIALLY_REFUNDED: "text-bg-info",
   PENDING: "text-bg-warning",
   FAILED: "text-bg-danger",
   PARTIALLY_REFUNDED: "text-bg-info",
@@ -37,10 +44,28 @@ const session = {
       sessionStorage.setItem(TOKEN_KEY, token);
     } catch { /* storage blocked: the in-memory copy lasts until reload */ }
   },
+  // Whether the holder is the shop's owner (GET /api/me/'s is_admin); it only decides which
+  // pages the menu offers: the API itself refuses a shopper whatever the page believes.
+  adminMemory: false,
+  get admin() {
+    try {
+      return sessionStorage.getItem(ADMIN_KEY) === "true";
+    } catch {
+      return this.adminMemory;
+    }
+  },
+  set admin(value) {
+    this.adminMemory = Boolean(value);
+    try {
+      sessionStorage.setItem(ADMIN_KEY, String(Boolean(value)));
+    } catch { /* storage blocked */ }
+  },
   clear() {
     this.memory = null;
+    this.adminMemory = false;
     try {
       sessionStorage.removeItem(TOKEN_KEY);
+      sessionStorage.removeItem(ADMIN_KEY);
     } catch { /* nothing stored */ }
   },
 };
@@ -52,6 +77,7 @@ const config = window.FRAMESELL_CONFIG;
 
 let api;
 let checkout;
+let authDialog;
 let pendingNotice = null;
 let currentView = null;
 let firstRender = true;
@@ -73,6 +99,44 @@ function renderNotice() {
   }));
 }
 
+/** Remembers where to come back to after logging in (the cart survives in localStorage). */
+function rememberReturn(path) {
+  try {
+    sessionStorage.setItem(RETURN_KEY, path);
+  } catch { /* storage blocked: back to the catalog */ }
+}
+
+function takeReturn() {
+  try {
+    const path = sessionStorage.getItem(RETURN_KEY);
+    sessionStorage.removeItem(RETURN_KEY);
+    return path && path.startsWith("/") && !path.startsWith("/login") ? path : "/";
+  } catch {
+    return "/";
+  }
+}
+
+function currentHashPath() {
+  return location.hash.replace(/^#/, "") || "/";
+}
+
+/** Whether a JWT's `exp` has passed (a token that cannot be read counts as expired). */
+function tokenExpired(token) {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return typeof payload.exp === "number" && payload.exp * 1000 <= Date.now();
+  } catch {
+    return true;
+  }
+}
+
+/** Sends a visitor to log in, back to `path` afterwards. */
+function requireLogin(path) {
+  rememberReturn(path);
+  flash("Log in or sign up to pay — your cart is kept.", { testid: "login-to-pay" });
+  navigate("/login");
+}
+
 function navigate(path) {
   if (location.hash === `#${path}`) render();
   else location.hash = path;
@@ -80,10 +144,12 @@ function navigate(path) {
 
 function onSessionExpired() {
   if (!session.token) return; // already handled (several calls may fail at once)
+  rememberReturn(currentHashPath());
   session.clear();
   checkout.close();
+  authDialog.close();
   flash(SESSION_EXPIRED, { kind: "warning", testid: "session-expired", alert: true });
-  navigate("/");
+  navigate("/login");
 }
 
 function logout() {
@@ -93,35 +159,72 @@ function logout() {
   navigate("/");
 }
 
+/** Keeps the token, then asks the API whether its holder is the owner (for the menu). */
+async function startSession(token) {
+  session.save(token);
+  try {
+    const me = await api.me();
+    session.admin = Boolean(me && me.is_admin);
+  } catch {
+    session.admin = false; // the shopper's pages work either way
+  }
+  updateNav(currentPath);
+}
+
+let currentPath = "/";
+
 function updateNav(path) {
-  nav.hidden = !session.token;
+  const roles = { visitor: !session.token, shopper: Boolean(session.token), admin: Boolean(session.token) && session.admin };
+  for (const item of nav.querySelectorAll("[data-for]")) item.hidden = !roles[item.dataset.for];
   for (const link of nav.querySelectorAll("a[href^='#/']")) {
     if (link.getAttribute("href") === `#${path}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
 }
 
+// access: "public" (anyone), "visitor" (only while logged out), "shopper" (a token), "admin".
 const routes = {
-  "/": { view: landingView, title: "Buy amazing photos online", public: true },
-  "/shop": { view: catalogView, title: "Photo prints" },
-  "/orders": { view: ordersView, title: "Your orders" },
+  "/": { view: catalogView, title: "Photo prints", access: "public" },
+  "/login": { view: landingView, title: "Log in or sign up", access: "visitor" },
+  "/orders": { view: ordersView, title: "Your orders", access: "shopper" },
+  "/order": { view: (root, signal, query) => orderView(root, signal, query, { api, statusBadges: STATUS_BADGES }), title: "Your order", access: "shopper" },
+  "/product": { view: (root, signal, query) => productView(root, signal, query, { api, flash, navigate }), title: "A photo", access: "public" },
+  "/cart": { view: (root, signal, query) => cartView(root, signal, query, { api, config, checkout, isLoggedIn: () => Boolean(session.token), requireLogin }), title: "Your cart", access: "public" },
+  "/forgot-password": { view: forgotPasswordView, title: "Forgot your password?", access: "public" },
+  "/reset-password": { view: resetPasswordView, title: "Choose a new password", access: "public" },
+  "/owner/photos": { view: (root, signal) => ownerPhotosView(root, signal, ownerContext()), title: "Photos for sale", access: "admin" },
+  "/owner/orders": { view: (root, signal, query) => ownerOrdersView(root, signal, query, ownerContext()), title: "All orders", access: "admin" },
 };
+// Addresses of earlier versions of the shop.
+const ALIASES = { "/shop": "/" };
+
+function ownerContext() {
+  return { api, navigate, flash, statusBadges: STATUS_BADGES };
+}
 
 function render() {
   currentView?.abort();
   currentView = new AbortController();
-  let path = location.hash.replace(/^#/, "");
+  const [rawPath, rawQuery = ""] = location.hash.replace(/^#/, "").split("?", 2);
+  let path = ALIASES[rawPath] || rawPath;
+  let query = new URLSearchParams(rawQuery);
   if (!routes[path]) path = "/";
-  if (!routes[path].public && !session.token) path = "/";
-  else if (path === "/" && session.token) path = "/shop";
-  if (location.hash !== `#${path}`) history.replaceState(null, "", `#${path}`);
+  const { access } = routes[path];
+  if (access === "visitor" && session.token) path = "/";
+  else if ((access === "shopper" || access === "admin") && !session.token) path = "/login";
+  else if (access === "admin" && !session.admin) path = "/";
+  if (path !== (ALIASES[rawPath] || rawPath)) query = new URLSearchParams();
+  const search = query.toString();
+  const hash = `#${path}${search ? `?${search}` : ""}`;
+  if (location.hash !== hash) history.replaceState(null, "", hash);
 
+  currentPath = path;
   updateNav(path);
   renderNotice();
   document.title = `${routes[path].title} — FrameSell`;
-  const root = h("div", { class: "view", "data-view": path.slice(1) || "landing" });
+  const root = h("div", { class: "view", "data-view": path.slice(1).replace("/", "-") || "catalog" });
   viewRoot.replaceChildren(root);
-  routes[path].view(root, currentView.signal);
+  routes[path].view(root, currentView.signal, query);
   // Move focus to the new page's heading so keyboard and screen-reader users start there.
   if (!firstRender) root.querySelector("h1")?.focus();
   firstRender = false;
@@ -201,32 +304,54 @@ function loginFailure(error) {
 
 // ---------------------------------------------------------------- landing: hero, login, sign-up
 
+function hero(headingLevel = "h1") {
+  return h("section", { class: "hero" },
+    h("div", { class: "hero-text" },
+      h("p", { class: "hero-eyebrow", text: "Photo prints, made to frame" }),
+      h(headingLevel, { class: "hero-title", tabindex: "-1", text: "Buy amazing photos online!" }),
+      h("p", { class: "hero-lead", text: "Cities, races, wildlife and landmarks by photographers we love — printed on archival paper and paid for safely by card." }),
+      h("a", { class: "btn btn-light btn-lg hero-cta", href: "#catalog-start", "data-testid": "hero-cta", text: "See the photos",
+        onclick: (event) => {
+          event.preventDefault();
+          const first = document.querySelector("[data-testid=product-link]");
+          document.getElementById("catalog-start")?.scrollIntoView();
+          first?.focus();
+        } })),
+    h("div", { class: "hero-art", "aria-hidden": "true" },
+      h("span", { class: "hero-frame hero-frame-1" }),
+      h("span", { class: "hero-frame hero-frame-2" }),
+      h("span", { class: "hero-frame hero-frame-3" })));
+}
+
 function landingView(root) {
   root.append(
-    h("section", { class: "hero" },
-      h("div", { class: "hero-text" },
-        h("p", { class: "hero-eyebrow", text: "Photo prints, made to frame" }),
-        h("h1", { class: "hero-title", tabindex: "-1", text: "Buy amazing photos online!" }),
-        h("p", { class: "hero-lead", text: "Cities, races, wildlife and landmarks by photographers we love — printed on archival paper and paid for safely by card." })),
-      h("div", { class: "hero-art", "aria-hidden": "true" },
-        h("span", { class: "hero-frame hero-frame-1" }),
-        h("span", { class: "hero-frame hero-frame-2" }),
-        h("span", { class: "hero-frame hero-frame-3" }))),
-    h("div", { class: "row g-4 align-items-start auth-panels" },
-      h("div", { class: "col-12 col-md-6" }, loginPanel()),
-      h("div", { class: "col-12 col-md-6" }, signupPanel())),
+    h("div", { class: "page-head" },
+      h("h1", { tabindex: "-1", text: "Log in or sign up" }),
+      h("p", { class: "lead text-body-secondary mb-0", text: "Browse freely; an account lets you buy prints and see your orders." })),
+    authPanels({ onDone: () => navigate(takeReturn()) }),
   );
 }
 
-function loginPanel() {
+/** The log-in and sign-up forms side by side; `onDone` runs once the visitor is logged in. */
+function authPanels({ prefix = "", onDone = () => navigate("/") } = {}) {
+  return h("div", { class: "row g-4 align-items-start auth-panels" },
+    h("div", { class: "col-12 col-md-6" }, loginPanel({ prefix, onDone })),
+    h("div", { class: "col-12 col-md-6" }, signupPanel({ prefix, onDone })));
+}
+
+function loginPanel({ prefix = "", onDone }) {
   const fields = {
-    email: field({ id: "login-email", label: "Email", type: "email", autocomplete: "email", testid: "login-email" }),
-    password: field({ id: "login-password", label: "Password", type: "password", autocomplete: "current-password", testid: "login-password" }),
+    email: field({ id: `${prefix}login-email`, label: "Email", type: "email", autocomplete: "email", testid: "login-email" }),
+    password: field({ id: `${prefix}login-password`, label: "Password", type: "password", autocomplete: "current-password", testid: "login-password" }),
   };
   const alert = formAlert("login-error");
   const button = submitButton("Log in", "login-submit");
-  const form = h("form", { class: "auth-form", novalidate: true, "data-testid": "login-form", "aria-labelledby": "login-heading" },
-    alert, fields.email.wrapper, fields.password.wrapper, button);
+  const forgot = h("p", { class: "mt-3 mb-0 small" },
+    h("a", { href: "#/forgot-password", "data-testid": "forgot-password", text: "Forgot your password?" }));
+  // In the pay dialog the link leaves the dialog for the page.
+  forgot.querySelector("a").addEventListener("click", () => authDialog.close());
+  const form = h("form", { class: "auth-form", novalidate: true, "data-testid": "login-form", "aria-labelledby": `${prefix}login-heading` },
+    alert, fields.email.wrapper, fields.password.wrapper, button, forgot);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -240,8 +365,8 @@ function loginPanel() {
     if (!showFieldErrors(fields, errors)) return;
     setButtonBusy(button, true, "Logging in…");
     try {
-      session.save(await api.login(email, password));
-      navigate("/shop");
+      await startSession(await api.login(email, password));
+      onDone();
     } catch (error) {
       setButtonBusy(button, false);
       showAlert(alert, loginFailure(error));
@@ -251,24 +376,24 @@ function loginPanel() {
 
   return h("section", { class: "card auth-card" },
     h("div", { class: "card-body p-4" },
-      h("h2", { id: "login-heading", class: "h4 mb-1", text: "Existing user? Login" }),
+      h("h2", { id: `${prefix}login-heading`, class: "h4 mb-1", text: "Existing user? Login" }),
       h("p", { class: "text-body-secondary mb-4", text: "Welcome back — log in to buy and see your orders." }),
       form));
 }
 
-function signupPanel() {
+function signupPanel({ prefix = "", onDone }) {
   const fields = {
-    firstName: field({ id: "signup-first-name", label: "First name", autocomplete: "given-name", testid: "signup-first-name" }),
-    lastName: field({ id: "signup-last-name", label: "Last name", autocomplete: "family-name", testid: "signup-last-name" }),
-    email: field({ id: "signup-email", label: "Email", type: "email", autocomplete: "email", testid: "signup-email" }),
-    password: field({ id: "signup-password", label: "Password", type: "password", autocomplete: "new-password", testid: "signup-password" }),
-    repeat: field({ id: "signup-password-repeat", label: "Repeat password", type: "password", autocomplete: "new-password", testid: "signup-password-repeat" }),
+    firstName: field({ id: `${prefix}signup-first-name`, label: "First name", autocomplete: "given-name", testid: "signup-first-name" }),
+    lastName: field({ id: `${prefix}signup-last-name`, label: "Last name", autocomplete: "family-name", testid: "signup-last-name" }),
+    email: field({ id: `${prefix}signup-email`, label: "Email", type: "email", autocomplete: "email", testid: "signup-email" }),
+    password: field({ id: `${prefix}signup-password`, label: "Password", type: "password", autocomplete: "new-password", testid: "signup-password" }),
+    repeat: field({ id: `${prefix}signup-password-repeat`, label: "Repeat password", type: "password", autocomplete: "new-password", testid: "signup-password-repeat" }),
   };
-  fields.password.input.setAttribute("aria-describedby", "signup-password-feedback signup-password-hint");
-  fields.password.wrapper.append(h("div", { id: "signup-password-hint", class: "form-text", text: `At least ${PASSWORD_MIN} characters.` }));
+  fields.password.input.setAttribute("aria-describedby", `${prefix}signup-password-feedback ${prefix}signup-password-hint`);
+  fields.password.wrapper.append(h("div", { id: `${prefix}signup-password-hint`, class: "form-text", text: `At least ${PASSWORD_MIN} characters.` }));
   const alert = formAlert("signup-error");
   const button = submitButton("Sign up", "signup-submit");
-  const form = h("form", { class: "auth-form", novalidate: true, "data-testid": "signup-form", "aria-labelledby": "signup-heading" },
+  const form = h("form", { class: "auth-form", novalidate: true, "data-testid": "signup-form", "aria-labelledby": `${prefix}signup-heading` },
     alert,
     h("div", { class: "row g-0 gx-sm-3" },
       h("div", { class: "col-12 col-sm-6" }, fields.firstName.wrapper),
@@ -292,9 +417,9 @@ function signupPanel() {
       return;
     }
     try {
-      session.save(await api.login(account.email, account.password));
+      await startSession(await api.login(account.email, account.password));
       flash(`Welcome to FrameSell, ${account.firstName}!`, { kind: "success", testid: "welcome" });
-      navigate("/shop");
+      onDone();
     } catch (error) {
       setButtonBusy(button, false);
       showAlert(alert, `Your account is ready, but we could not log you in: ${loginFailure(error)} Please log in.`);
@@ -303,21 +428,18 @@ function signupPanel() {
 
   return h("section", { class: "card auth-card" },
     h("div", { class: "card-body p-4" },
-      h("h2", { id: "signup-heading", class: "h4 mb-1", text: "New user? Sign up" }),
+      h("h2", { id: `${prefix}signup-heading`, class: "h4 mb-1", text: "New user? Sign up" }),
       h("p", { class: "text-body-secondary mb-4", text: "It takes a minute; you are logged in right after." }),
       form));
 }
 
 // ---------------------------------------------------------------- catalog
 
-function loadingRow(text) {
-  return h("div", { class: "loading-row", role: "status" }, spinner(), h("span", { text }));
-}
-
-function loadFailed(error, retry) {
-  return h("div", { class: "alert alert-danger d-flex flex-wrap align-items-center gap-3", role: "alert", "data-testid": "load-error" },
-    h("span", { class: "me-auto", text: error.message }),
-    h("button", { type: "button", class: "btn btn-sm btn-outline-danger", onclick: retry, text: "Try again" }));
+function printsFrom(product) {
+  const prints = (Array.isArray(product.formats) ? product.formats : []).filter((f) => f.kind === "print");
+  if (!prints.length) return "Digital download";
+  const lowest = Math.min(...prints.map((f) => Number(f.price)));
+  return `Download, or prints from ${formatMoney(lowest, product.currency)}`;
 }
 
 function productCard(product) {
@@ -328,23 +450,34 @@ function productCard(product) {
     type: "button", class: "btn btn-primary w-100 pay-button", "aria-describedby": titleId,
     "data-testid": "pay-button", dataset: { productId: product.id }, text: `Pay ${price}`,
   });
-  button.addEventListener("click", () => checkout.open(product, button));
+  button.addEventListener("click", () => {
+    if (session.token) checkout.open(product, button);
+    else authDialog.open(product, button);
+  });
   return h("li", { class: "col" },
     h("article", { class: "card product-card h-100", "data-testid": "product-card", dataset: { productId: product.id } },
       photo(product.url, product.description, { className: "card-img-top" }),
       h("div", { class: "card-body d-flex flex-column" },
-        h("h2", { id: titleId, class: "h5 card-title product-title", "data-testid": "product-title", text: product.description }),
-        h("p", { class: "product-meta", text: "Archival photo print" }),
+        h("h2", { id: titleId, class: "h5 card-title product-title", "data-testid": "product-title" },
+          h("a", { href: `#/product?id=${encodeURIComponent(product.id)}`, class: "product-link", "data-testid": "product-link", text: product.description })),
+        h("p", { class: "product-meta", text: printsFrom(product) }),
         h("div", { class: "mt-auto" }, button))));
 }
 
 function catalogView(root, signal) {
   const body = h("div");
-  root.append(
-    h("div", { class: "page-head" },
-      h("h1", { tabindex: "-1", text: "Photo prints" }),
-      h("p", { class: "lead text-body-secondary", text: "Pick a photo you love; we print it and send it your way." })),
-    body);
+  if (!session.token) {
+    root.append(hero(),
+      h("div", { class: "page-head", id: "catalog-start" },
+        h("h2", { text: "Photo prints" }),
+        h("p", { class: "lead text-body-secondary", text: "Pick a photo you love; you log in or sign up when you pay." })));
+  } else {
+    root.append(
+      h("div", { class: "page-head" },
+        h("h1", { tabindex: "-1", text: "Photo prints" }),
+        h("p", { class: "lead text-body-secondary", text: "Pick a photo you love; we print it and send it your way." })));
+  }
+  root.append(body);
   checkout.preload();
 
   async function load() {
@@ -382,12 +515,13 @@ function orderRow(order) {
     h("div", { class: "order-row-inner" },
       photo(item.url, title, { className: "order-thumb", width: 160, height: 120 }),
       h("div", { class: "order-info" },
-        h("h3", { class: "h6 order-title", "data-testid": "order-title", text: title }),
+        h("h2", { class: "h6 order-title", "data-testid": "order-title" },
+          h("a", { href: `#/order?id=${encodeURIComponent(order.id)}`, "data-testid": "order-link", text: title })),
         h("p", { class: "order-date" }, "Placed on ",
           h("time", { datetime: order.orderdate, "data-testid": "order-date", text: formatDateTime(order.orderdate) })),
         h("p", { class: "order-number", text: `Order #${order.id}` })),
       h("div", { class: "order-side" },
-        h("p", { class: "order-price", "data-testid": "order-price", text: formatMoney(item.price, item.currency) }),
+        h("p", { class: "order-price", "data-testid": "order-price", text: formatMoney(order.total ?? item.price, item.currency) }),
         h("div", { class: "order-status-wrap", "aria-live": "polite" },
           h("span", { class: "order-status-label", text: "Payment status" }), badge),
         progress)));
@@ -462,11 +596,14 @@ function ordersView(root, signal) {
       if (!(orders.reason instanceof SessionExpiredError)) body.replaceChildren(loadFailed(orders.reason, load));
       return;
     }
-    const list = Array.isArray(orders.value) ? [...orders.value].sort(newestFirst) : [];
+    // Declined attempts are not orders to a shopper (the API still lists them; the owner sees them).
+    const list = Array.isArray(orders.value)
+      ? orders.value.filter((o) => o && o.paymentstatus !== "FAILED").sort(newestFirst)
+      : [];
     if (!list.length) {
       body.replaceChildren(h("div", { class: "empty-state", "data-testid": "orders-empty" },
         h("p", { text: "You have not ordered anything yet." }),
-        h("a", { class: "btn btn-primary", href: "#/shop", text: "Browse the photos" })));
+        h("a", { class: "btn btn-primary", href: "#/", text: "Browse the photos" })));
       return;
     }
     const rows = list.map(orderRow);
@@ -474,6 +611,128 @@ function ordersView(root, signal) {
     pollPending(rows, signal);
   }
   load();
+}
+
+// ---------------------------------------------------------------- a forgotten password
+
+function forgotPasswordView(root) {
+  const email = field({ id: "reset-email", label: "Email", type: "email", autocomplete: "email", testid: "reset-email" });
+  const alert = formAlert("reset-request-error");
+  const done = h("div", { class: "alert alert-success", role: "status", "data-testid": "reset-requested", hidden: true });
+  const button = submitButton("Send me a link", "reset-request-submit");
+  const form = h("form", { class: "auth-form", novalidate: true, "aria-labelledby": "forgot-heading", "data-testid": "reset-request-form" },
+    alert, email.wrapper, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(alert, "");
+    const value = email.input.value.trim();
+    const problem = !value ? "Enter your email address." : EMAIL_PATTERN.test(value) ? "" : "Enter a valid email address, like name@example.com.";
+    if (!showFieldErrors({ email }, { email: problem })) return;
+    setButtonBusy(button, true, "Sending…");
+    try {
+      const answer = await api.requestPasswordReset(value);
+      form.hidden = true;
+      done.textContent = answer.detail;
+      done.hidden = false;
+    } catch (error) {
+      setButtonBusy(button, false);
+      showAlert(alert, error instanceof ApiError && error.status === 429 ? loginFailure(error) : error.message);
+    }
+  });
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { id: "forgot-heading", tabindex: "-1", text: "Forgot your password?" }),
+      h("p", { class: "lead text-body-secondary mb-0", text: "Enter your account's email: we mail you a link to choose a new password." })),
+    h("div", { class: "row" }, h("div", { class: "col-12 col-md-8 col-lg-6" },
+      h("section", { class: "card auth-card" }, h("div", { class: "card-body p-4" }, done, form)))));
+}
+
+function resetPasswordView(root, signal, query) {
+  const token = query.get("token") || "";
+  const fields = {
+    password: field({ id: "new-password", label: "New password", type: "password", autocomplete: "new-password", testid: "new-password" }),
+    repeat: field({ id: "new-password-repeat", label: "Repeat the new password", type: "password", autocomplete: "new-password", testid: "new-password-repeat" }),
+  };
+  const alert = formAlert("reset-error");
+  const button = submitButton("Set the new password", "reset-submit");
+  const form = h("form", { class: "auth-form", novalidate: true, "aria-labelledby": "reset-heading", "data-testid": "reset-form" },
+    alert, fields.password.wrapper, fields.repeat.wrapper, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(alert, "");
+    const password = fields.password.input.value;
+    const errors = {};
+    if (length(password) < PASSWORD_MIN) errors.password = `Use at least ${PASSWORD_MIN} characters.`;
+    else if (length(password) > PASSWORD_MAX) errors.password = `Use at most ${PASSWORD_MAX} characters.`;
+    if (fields.repeat.input.value !== password) errors.repeat = "The passwords do not match.";
+    if (!showFieldErrors(fields, errors)) return;
+    setButtonBusy(button, true, "Saving…");
+    try {
+      await api.resetPassword(token, password);
+      // The token is spent: keep it out of the address bar and the history.
+      history.replaceState(null, "", "#/login");
+      session.clear();
+      flash("Your new password is set: log in with it.", { kind: "success", testid: "password-changed" });
+      navigate("/login");
+    } catch (error) {
+      setButtonBusy(button, false);
+      showAlert(alert, error.message);
+    }
+  });
+  root.append(
+    h("div", { class: "page-head" },
+      h("h1", { id: "reset-heading", tabindex: "-1", text: "Choose a new password" }),
+      h("p", { class: "lead text-body-secondary mb-0", text: "The link from the mail works once, within an hour." })),
+    h("div", { class: "row" }, h("div", { class: "col-12 col-md-8 col-lg-6" },
+      h("section", { class: "card auth-card" }, h("div", { class: "card-body p-4" },
+        token ? form : h("div", { class: "alert alert-warning", role: "alert", "data-testid": "reset-no-token" },
+          "This page needs the link from the mail. ", h("a", { href: "#/forgot-password", text: "Ask for a new one." })))))));
+}
+
+// ---------------------------------------------------------------- log in or sign up to pay
+
+/**
+ * The <dialog> that asks a visitor who pressed Pay to log in or sign up, in place: the chosen
+ * photo stays chosen, and the card form opens for it right after.
+ */
+function createAuthDialog() {
+  const dialog = document.getElementById("auth-dialog");
+  const title = document.getElementById("auth-dialog-title");
+  const body = document.getElementById("auth-dialog-body");
+  let product = null;
+  let opener = null;
+  let continuing = false;
+
+  function open(item, openerButton) {
+    product = item;
+    opener = openerButton;
+    title.textContent = `Log in or sign up to buy “${item.description}”`;
+    body.replaceChildren(
+      h("p", { class: "text-body-secondary", text: `${formatMoney(item.price, item.currency)} — the card form opens for this photo as soon as you are in.` }),
+      authPanels({ prefix: "dialog-", onDone: proceed }));
+    dialog.showModal();
+    body.querySelector("input")?.focus();
+  }
+
+  function close() {
+    if (dialog.open) dialog.close();
+  }
+
+  function proceed() {
+    continuing = true;
+    close();
+    continuing = false;
+    renderNotice();
+    checkout.open(product, opener);
+  }
+
+  dialog.addEventListener("close", () => {
+    body.replaceChildren();
+    if (!continuing && opener && opener.isConnected) opener.focus();
+  });
+  document.getElementById("auth-dialog-close").addEventListener("click", close);
+  dialog.addEventListener("click", (event) => { if (event.target === dialog) close(); });
+  return { open, close };
 }
 
 // ---------------------------------------------------------------- start
@@ -486,6 +745,7 @@ function start() {
   }
   api = createApi({ baseUrl: config.apiBase, getToken: () => session.token, onSessionExpired });
   checkout = createCheckout({ api, config, showOrders: () => navigate("/orders") });
+  authDialog = createAuthDialog();
   document.getElementById("logout").addEventListener("click", logout);
   document.getElementById("skip-link").addEventListener("click", (event) => {
     // The hash belongs to the router, so the skip link moves focus itself.
@@ -493,6 +753,26 @@ function start() {
     document.getElementById("main").focus();
   });
   window.addEventListener("hashchange", render);
+  const count = document.getElementById("cart-count");
+  const showCount = () => {
+    const n = cart.count;
+    count.textContent = String(n);
+    count.hidden = n === 0;
+  };
+  cart.onChange(showCount);
+  showCount();
+  // An expired session is noticed on load, and while the page stays open, not only at Pay.
+  const checkSession = () => {
+    if (session.token && tokenExpired(session.token)) onSessionExpired();
+  };
+  if (session.token && tokenExpired(session.token)) {
+    rememberReturn(currentHashPath());
+    session.clear();
+    flash(SESSION_EXPIRED, { kind: "warning", testid: "session-expired", alert: true });
+    history.replaceState(null, "", "#/login");
+  }
+  setInterval(checkSession, SESSION_CHECK_MS);
+  window.addEventListener("focus", checkSession);
   render();
 }
 

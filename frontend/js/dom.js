@@ -121,3 +121,15 @@ export function focusableIn(root) {
   ].join(",");
   return [...root.querySelectorAll(selector)].filter((el) => el.getClientRects().length > 0 && !el.closest("[hidden]"));
 }
+
+/** A "loading…" line with a spinner, announced politely. */
+export function loadingRow(text) {
+  return h("div", { class: "loading-row", role: "status" }, spinner(), h("span", { text }));
+}
+
+/** The error of a failed load, with a button that tries again. */
+export function loadFailed(error, retry) {
+  return h("div", { class: "alert alert-danger d-flex flex-wrap align-items-center gap-3", role: "alert", "data-testid": "load-error" },
+    h("span", { class: "me-auto", text: error.message }),
+    h("button", { type: "button", class: "btn btn-sm btn-outline-danger", onclick: retry, text: "Try again" }));
+}

@@ -1,7 +1,8 @@
 // Copies the third-party files FrameSell serves from node_modules into committed folders, so
 // that nothing is built or downloaded at run time: Bootstrap's CSS for the shop (vendor/), and
 // Swagger UI for the API's interactive page at /api/docs/ (served by the API itself, so it
-// ships inside the Python package). Run with `npm run vendor` after changing a pinned version
+// ships inside the Python package), and axe-core for the browser tests' accessibility checks
+// (tests/e2e/vendor/, never served to shoppers). Run with `npm run vendor` after changing a pinned version
 // in package.json and running `npm install`.
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -25,6 +26,11 @@ const packages = [
       "LICENSE",
       "NOTICE",
     ],
+  },
+  {
+    name: "axe-core",
+    target: join(repository, "tests", "e2e", "vendor"),
+    files: ["axe.min.js", "LICENSE"],
   },
 ];
 

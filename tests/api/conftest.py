@@ -20,12 +20,16 @@ from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_acces
 
 JWT_SECRET = "api-tests-jwt-secret-of-at-least-32-bytes"
 WEBHOOK_SECRET = "whsec_api_tests"
+OWNER_EMAIL = "owner@example.com"
 SETTINGS = {
     "framesell.environment": "test",
     "framesell.storage": "memory",
     "framesell.payment": "fake",
     "framesell.jwt.secret": JWT_SECRET,
     "framesell.stripe.webhook_secret": WEBHOOK_SECRET,
+    "framesell.mail": "memory",
+    "framesell.mail.owner": OWNER_EMAIL,
+    "framesell.shop_url": "https://shop.example.com/",
     # Real argon2id, cheap parameters: the API tests log in hundreds of times.
     "framesell.argon2.memory_cost_kib": "1024",
     "framesell.argon2.time_cost": "1",

@@ -181,6 +181,7 @@ def test_me_greets_the_token_holder(app: TestApp, shopper: dict[str, Any]) -> No
         "email": shopper["email"],
         "first_name": "Foo",
         "last_name": "Bar",
+        "is_admin": False,
     }
     assert isinstance(response.json["id"], int)
 

@@ -55,6 +55,9 @@ def test_every_view_under_api_declares_one_of_the_three_permissions(app: TestApp
     assert permissions[("/api/product/", "GET")] == PUBLIC
     assert permissions[("/api/order/", "POST")] == SHOPPER
     assert permissions[("/api/order/{id}/refund/", "POST")] == ADMIN
+    assert permissions[("/api/admin/orders/", "GET")] == ADMIN
+    assert permissions[("/api/password-reset/", "POST")] == PUBLIC
+    assert permissions[("/api/password-reset/confirm/", "POST")] == PUBLIC
 
 
 @pytest.fixture

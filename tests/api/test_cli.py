@@ -100,6 +100,18 @@ def test_reconcile_and_purge_report_what_they_did(
     assert "purged 0 idempotency keys" in out
 
 
+def test_send_mail_says_when_mail_is_off_and_what_it_sent(
+    ini: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRAMESELL_MAIL", "off")
+    assert main(["-c", str(ini), "send-mail"]) == 0
+    monkeypatch.setenv("FRAMESELL_MAIL", "memory")
+    assert main(["-c", str(ini), "send-mail"]) == 0
+    out = capsys.readouterr().out
+    assert "mail is off (framesell.mail): nothing to send" in out
+    assert "sent 0, failed 0 (to be retried)" in out
+
+
 def test_a_missing_ini_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-c", "no-such.ini", "migrate"]) == 2
     assert "no-such.ini" in capsys.readouterr().err
@@ -115,6 +127,7 @@ def test_a_missing_ini_file_is_a_clear_error(capsys: pytest.CaptureFixture[str])
         ["products", "import"],
         ["reconcile"],
         ["purge-idempotency-keys"],
+        ["send-mail"],
     ],
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:

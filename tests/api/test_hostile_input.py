@@ -27,6 +27,8 @@ JSON_ENDPOINTS = [
     ("POST", "/api/product/", "admin"),
     ("PUT", "/api/product/{product}/", "admin"),
     ("POST", "/api/webhooks/stripe/", None),
+    ("POST", "/api/password-reset/", None),
+    ("POST", "/api/password-reset/confirm/", None),
 ]
 HOSTILE_BODIES = {
     "nested 30,000 deep": "[" * 30_000 + "]" * 30_000,
@@ -132,6 +134,22 @@ def test_emails_with_control_or_bidi_characters_are_refused(app: TestApp, email:
     response = app.post_json("/api/signup/", body, status=400)
     assert response.json["success"] is False
     assert "email" in response.json["error"]
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["bad\x01@example.com", "bad\x7f@example.com", "evil\u202e@example.com", "a\u200b@example.com"],
+)
+def test_a_password_reset_for_an_email_with_control_or_bidi_characters_is_refused(
+    app: TestApp, shopper: dict[str, Any], email: str
+) -> None:
+    # Even when, without the invisible character, it is an account's email.
+    invisible = email.split("@")[0].replace("bad", "").replace("evil", "").replace("a", "")
+    lookalike = shopper["email"].replace("@", f"{invisible}@")
+    for candidate in (email, lookalike):
+        response = app.post_json("/api/password-reset/", {"email": candidate}, status=400)
+        assert response.json["status"] == "error"
+        assert [entry["name"] for entry in response.json["errors"]] == ["email"]
 
 
 def test_names_with_control_characters_are_refused(app: TestApp) -> None:

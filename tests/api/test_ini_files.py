@@ -26,6 +26,9 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
         "FRAMESELL_PAYMENT",
         "FRAMESELL_STORAGE",
         "FRAMESELL_CORS_ORIGINS",
+        "FRAMESELL_MAIL",
+        "FRAMESELL_SMTP_HOST",
+        "FRAMESELL_SHOP_URL",
         "FRAMESELL_TRUSTED_PROXIES",
     ):
         monkeypatch.delenv(variable, raising=False)
@@ -38,6 +41,8 @@ def production_environment(env: pytest.MonkeyPatch) -> None:
     env.setenv("FRAMESELL_STRIPE_SECRET_KEY", "sk_live_example")
     env.setenv("FRAMESELL_STRIPE_PUBLISHABLE_KEY", "pk_live_example")
     env.setenv("FRAMESELL_STRIPE_WEBHOOK_SECRET", "whsec_example")
+    env.setenv("FRAMESELL_SMTP_HOST", "smtp.example.com")
+    env.setenv("FRAMESELL_SHOP_URL", "https://shop.example.com/")
 
 
 def test_development_ini_boots_and_serves_the_catalog(environment: pytest.MonkeyPatch) -> None:
@@ -52,7 +57,7 @@ def test_production_ini_boots_with_its_secrets_from_the_environment(
     from framesell.bootstrap import migrate
 
     settings = Settings.from_mapping(
-        {"framesell.environment": "production", "framesell.storage": "sql"}
+        {"framesell.environment": "production", "framesell.storage": "sql", "framesell.mail": "off"}
     )
     migrate(settings)  # production never migrates by itself
     app = TestApp(get_app(str(REPOSITORY / "production.ini"), "main"))
@@ -85,6 +90,9 @@ def test_production_refuses_to_start_without_a_secret(
         ("FRAMESELL_STORAGE", "memory", "SQL"),
         ("FRAMESELL_PAYMENT", "paypal", "unknown framesell.payment"),
         ("FRAMESELL_STORAGE", "redis", "unknown framesell.storage"),
+        ("FRAMESELL_MAIL", "memory", "FRAMESELL_MAIL=off"),
+        ("FRAMESELL_MAIL", "carrier-pigeon", "unknown framesell.mail"),
+        ("FRAMESELL_SHOP_URL", "http://shop.example.com/", "FRAMESELL_SHOP_URL"),
         (
             "FRAMESELL_JWT_SECRET",
             "development-only-jwt-secret-not-for-production",
@@ -107,6 +115,23 @@ def test_production_refuses_unsafe_or_unknown_settings(
     environment.setenv(variable, value)
     with pytest.raises(ConfigurationError, match=message):
         get_app(str(REPOSITORY / "production.ini"), "main")
+
+
+def test_production_refuses_to_start_without_smtp_unless_mail_is_turned_off(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    production_environment(environment)
+    environment.delenv("FRAMESELL_SMTP_HOST")
+    with pytest.raises(ConfigurationError, match="FRAMESELL_SMTP_HOST"):
+        get_app(str(REPOSITORY / "production.ini"), "main")
+    environment.setenv("FRAMESELL_MAIL", "off")
+    from framesell.bootstrap import migrate
+
+    test_settings = {"framesell.environment": "test", "framesell.jwt.secret": GOOD_SECRET,
+                     "framesell.storage": "sql", "framesell.payment": "fake"}  # fmt: skip
+    migrate(Settings.from_mapping(test_settings))
+    app = get_app(str(REPOSITORY / "production.ini"), "main")
+    assert app.registry.framesell_services.mail is None  # nothing is ever queued or sent
 
 
 def test_environment_variables_override_the_ini(environment: pytest.MonkeyPatch) -> None:

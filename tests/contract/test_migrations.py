@@ -133,6 +133,7 @@ def test_the_refunds_migration_counts_old_full_refunds_and_undoes_partial_ones(
     sql_engine.dispose()
 
     command.downgrade(alembic_config(url), "0005")  # before refunded amounts were kept
+    command.downgrade(alembic_config(url), "0005")  # before refunded amounts were kept (0006)
     upgrade_to_head(url)
 
     with SqlUnitOfWork(sql_engine) as uow:
@@ -152,7 +153,7 @@ def test_the_formats_migration_sells_every_photo_as_a_download_and_gives_old_ord
         uow.commit()
     sql_engine.dispose()
 
-    command.downgrade(alembic_config(url), "0006")  # before formats and order lines
+    command.downgrade(alembic_config(url), "0007")  # before formats and order lines
     upgrade_to_head(url)
 
     with SqlUnitOfWork(sql_engine) as uow:

@@ -5,6 +5,10 @@ One fake Stripe and one FrameSell server (``pserve`` on a generated ini that inh
 new browser context per test. Every test page fails its test on an ``alert()`` (or any other
 dialog), on an uncaught script error or on a console error other than a failed request, and
 leaves a screenshot of its last screen in ``test-artifacts/e2e/<test name>.png``.
+
+``check_accessibility(page)`` runs axe-core (vendored from npm in ``tests/e2e/vendor/``,
+injected into every test page before the shop's own scripts, so its Content-Security-Policy
+does not apply) on what the page shows and fails the test on any violation.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from tests.e2e.photos import PHOTO_HOST, photo_svg, photo_url
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts" / "e2e"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -96,10 +101,26 @@ class Shop:
     ini: Path
     settings: dict[str, str]
     products: list[dict[str, Any]]
+    env: dict[str, str] = field(default_factory=dict)
+    mail: Any = None  # the local SMTP server (fakestripe.devmail) the shop sends to
 
     def product(self, description: str) -> dict[str, Any]:
         """The catalog entry (as GET /api/product/ gives it) with this description."""
         return next(p for p in self.products if p["description"] == description)
+
+    def mails_to(self, address: str, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        """The mails the local SMTP server kept for ``address`` once there are ``count``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.mail.wait_for(0) if m["To"] == address]
+            if len(found) >= count or time.monotonic() > deadline:
+                assert len(found) >= count, f"{len(found)} mails to {address}, not {count}"
+                return found
+            time.sleep(0.05)
+
+    def make_admin(self, email: str) -> None:
+        """Make an existing account an admin, as ``framesell create-admin`` does."""
+        _framesell(self.ini, self.env, "create-admin", email)
 
     def api(self, method: str, path: str, token: str | None = None) -> Any:
         """Call the API directly (outside the browser) and return the decoded JSON."""
@@ -125,13 +146,17 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _shop_environment(database_url: str, stripe_url: str, port: int) -> dict[str, str]:
+def _shop_environment(
+    database_url: str, stripe_url: str, port: int, mail_port: int
+) -> dict[str, str]:
     # The developer's own FRAMESELL_* variables must not leak into the test server.
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMESELL_")}
     env.update(
         FRAMESELL_DATABASE_URL=database_url,
         FRAMESELL_STRIPE_API_BASE=stripe_url,
         FRAMESELL_PORT=str(port),
+        FRAMESELL_SMTP_PORT=str(mail_port),
+        FRAMESELL_SHOP_URL=f"http://127.0.0.1:{port}/",
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -172,7 +197,12 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             development_ini=REPOSITORY / "development.ini", stripe_url=e2e_stripe.url, port=port
         )
     )
-    env = _shop_environment(f"sqlite:///{folder / 'shop.sqlite'}", e2e_stripe.url, port)
+    from fakestripe.devmail import DevMailServer
+
+    mail = DevMailServer(folder / "mail", port=_free_port(), announce=lambda line: None).start()
+    env = _shop_environment(
+        f"sqlite:///{folder / 'shop.sqlite'}", e2e_stripe.url, port, mail.port
+    )
     catalog = folder / "catalog.json"
     catalog.write_text(json.dumps(CATALOG))
     _framesell(ini, env, "migrate")
@@ -199,7 +229,9 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         settings = dict(get_appsettings(str(ini), name="main"))
         with urllib.request.urlopen(f"{url}/api/product/", timeout=10) as response:
             products = json.load(response)
-        yield Shop(url=url, ini=ini, settings=settings, products=products)
+        yield Shop(
+            url=url, ini=ini, settings=settings, products=products, env=env, mail=mail
+        )
     finally:
         process.terminate()
         try:
@@ -207,6 +239,7 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        mail.stop()
 
 
 @pytest.fixture(scope="session")
@@ -266,6 +299,7 @@ def open_page(
         context = browser.new_context(base_url=shop.url, **context_options)
         context.set_default_timeout(15_000)
         context.route(f"{PHOTO_HOST}/**", _serve_photos)
+        context.add_init_script(path=str(AXE))
         page = context.new_page()
         watch = PageWatch()
 
@@ -305,3 +339,22 @@ def open_page(
 def page(open_page: Callable[..., Any]) -> Any:
     """A desktop-sized page (1280x800) at the shop, in a context of its own."""
     return open_page(viewport={"width": 1280, "height": 800})
+
+
+# The rules of WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
+  return result.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+def check_accessibility(page: Any, what: str) -> None:
+    """Fail the test if axe-core finds any accessibility violation in what the page shows."""
+    page.wait_for_function("() => typeof window.axe === 'object'")
+    # Colours are judged at rest, not halfway through a button's hover transition.
+    page.emulate_media(reduced_motion="reduce")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+    violations = page.evaluate(RUN_AXE, AXE_TAGS)
+    assert not violations, f"{what}: " + "\n".join(violations)

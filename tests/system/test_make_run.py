@@ -36,15 +36,16 @@ def fetch(url: str) -> tuple[str, dict[str, str]]:
 @pytest.fixture
 def launched(tmp_path: Path) -> Iterator[Launched]:
     """development.ini under the launcher, the fake Stripe on a free port (not 8420)."""
-    stripe_port, shop_port = free_port(), free_port()
+    stripe_port, shop_port, mail_port = free_port(), free_port(), free_port()
     database = {"FRAMESELL_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.sqlite'}"}
     framesell_command(DEVELOPMENT_INI, "migrate", extra_env=database)
     framesell_command(DEVELOPMENT_INI, "seed", extra_env=database)
     log = (tmp_path / "devrun.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "fakestripe.devrun", "--ini", str(DEVELOPMENT_INI),
-         "--port", str(stripe_port)],
-        env={**_environment(), **database, "FRAMESELL_PORT": str(shop_port)},
+         "--port", str(stripe_port), "--mail-folder", str(tmp_path / "mail")],
+        env={**_environment(), **database, "FRAMESELL_PORT": str(shop_port),
+             "FRAMESELL_SMTP_PORT": str(mail_port)},
         cwd=REPOSITORY, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     shop = f"http://127.0.0.1:{shop_port}"
@@ -95,7 +96,9 @@ def test_the_page_loads_stripe_js_from_the_fake_stripes_port_and_its_policy_allo
     assert "Stripe" in stripe_js
 
 
-def test_payments_go_to_the_fake_stripe_on_its_port(launched: Launched) -> None:
+def test_payments_go_to_the_fake_stripe_on_its_port_and_mails_to_var_mail(
+    launched: Launched, tmp_path: Path
+) -> None:
     email = f"port-{launched.stripe_port}@example.com"
     person = {"first_name": "A", "last_name": "B", "email": email, "password": "password one"}
     call("POST", f"{launched.shop}/api/signup/", person)
@@ -108,6 +111,14 @@ def test_payments_go_to_the_fake_stripe_on_its_port(launched: Launched) -> None:
     )
 
     assert (status, body["order"]["paymentstatus"]) == (201, "PAID")
+    # The local SMTP server kept the shopper's confirmation and the owner's sale notice.
+    deadline = time.monotonic() + 10
+    while len(list((tmp_path / "mail").glob("*.eml"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    kept = sorted((tmp_path / "mail").glob("*.eml"))
+    recipients = sorted(m.read_text().split("To: ", 1)[1].split("\n", 1)[0] for m in kept)
+    assert recipients == sorted([email, "owner@framesell.localhost"])
+    assert "kept in" in _log(tmp_path) and str(tmp_path / "mail") in _log(tmp_path)
 
 
 def test_the_shop_under_development_ini_logs_readable_lines(

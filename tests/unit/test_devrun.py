@@ -32,14 +32,20 @@ class Started:
     def stop(self) -> None:
         pass
 
+    def start(self) -> Started:
+        return self
+
 
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> Started:
     record = Started()
     monkeypatch.setattr(devrun, "start_fake_stripe", lambda *a, **k: record)
     monkeypatch.setattr(devrun, "register_webhook", lambda *a, **k: None)
-    monkeypatch.setattr(devrun, "_ini_setting", lambda ini, key: "whsec_x")
+    monkeypatch.setattr(
+        devrun, "_ini_setting", lambda ini, key: "8025" if key.endswith("port") else "whsec_x"
+    )
     monkeypatch.setattr(devrun.subprocess, "Popen", record.popen)
+    monkeypatch.setattr(devrun, "DevMailServer", lambda *a, **k: record)
     for variable in ("FRAMESELL_STRIPE_API_BASE", "FRAMESELL_STRIPE_JS_URL"):
         monkeypatch.delenv(variable, raising=False)
     return record

@@ -51,5 +51,5 @@ def test_the_run_extra_holds_no_test_tool() -> None:
     run = {line.split("=")[0].split(">")[0].strip() for line in extras["dev"].split() if line}
     tests = {line.split("=")[0].split(">")[0].strip() for line in extras["test"].split() if line}
 
-    assert run == {"localstripe"}
+    assert run == {"localstripe", "aiosmtpd"}  # the fake Stripe and the local SMTP server
     assert {"pytest", "playwright", "mypy", "ruff", "schemathesis"} <= tests

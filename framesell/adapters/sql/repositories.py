@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from framesell.adapters.sql.tables import (
     catalog_version,
+    mail_outbox,
     orders,
+    password_resets,
     payment_events,
     product_formats,
     products,
@@ -21,18 +23,21 @@ from framesell.adapters.sql.tables import (
     users,
 )
 from framesell.domain.errors import EmailTaken
+from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
     DisputeStatus,
     Format,
     FormatKind,
     Order,
     OrderItem,
+    OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
     ProductSnapshot,
     ShippingAddress,
+    ShopperOrder,
     User,
     normalize_email,
 )
@@ -40,6 +45,8 @@ from framesell.domain.money import Money
 from framesell.domain.records import RequestRecord
 
 ConnectionSource = Callable[[], Connection]
+# Above every character an email may hold: ``email < prefix + this`` ends a prefix range.
+EMAIL_PREFIX_END = "\U0010ffff"
 
 # The statements of the hottest reads, built once: a statement made per call costs its
 # construction, coercion and cache-key generation every time.
@@ -568,6 +575,40 @@ class SqlOrderRepository:
         listed.sort(key=_summary_id)  # oldest first (ids grow), whatever order rows came in
         return listed
 
+    def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
+        """One page of every shopper's matching orders, newest first: a COUNT and a SELECT.
+
+        Each filter has its index: the primary key for an order id, ``users.email`` (a
+        range, so a prefix) then ``orders(user_id, id)`` for an email, ``orders(status,
+        id)`` for a status, which also gives the newest-first order without a sort.
+        """
+        conditions: list[Any] = []
+        joined = orders.join(users, users.c.id == orders.c.user_id)
+        if search.status is not None:
+            conditions.append(orders.c.status == search.status.value)
+        if search.order_id is not None:
+            conditions.append(orders.c.id == search.order_id)
+        if search.email_prefix is not None:
+            conditions += [
+                users.c.email >= search.email_prefix,
+                users.c.email < search.email_prefix + EMAIL_PREFIX_END,
+            ]
+        connection = self._connection()
+        counted = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        total = int(connection.execute(counted).scalar_one())
+        if total <= search.offset:
+            return [], total
+        query = (
+            sa.select(orders, users.c.email.label("shopper_email"))
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(orders.c.id.desc())
+            .limit(search.per_page)
+            .offset(search.offset)
+        )
+        rows = connection.execute(query).mappings().all()
+        return [ShopperOrder(_order(row), row["shopper_email"]) for row in rows], total
+
     def record_attempt(self, order_id: int, attempt: PaymentAttempt) -> None:
         """Remember the order's current payment attempt, replacing the previous one."""
         self._connection().execute(
@@ -811,3 +852,131 @@ class SqlReconciliationLeases:
             .where(orders.c.id == order_id)
             .values(lease_until=until, reconcile_attempts=orders.c.reconcile_attempts + 1)
         )
+
+
+def _outbox_message(row: RowMapping) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        key=row["mail_key"],
+        mail=Mail(row["recipient"], row["subject"], row["text_body"], row["html_body"]),
+        created_at=row["created_at"],
+        tries=row["tries"],
+        next_try_at=row["next_try_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+class SqlOutbox:
+    """OutboxRepository over ``mail_outbox``; its unique key keeps each mail once."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def add(self, message: OutboxMessage) -> bool:
+        """Store a new message due at once; False when its key exists."""
+        connection = self._connection()
+        values = {
+            "mail_key": message.key,
+            "recipient": message.mail.to,
+            "subject": message.mail.subject,
+            "text_body": message.mail.text,
+            "html_body": message.mail.html,
+            "created_at": message.created_at,
+            "tries": 0,
+            "next_try_at": message.created_at,
+        }
+        try:
+            connection.execute(mail_outbox.insert(), values)
+        except IntegrityError:
+            # As in SqlRequestKeyRepository.add: only the INSERT is undone, no SAVEPOINT.
+            found = connection.execute(
+                sa.select(mail_outbox.c.id).where(mail_outbox.c.mail_key == message.key)
+            ).first()
+            if found is not None:
+                return False
+            raise
+        return True
+
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Unsent messages due at ``now``, the longest waiting first."""
+        query = (
+            mail_outbox.select()
+            .where(mail_outbox.c.sent_at.is_(None), mail_outbox.c.next_try_at <= now)
+            .order_by(mail_outbox.c.next_try_at, mail_outbox.c.id)
+            .limit(limit)
+        )
+        return [_outbox_message(row) for row in self._connection().execute(query).mappings()]
+
+    def claim(self, message_id: int, *, until: datetime, now: datetime) -> bool:
+        """Take an unsent, due message until ``until``, in one compare-and-swap UPDATE."""
+        result = self._connection().execute(
+            mail_outbox.update()
+            .where(
+                mail_outbox.c.id == message_id,
+                mail_outbox.c.sent_at.is_(None),
+                mail_outbox.c.next_try_at <= now,
+            )
+            .values(next_try_at=until)
+        )
+        return result.rowcount == 1
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        """Record the delivery."""
+        self._connection().execute(
+            mail_outbox.update().where(mail_outbox.c.id == message_id).values(sent_at=at)
+        )
+
+    def retry_later(self, message_id: int, *, at: datetime) -> None:
+        """Count a failed try; due again at ``at``."""
+        self._connection().execute(
+            mail_outbox.update()
+            .where(mail_outbox.c.id == message_id)
+            .values(tries=mail_outbox.c.tries + 1, next_try_at=at)
+        )
+
+
+class SqlPasswordResets:
+    """PasswordResetRepository over ``password_resets`` (token hashes only)."""
+
+    def __init__(self, connection: ConnectionSource) -> None:
+        self._connection = connection
+
+    def add(self, reset: PasswordReset) -> PasswordReset:
+        """Store a new token hash and return it with its id."""
+        result = self._connection().execute(
+            password_resets.insert().values(
+                user_id=reset.user_id,
+                token_hash=reset.token_hash,
+                created_at=reset.created_at,
+                expires_at=reset.expires_at,
+                used_at=reset.used_at,
+            )
+        )
+        (reset_id,) = result.inserted_primary_key or (None,)
+        return PasswordReset(
+            reset_id, reset.user_id, reset.token_hash, reset.created_at, reset.expires_at
+        )
+
+    def get_by_hash(self, token_hash: str) -> PasswordReset | None:
+        """The reset with this token hash, or None."""
+        row = (
+            self._connection()
+            .execute(password_resets.select().where(password_resets.c.token_hash == token_hash))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return PasswordReset(
+            row["id"], row["user_id"], row["token_hash"], row["created_at"], row["expires_at"],
+            row["used_at"],
+        )
+
+    def use(self, reset_id: int, at: datetime) -> bool:
+        """Mark the token used, once (compare-and-swap on ``used_at IS NULL``)."""
+        result = self._connection().execute(
+            password_resets.update()
+            .where(password_resets.c.id == reset_id, password_resets.c.used_at.is_(None))
+            .values(used_at=at)
+        )
+        return result.rowcount == 1

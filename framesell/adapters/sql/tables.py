@@ -159,6 +159,8 @@ orders = sa.Table(
     sa.Index(None, "product_id"),
     sa.Index(None, "status", "created_at"),
     sa.Index(None, "payment_id"),
+    # Added by 0007: the owner's list of one status, newest first.
+    sa.Index(None, "status", "id"),
     **MYSQL_TABLE_OPTIONS,
 )
 
@@ -232,5 +234,43 @@ login_failures = sa.Table(
     sa.Index(None, "throttle_key", "failed_at"),
     # For forgetting old failures of every key in one range delete.
     sa.Index(None, "failed_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# Added by 0007: mails written in the transaction of what they tell (an order becoming PAID,
+# a refund), kept until delivered; the unique key makes each one exist once.
+mail_outbox = sa.Table(
+    "mail_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("mail_key", exact_text(191), nullable=False),
+    sa.Column("recipient", exact_text(254), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("text_body", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"),
+              nullable=False),
+    sa.Column("html_body", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"),
+              nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    # When a sender may take the message next (a claim moves it on, a failure backs off).
+    sa.Column("next_try_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.Index(None, "mail_key", unique=True),
+    sa.Index(None, "sent_at", "next_try_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# Added by 0007: password-reset tokens, as SHA-256 hashes only.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("token_hash", exact_text(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+    sa.Index(None, "token_hash", unique=True),
+    sa.Index(None, "user_id"),
     **MYSQL_TABLE_OPTIONS,
 )

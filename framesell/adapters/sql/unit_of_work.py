@@ -9,6 +9,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from framesell.adapters.sql.repositories import (
     SqlOrderRepository,
+    SqlOutbox,
+    SqlPasswordResets,
     SqlPaymentEventRepository,
     SqlProductRepository,
     SqlReconciliationLeases,
@@ -34,6 +36,8 @@ class SqlUnitOfWork:
         self.request_keys = SqlRequestKeyRepository(self._current_connection)
         self.payment_events = SqlPaymentEventRepository(self._current_connection)
         self.leases = SqlReconciliationLeases(self._current_connection)
+        self.outbox = SqlOutbox(self._current_connection)
+        self.password_resets = SqlPasswordResets(self._current_connection)
 
     def _current_connection(self) -> Connection:
         if self._connection is None:

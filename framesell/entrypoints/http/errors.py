@@ -136,6 +136,8 @@ def domain_error(exc: errors.DomainError, request: Request) -> Response:
     else:
         name = exc.field if isinstance(exc, errors.InvalidInput) else ""
         body = error_body(request, exc.message, [_entry(exc.message, name=name)])
+        # The original endpoints' shapes carry the message themselves; the new shape's is
+        # its one entry.
         if (
             body.get("errors")
             and "status" not in body  # the generic shape is its errors list

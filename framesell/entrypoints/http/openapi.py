@@ -51,6 +51,7 @@ class Declared:
 
     statuses: Mapping[int, Body]
     headers: tuple[colander.SchemaNode, ...]
+    query: tuple[colander.SchemaNode, ...] = ()
 
 
 _DECLARED = "__framesell_openapi__"
@@ -60,17 +61,19 @@ def responses(
     statuses: Mapping[int, Body],
     *,
     headers: Sequence[colander.SchemaNode] = (),
+    query: Sequence[colander.SchemaNode] = (),
 ) -> Callable[[View], View]:
     """Declare a view's answers for the OpenAPI document: ``{201: OrderPlacedJson, 204: None}``.
 
-    ``headers`` are Colander nodes of the request headers the view reads. Who may call the
-    view is its ``permission=`` (security.py), read from the same Cornice definition; errors
-    the framework answers for every view (403 where the permission needs a token, 400 for a
-    body its schema refuses, 413, 415) are added by the generator.
+    ``headers`` and ``query`` are Colander nodes of the request headers and query string
+    parameters the view reads. Who may call the view is its ``permission=`` (security.py),
+    read from the same Cornice definition; errors the framework answers for every view (403
+    where the permission needs a token, 400 for a body its schema refuses, 413, 415) are
+    added by the generator.
     """
 
     def declare(view: View) -> View:
-        setattr(view, _DECLARED, Declared(dict(statuses), tuple(headers)))
+        setattr(view, _DECLARED, Declared(dict(statuses), tuple(headers), tuple(query)))
         return view
 
     return declare
@@ -406,8 +409,10 @@ class DocumentBuilder:
             operation["description"] = "\n\n".join(notes)
         if auth:
             operation["security"] = [{SECURITY_SCHEME: []}]
-        if found.headers:
-            operation["parameters"] = [self._header(node) for node in found.headers]
+        if found.headers or found.query:
+            operation["parameters"] = [self._header(node) for node in found.headers] + [
+                self._header(node, where="query") for node in found.query
+            ]
         schema = args.get("schema")
         content_types = [c for c in _as_list(args.get("content_type")) if isinstance(c, str)]
         if schema is not None:
@@ -440,10 +445,10 @@ class DocumentBuilder:
         }
         return operation
 
-    def _header(self, node: colander.SchemaNode) -> dict[str, Any]:
+    def _header(self, node: colander.SchemaNode, where: str = "header") -> dict[str, Any]:
         return {
             "name": node.name,
-            "in": "header",
+            "in": where,
             "required": bool(node.required),
             "description": str(node.description or ""),
             "schema": self.converter.convert(node, "response"),

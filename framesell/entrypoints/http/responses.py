@@ -93,6 +93,18 @@ class SignedUpJson(ClosedMappingSchema):
     success = _flag(True)
 
 
+class ResetRequestedJson(ClosedMappingSchema):
+    """The same answer whether or not the email has an account."""
+
+    detail = _text("what happens next, for people")
+
+
+class PasswordChangedJson(ClosedMappingSchema):
+    """The new password is set; the old one and the token no longer work."""
+
+    success = _flag(True)
+
+
 class UserJson(ClosedMappingSchema):
     """The calling shopper's own account."""
 
@@ -100,6 +112,7 @@ class UserJson(ClosedMappingSchema):
     email = _text("trimmed and lower-cased")
     first_name = _text()
     last_name = _text()
+    is_admin = colander.SchemaNode(colander.Boolean(), description="whether the caller is an admin")
 
 
 # --- catalog --------------------------------------------------------------------------------
@@ -233,6 +246,33 @@ class OrderListJson(colander.SequenceSchema):
     """The caller's orders, oldest first."""
 
     order = OrderJson()
+
+
+class ShopperOrderJson(OrderJson):
+    """An order as the owner's list shows it: the order, its shopper and its payment."""
+
+    email = _text("the shopper's email")
+    payment_id = colander.SchemaNode(
+        colander.String(), missing=None, description="Stripe's PaymentIntent id, or null"
+    )
+    dispute = colander.SchemaNode(
+        colander.String(), missing=None, description="where a chargeback stands, or null"
+    )
+
+
+class ShopperOrderListJson(colander.SequenceSchema):
+    """One page of orders, newest first."""
+
+    order = ShopperOrderJson()
+
+
+class OrderPageJson(ClosedMappingSchema):
+    """One page of every shopper's orders and how many match in all."""
+
+    orders = ShopperOrderListJson()
+    total = colander.SchemaNode(colander.Integer(), description="orders matching, all pages")
+    page = colander.SchemaNode(colander.Integer())
+    per_page = colander.SchemaNode(colander.Integer())
 
 
 class OrderPlacedJson(ClosedMappingSchema):

@@ -203,6 +203,28 @@ class ShippingSchema(colander.MappingSchema):
     )
 
 
+class PasswordResetSchema(colander.MappingSchema):
+    """POST /api/password-reset/: the account's email."""
+
+    email = colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=colander.All(not_blank, colander.Length(max=1024)),
+        example="foobar@gmail.com",
+    )
+
+
+class NewPasswordSchema(colander.MappingSchema):
+    """POST /api/password-reset/confirm/: the token from the mail's link and a new password."""
+
+    token = colander.SchemaNode(
+        StrictString(), validator=colander.Length(min=1, max=128), example="f9Kq…"
+    )
+    password = colander.SchemaNode(
+        StrictString(), example="a new password", description="8 to 1024 characters"
+    )
+
+
 class PlaceOrderSchema(colander.MappingSchema):
     """POST /api/order/: a Stripe.js token or PaymentMethod, and the product (its digital
     download) or a cart's items with, for prints, the shipping address."""
@@ -362,4 +384,19 @@ IF_NONE_MATCH = colander.SchemaNode(
     name="If-None-Match",
     missing=colander.drop,
     description="The ETag of a copy the client has; 304 without a body if it is current.",
+)
+
+
+def _query(name: str, description: str) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(), name=name, missing=colander.drop, description=description
+    )
+
+
+ORDER_SEARCH = (
+    _query("status", "only orders in this status (PENDING, PAID, FAILED, PARTIALLY_REFUNDED, "
+           "REFUNDED)"),
+    _query("q", "an order id (123 or #123) or the beginning of a shopper's email"),
+    _query("page", "the page, from 1 (default 1)"),
+    _query("per_page", "orders per page, 1 to 100 (default 20)"),
 )

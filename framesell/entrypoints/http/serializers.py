@@ -13,6 +13,7 @@ from framesell.domain.models import (
     Product,
     ProductSnapshot,
     ShippingAddress,
+    ShopperOrder,
     User,
 )
 from framesell.domain.money import Money
@@ -115,11 +116,23 @@ def order_json(order: Order | OrderSummary) -> dict[str, Any]:
     }
 
 
+def shopper_order_json(found: ShopperOrder) -> dict[str, Any]:
+    """An order as the owner's list shows it: with its shopper's email, payment and dispute."""
+    order = found.order
+    return {
+        **order_json(order),
+        "email": found.email,
+        "payment_id": order.attempt.payment_id if order.attempt else None,
+        "dispute": order.dispute.value if order.dispute else None,
+    }
+
+
 def user_json(user: User) -> dict[str, Any]:
-    """The shopper's own account, for GET /api/me/."""
+    """The caller's own account, for GET /api/me/ (``is_admin`` shows the owner's pages)."""
     return {
         "id": user.id,
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
+        "is_admin": user.is_admin,
     }

@@ -4,7 +4,7 @@ Every product gets its digital download format at its price; every order placed 
 its one line (the digital download of its product at the price it paid) written as JSON.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2025-01-08 00:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
