@@ -211,6 +211,22 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
     removeProduct(productId) {
       return request("DELETE", `/api/product/${id(productId)}/`, { auth: true });
     },
+    /** POST /api/product/{id}/formats/ (admin) → the new print size {id, kind, label, price}. */
+    addFormat(productId, { label, price }) {
+      return request("POST", `/api/product/${id(productId)}/formats/`, { body: { label, price }, auth: true });
+    },
+    /** DELETE /api/product/{id}/formats/{format}/ (admin): the photo is no longer sold in it. */
+    removeFormat(productId, formatId) {
+      return request("DELETE", `/api/product/${id(productId)}/formats/${id(formatId)}/`, { auth: true });
+    },
+    /** GET /api/product/{id}/file/ (admin) → {id, file}: the file a download delivers. */
+    productFile(productId) {
+      return request("GET", `/api/product/${id(productId)}/file/`, { auth: true });
+    },
+    /** PUT /api/product/{id}/file/ (admin): set the full-resolution file. */
+    setProductFile(productId, file) {
+      return request("PUT", `/api/product/${id(productId)}/file/`, { body: { file }, auth: true });
+    },
     /** GET /api/admin/orders/?status=&q=&page=&per_page= (admin) → {orders, total, page, per_page}. */
     allOrders({ status = "", q = "", page = 1, perPage = 20 } = {}) {
       const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });

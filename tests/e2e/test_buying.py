@@ -19,6 +19,7 @@ from tests.e2e.test_shop import (
     PASSWORD,
     VISA,
     fill_card,
+    log_in,
     session_token,
     sign_up,
     unique_email,
@@ -326,3 +327,46 @@ def log_in_again(page: Page, email: str) -> None:
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("cart-lines")).to_be_visible()
+
+
+def test_the_owner_sells_a_photo_in_a_print_size_and_sets_its_file(page: Page, shop: Shop) -> None:
+    owner = sign_up(page, "Olga", "Owner")
+    shop.make_admin(owner)
+    page.get_by_test_id("logout").click()
+    log_in(page, owner)
+    page.get_by_test_id("nav-owner-photos").click()
+    dunes = page.get_by_test_id("owner-photo").filter(has_text="Desert Dunes")
+    dunes.get_by_test_id("owner-formats").locator("summary").click()
+    dunes.get_by_test_id("size-label").fill("A2 poster")
+    dunes.get_by_test_id("size-price").fill("130")
+    dunes.get_by_test_id("size-add").click()
+    expect(dunes.get_by_test_id("owner-size")).to_contain_text(["A2 poster — $130.00"])
+    dunes.get_by_test_id("owner-formats").locator("summary").click()
+    dunes.get_by_test_id("file-url").fill(photo_url("desert-dunes"))
+    dunes.get_by_test_id("file-save").click()
+    expect(dunes.get_by_role("status")).to_have_text("Saved.")
+    check_accessibility(page, "the owner's photos with a photo's sizes open")
+
+    open_product(page, "Desert Dunes")
+    expect(page.get_by_label("A2 poster")).to_be_visible()
+    token = session_token(page)
+    product = shop.product("Desert Dunes")
+    assert call(shop, "GET", f"/api/product/{product['id']}/file/", token=token)["file"] == (
+        photo_url("desert-dunes")
+    )
+
+
+def test_a_proxy_error_page_is_never_shown_as_a_message(page: Page, shop: Shop) -> None:
+    page.route(
+        "**/api/product/",
+        lambda route: route.fulfill(
+            status=502,
+            content_type="text/html",
+            body="<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>",
+        ),
+    )
+    page.goto("/#/")
+    error = page.get_by_test_id("load-error")
+    expect(error).to_contain_text("Something went wrong on our side. Please try again in a minute.")
+    expect(error).not_to_contain_text("Bad Gateway")
+    expect(error).not_to_contain_text("<")
