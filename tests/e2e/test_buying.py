@@ -11,7 +11,7 @@ import jwt
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Shop, check_accessibility
+from tests.e2e.conftest import ARTIFACTS, Shop, check_accessibility
 from tests.e2e.photos import photo_url
 from tests.e2e.test_shop import (
     BRIDGE,
@@ -68,6 +68,13 @@ def sizes(shop: Shop, description: str, *labelled_prices: tuple[str, str]) -> li
              {"label": label, "price": price}, token)
         for label, price in labelled_prices
     ]  # fmt: skip
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The screen as it is, for the README (docs/screenshots/ holds copies)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", animations="disabled")
 
 
 def open_product(page: Page, description: str) -> None:
@@ -148,6 +155,7 @@ def test_two_prints_in_two_sizes_with_an_address(page: Page, shop: Shop) -> None
     page.get_by_test_id("add-to-cart").click()
     page.get_by_label("50x75 cm").check()
     page.get_by_test_id("add-to-cart").click()
+    screenshot(page, "product")
     expect(page.get_by_test_id("cart-count")).to_have_text("3")
     page.get_by_test_id("nav-cart").click()
 
@@ -166,6 +174,7 @@ def test_two_prints_in_two_sizes_with_an_address(page: Page, shop: Shop) -> None
     expect(page.get_by_test_id("ship-name")).to_be_focused()  # no address, no payment
     fill_address(page)
     check_accessibility(page, "the cart with its address form")
+    screenshot(page, "cart")
     page.get_by_test_id("checkout").click()
     expect(page.get_by_test_id("checkout-total")).to_have_text("$198.50")
     pay_in_dialog(page)
@@ -182,6 +191,7 @@ def test_two_prints_in_two_sizes_with_an_address(page: Page, shop: Shop) -> None
     expect(page.get_by_test_id("order-page-total")).to_have_text("$198.50")
     expect(page.get_by_test_id("print-receipt")).to_be_visible()
     expect(page.get_by_test_id("download")).to_have_count(0)  # prints are shipped
+    screenshot(page, "order")
     page.get_by_test_id("nav-cart").click()
     expect(page.get_by_test_id("cart-empty")).to_be_visible()  # paid: the cart is emptied
 
