@@ -173,6 +173,11 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
     products() {
       return request("GET", "/api/product/", { retries: 1 });
     },
+    /** POST /api/api-token-refresh/ → a new JWT for the still-valid one (same login time). */
+    async refreshToken() {
+      const data = await request("POST", "/api/api-token-refresh/", { body: {}, auth: true });
+      return data.token;
+    },
     /** GET /api/me/ → {id, email, first_name, last_name}. */
     me() {
       return request("GET", "/api/me/", { auth: true, retries: 1 });

@@ -120,13 +120,40 @@ function currentHashPath() {
   return location.hash.replace(/^#/, "") || "/";
 }
 
-/** Whether a JWT's `exp` has passed (a token that cannot be read counts as expired). */
-function tokenExpired(token) {
+/** Seconds until a JWT's `exp` (negative once passed; -1 for a token that cannot be read). */
+function secondsLeft(token) {
   try {
     const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    return typeof payload.exp === "number" && payload.exp * 1000 <= Date.now();
+    return typeof payload.exp === "number" ? payload.exp - Date.now() / 1000 : Infinity;
   } catch {
-    return true;
+    return -1;
+  }
+}
+
+function tokenExpired(token) {
+  return secondsLeft(token) <= 0;
+}
+
+const REFRESH_BEFORE_SECONDS = 600;
+let refreshing = false;
+
+/** A token close to its end is renewed; when renewing fails the session is over (noticed now). */
+async function keepSessionFresh() {
+  const token = session.token;
+  if (!token || refreshing) return;
+  if (tokenExpired(token)) {
+    onSessionExpired();
+    return;
+  }
+  if (secondsLeft(token) > REFRESH_BEFORE_SECONDS) return;
+  refreshing = true;
+  try {
+    session.save(await api.refreshToken());
+  } catch {
+    // A 403 (the login is too old) already ended the session through the API client;
+    // a network failure leaves the token as it is until the next check.
+  } finally {
+    refreshing = false;
   }
 }
 
@@ -762,9 +789,7 @@ function start() {
   cart.onChange(showCount);
   showCount();
   // An expired session is noticed on load, and while the page stays open, not only at Pay.
-  const checkSession = () => {
-    if (session.token && tokenExpired(session.token)) onSessionExpired();
-  };
+  const checkSession = () => { keepSessionFresh(); };
   if (session.token && tokenExpired(session.token)) {
     rememberReturn(currentHashPath());
     session.clear();
@@ -774,6 +799,7 @@ function start() {
   setInterval(checkSession, SESSION_CHECK_MS);
   window.addEventListener("focus", checkSession);
   render();
+  checkSession();
 }
 
 start();
