@@ -6,6 +6,7 @@ the tests all build the shop through ``bootstrap``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import ipaddress
 import logging
@@ -34,6 +35,7 @@ from framesell.adapters.memory import (
 )
 from framesell.application.catalog import DEFAULT_RECHECK as CATALOG_RECHECK
 from framesell.application.catalog import CatalogService
+from framesell.application.downloads import DownloadService
 from framesell.application.health import HealthService
 from framesell.application.mail import MailOutbox, ShopMail
 from framesell.application.orders import OrderService, no_fault
@@ -51,7 +53,9 @@ from framesell.application.ports import (
 from framesell.application.requests import IdempotentRequests, PlaceOrderOnce
 from framesell.application.throttles import PaymentFailureLimit, SignupLimit
 from framesell.application.users import UserService
+from framesell.domain.errors import DomainError
 from framesell.domain.models import Order
+from framesell.domain.money import Money
 from framesell.domain.throttling import RateLimit, ThrottlePolicy
 
 log = logging.getLogger(__name__)
@@ -111,6 +115,19 @@ def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
         raise ConfigurationError(f"{key} must be an integer, got {value!r}") from None
 
 
+def _shipping_cents(value: Any) -> int:
+    """The flat shipping price per order with prints, given in major units ("9.00", "0")."""
+    text = str(value).strip()
+    if text.replace(".", "", 1).isdigit() and set(text) <= {"0", "."}:
+        return 0  # free shipping
+    try:
+        return Money.from_major(text).cents
+    except DomainError:
+        raise ConfigurationError(
+            f"framesell.shipping.price must be an amount such as 9.00, not {text!r}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting the shop reads, parsed and checked once at start-up."""
@@ -149,6 +166,8 @@ class Settings:
     payment_failure_window_seconds: int = 3600
     signups_per_address: int = 20
     signup_window_seconds: int = 3600
+    shipping_cents: int = 900
+    download_link_seconds: int = 900
     # smtp | memory | off; empty (not set) sends nothing, and production refuses it.
     mail: str = ""
     mail_sender: str = "FrameSell <shop@framesell.invalid>"
@@ -225,6 +244,8 @@ class Settings:
             ),
             signups_per_address=_int(raw, "framesell.signup.max_per_address", 20),
             signup_window_seconds=_int(raw, "framesell.signup.window_seconds", 3600),
+            shipping_cents=_shipping_cents(raw.get("framesell.shipping.price", "9.00")),
+            download_link_seconds=_int(raw, "framesell.downloads.link_seconds", 900),
             mail=str(raw.get("framesell.mail", "")).strip(),
             mail_sender=str(
                 raw.get("framesell.mail.sender") or "FrameSell <shop@framesell.invalid>"
@@ -549,6 +570,7 @@ class Services:
     users: UserService
     catalog: CatalogService
     orders: OrderService
+    downloads: DownloadService
     payments: PaymentService
     requests: IdempotentRequests
     place_order_once: PlaceOrderOnce
@@ -607,7 +629,15 @@ def bootstrap(
         clock,
         after_charge=_crash_after_charge if settings.crash_after_charge else no_fault,
         livemode=settings.stripe_secret_key.startswith(LIVE_KEY_PREFIXES),
+        shipping_price=Money(settings.shipping_cents),
         mail=mail,
+    )
+    downloads = DownloadService(
+        storage.uow,
+        clock,
+        # Its own key, derived from the JWT secret: a download link is never a valid token.
+        hashlib.sha256(b"framesell-download-links:" + settings.jwt_secret.encode()).digest(),
+        lifetime=timedelta(seconds=settings.download_link_seconds),
     )
     requests = IdempotentRequests(
         storage.uow,
@@ -637,6 +667,7 @@ def bootstrap(
         ),
         catalog=catalog,
         orders=orders,
+        downloads=downloads,
         payments=payments,
         requests=requests,
         place_order_once=PlaceOrderOnce(orders, requests, payment_failures),

@@ -7,4 +7,7 @@ window.FRAMESELL_CONFIG = {
   stripePublishableKey: "pk_test_replace_with_your_publishable_key",
   // Stripe.js itself; always https://js.stripe.com/v3/ in production.
   stripeJsUrl: "https://js.stripe.com/v3/",
+  // The flat shipping price of an order with prints (dollars), as framesell.shipping.price
+  // says; the cart shows it, the server charges its own.
+  shippingPrice: 9,
 };

@@ -17,6 +17,8 @@ from framesell.domain.errors import EmailTaken, MailUnavailable, NotAuthenticate
 from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
     DisputeStatus,
+    Format,
+    FormatKind,
     Order,
     OrderSearch,
     OrderSummary,
@@ -123,16 +125,58 @@ class MemoryProductRepository:
         return self._store.tables.products.get(product_id)
 
     def add(self, product: Product) -> Product:
-        """Store a new product with a fresh id."""
-        stored = replace(product, id=self._store.next_id())
+        """Store a new product and its formats with fresh ids (a digital one if it has none)."""
+        formats = product.formats or (Format.digital(product.price),)
+        stored = replace(
+            product,
+            id=self._store.next_id(),
+            formats=tuple(replace(f, id=self._store.next_id()) for f in formats),
+        )
         self._store.tables.products[stored.id or 0] = stored
         self._store.tables.catalog_version += 1
         return stored
 
     def update(self, product: Product) -> None:
-        """Replace a stored product."""
-        if product.id in self._store.tables.products:
-            self._store.tables.products[product.id] = product
+        """Replace a stored product's fields and its digital price; print formats stay."""
+        current = self._store.tables.products.get(product.id or 0)
+        if current is not None:
+            formats = tuple(
+                replace(f, price=product.price) if f.kind is FormatKind.DIGITAL else f
+                for f in current.formats
+            )
+            self._store.tables.products[current.id or 0] = replace(product, formats=formats)
+            self._store.tables.catalog_version += 1
+
+    def add_format(self, product_id: int, format: Format) -> Format:
+        """Store one more format of a product with a fresh id."""
+        stored = replace(format, id=self._store.next_id())
+        self._replace_formats(product_id, lambda formats: (*formats, stored))
+        return stored
+
+    def update_format(self, product_id: int, format: Format) -> None:
+        """Replace a stored format's label and price."""
+        self._replace_formats(
+            product_id,
+            lambda formats: tuple(
+                replace(f, label=format.label, price=format.price) if f.id == format.id else f
+                for f in formats
+            ),
+        )
+
+    def remove_format(self, product_id: int, format_id: int) -> None:
+        """Drop a format of a product."""
+        self._replace_formats(
+            product_id, lambda formats: tuple(f for f in formats if f.id != format_id)
+        )
+
+    def _replace_formats(
+        self, product_id: int, change: Callable[[tuple[Format, ...]], tuple[Format, ...]]
+    ) -> None:
+        current = self._store.tables.products.get(product_id)
+        if current is not None:
+            self._store.tables.products[product_id] = replace(
+                current, formats=change(current.formats)
+            )
             self._store.tables.catalog_version += 1
 
     def version(self) -> int:

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from framesell.application.ports import Clock, UnitOfWorkFactory
 from framesell.application.transactions import retrying
-from framesell.domain.errors import ProductNotFound
-from framesell.domain.models import Product
+from framesell.domain.errors import FormatNotFound, InvalidInput, ProductNotFound
+from framesell.domain.models import Format, FormatKind, Product, validate_image_url
 from framesell.domain.money import Money
 
 # How long a process trusts its copy of the catalog before asking the store's version
@@ -131,7 +131,17 @@ class CatalogService:
                 current = uow.products.get(product_id)
                 if current is None or not current.active:
                     raise ProductNotFound()
-                updated = Product(product_id, changed.description, changed.url, changed.price)
+                formats = tuple(
+                    replace(f, price=changed.price) if f.kind is FormatKind.DIGITAL else f
+                    for f in current.formats
+                )
+                updated = replace(
+                    current,
+                    description=changed.description,
+                    url=changed.url,
+                    price=changed.price,
+                    formats=formats,
+                )
                 uow.products.update(updated)
                 uow.commit()
         self._changed()
@@ -147,6 +157,69 @@ class CatalogService:
                 uow.products.update(replace(current, active=False))
                 uow.commit()
         self._changed()
+
+    def add_format(self, product_id: int, label: str, price: Money) -> Format:
+        """Sell a photo as a print in one more size; return the stored format."""
+        new = Format.print_size(label, price)
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                self._on_sale(uow.products.get(product_id))
+                stored = uow.products.add_format(product_id, new)
+                uow.commit()
+        self._changed()
+        return stored
+
+    def update_format(self, product_id: int, format_id: int, label: str, price: Money) -> Format:
+        """Change a print size's label and price; the digital download's price is the
+        product's (change the product). Orders already placed keep what they paid."""
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                product = self._on_sale(uow.products.get(product_id))
+                current = self._print_format(product, format_id)
+                changed = Format.print_size(label, price)
+                updated = replace(current, label=changed.label, price=changed.price)
+                uow.products.update_format(product_id, updated)
+                uow.commit()
+        self._changed()
+        return updated
+
+    def remove_format(self, product_id: int, format_id: int) -> None:
+        """Stop selling a photo in one print size."""
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                product = self._on_sale(uow.products.get(product_id))
+                self._print_format(product, format_id)
+                uow.products.remove_format(product_id, format_id)
+                uow.commit()
+        self._changed()
+
+    def set_file(self, product_id: int, file_url: str) -> None:
+        """Set the full-resolution file a digital purchase of the photo delivers."""
+        checked = validate_image_url(file_url)
+        for transaction in retrying(self._uow):
+            with transaction as uow:
+                product = self._on_sale(uow.products.get(product_id))
+                uow.products.update(replace(product, file_url=checked))
+                uow.commit()
+        self._changed()
+
+    @staticmethod
+    def _on_sale(product: Product | None) -> Product:
+        if product is None or not product.active:
+            raise ProductNotFound()
+        return product
+
+    @staticmethod
+    def _print_format(product: Product, format_id: int) -> Format:
+        found = next((f for f in product.formats if f.id == format_id), None)
+        if found is None:
+            raise FormatNotFound()
+        if found.kind is not FormatKind.PRINT:
+            raise InvalidInput(
+                "the digital download's price is the photo's price: change the photo",
+                field="format",
+            )
+        return found
 
     def import_products(self, entries: list[tuple[str, str, Money]]) -> list[Product]:
         """Add many products in one transaction: all of them, or none if one is invalid."""

@@ -12,7 +12,7 @@ from framesell.application.ports import Clock, Mailer, UnitOfWork, UnitOfWorkFac
 from framesell.application.transactions import retrying
 from framesell.domain.errors import MailUnavailable
 from framesell.domain.mail import Mail, OutboxMessage
-from framesell.domain.models import CHARGED_STATUSES, Order, PaymentStatus, User
+from framesell.domain.models import CHARGED_STATUSES, FormatKind, Order, PaymentStatus, User
 from framesell.domain.money import Money
 
 log = logging.getLogger(__name__)
@@ -47,17 +47,23 @@ class ShopMail:
 
     def order_confirmation(self, order: Order, shopper: User) -> Mail:
         """To the shopper, once the order is paid."""
-        return _mail(shopper.email, f"Your FrameSell order #{order.id} is paid", [
+        lines = [
             f"Hello {shopper.first_name},",
-            f"thank you for your order #{order.id}: a print of “{order.product.description}”"
-            f" for {_money(order.amount)}.",
-            "The payment went through; we are preparing your print.",
-        ])
+            f"thank you for your order #{order.id}: {_what(order)} for {_money(order.amount)}.",
+        ]
+        if order.shipping is not None:
+            lines.append(
+                f"The payment went through; we are preparing your prints for"
+                f" {order.shipping.name}, {order.shipping.city}."
+            )
+        if not order.items or any(item.kind is FormatKind.DIGITAL for item in order.items):
+            lines.append("Your download is ready on the order's page in the shop.")
+        return _mail(shopper.email, f"Your FrameSell order #{order.id} is paid", lines)
 
     def sale_notice(self, order: Order, shopper: User) -> Mail:
         """To the owner, once an order is paid."""
         return _mail(self.owner, f"Sale: order #{order.id}, {_money(order.amount)}", [
-            f"Order #{order.id} is paid: “{order.product.description}” for"
+            f"Order #{order.id} is paid: {_what(order)} for"
             f" {_money(order.amount)}, bought by {shopper.email}.",
         ])
 
@@ -186,3 +192,15 @@ class MailOutbox:
             log.info("mail %s sent", message.key)
             report.sent.append(message.key)
         return report
+
+
+def _what(order: Order) -> str:
+    """What an order holds, for a mail: each line's photo, format and quantity."""
+    if not order.items:
+        return f"“{order.product.description}”"
+    return ", ".join(
+        f"{item.quantity} x “{item.description}” ({item.label})"
+        if item.quantity > 1
+        else f"“{item.description}” ({item.label})"
+        for item in order.items
+    )

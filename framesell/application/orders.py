@@ -29,13 +29,20 @@ from framesell.domain.errors import (
 )
 from framesell.domain.models import (
     CHARGED_STATUSES,
+    MAX_ORDER_LINES,
+    MAX_QUANTITY,
+    CartLine,
     DisputeStatus,
+    FormatKind,
     Order,
+    OrderItem,
     OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
+    Product,
     ProductSnapshot,
+    ShippingAddress,
     ShopperOrder,
     normalize_email,
 )
@@ -120,6 +127,14 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class Purchase:
+    """What a shopper asks to buy in one order: the cart's lines and, for prints, where to."""
+
+    lines: tuple[CartLine, ...]
+    shipping: ShippingAddress | None = None
+
+
+@dataclass(frozen=True)
 class OrderPage:
     """One page of the owner's order list and how many orders match in all."""
 
@@ -151,9 +166,12 @@ class OrderService:
         after_charge: AfterCharge = no_fault,
         *,
         livemode: bool = False,
+        shipping_price: Money | None = None,
         mail: MailOutbox | None = None,
     ) -> None:
         self._uow = uow
+        # The flat price added once to every order that ships prints.
+        self._shipping_price = shipping_price if shipping_price is not None else Money(0)
         self._catalog = catalog
         self._payments = payments
         self._clock = clock
@@ -175,9 +193,98 @@ class OrderService:
         With ``request_key`` (a client's Idempotency-Key) the order is linked to the key in
         the transaction that creates it, so a retry resumes this order instead of making one.
         """
-        product = self._catalog.product_for_sale(product_id)
-        order = self._save_pending(user_id, ProductSnapshot.of(product), payment_token, request_key)
+        return self.place_cart(
+            user_id, [CartLine(product_id)], payment_token, request_key=request_key
+        )
+
+    def place_cart(
+        self,
+        user_id: int,
+        lines: list[CartLine],
+        payment_token: str,
+        shipping: ShippingAddress | None = None,
+        *,
+        request_key: str | None = None,
+    ) -> Placement:
+        """Buy a cart in one order and one payment: its lines at today's catalog prices,
+        plus the flat shipping price when a print is in it (then ``shipping`` is required).
+
+        Lines of the same photo and format are added up; a digital download is bought once.
+        The total is computed here, from the store, never taken from the client.
+        """
+        draft = self.price_cart(lines, shipping)
+        order = self._save_pending(user_id, draft, payment_token, request_key)
         return self._charge(order)
+
+    def price_cart(self, lines: list[CartLine], shipping: ShippingAddress | None) -> Order:
+        """The order a cart makes (not stored): its lines, snapshot, shipping and total.
+
+        InvalidInput for an empty or oversized cart, a bad quantity, an unknown format, a
+        print without an address; ProductNotFound for a photo not on sale.
+        """
+        if not lines:
+            raise InvalidInput("the cart is empty", field="items")
+        if len(lines) > MAX_ORDER_LINES:
+            raise InvalidInput(
+                f"an order holds at most {MAX_ORDER_LINES} lines", field="items"
+            )
+        merged: dict[tuple[int, int | None], int] = {}
+        products: dict[int, Product] = {}
+        for line in lines:
+            if not 1 <= line.quantity <= MAX_QUANTITY:
+                raise InvalidInput(
+                    f"a quantity is a whole number from 1 to {MAX_QUANTITY}", field="quantity"
+                )
+            product = products.get(line.product_id)
+            if product is None:
+                product = products[line.product_id] = self._catalog.product_for_sale(
+                    line.product_id
+                )
+            chosen = product.format(line.format_id)
+            key = (line.product_id, chosen.id)
+            merged[key] = merged.get(key, 0) + line.quantity
+        items: list[OrderItem] = []
+        for (product_id, format_id), quantity in merged.items():
+            product = products[product_id]
+            chosen = product.format(format_id)
+            if chosen.kind is FormatKind.DIGITAL and quantity != 1:
+                raise InvalidInput("a digital download is bought once", field="quantity")
+            if quantity > MAX_QUANTITY:
+                raise InvalidInput(
+                    f"a quantity is a whole number from 1 to {MAX_QUANTITY}", field="quantity"
+                )
+            assert product.id is not None
+            items.append(
+                OrderItem(
+                    id=len(items) + 1,
+                    product_id=product.id,
+                    description=product.description,
+                    url=product.url,
+                    format_id=chosen.id,
+                    kind=chosen.kind,
+                    label=chosen.label,
+                    quantity=quantity,
+                    price=chosen.price,
+                )
+            )
+        currencies = {item.price.currency for item in items}
+        if len(currencies) != 1:
+            raise InvalidInput("an order is paid in one currency", field="items")
+        ships = any(item.kind is FormatKind.PRINT for item in items)
+        if ships and shipping is None:
+            raise InvalidInput("a shipping address is required for prints", field="shipping")
+        first = items[0]
+        return Order(
+            id=None,
+            user_id=0,
+            product=ProductSnapshot(first.product_id, first.description, first.url, first.price),
+            created_at=self._clock.now(),
+            items=tuple(items),
+            shipping=shipping if ships else None,
+            shipping_price=(
+                Money(self._shipping_price.cents, first.price.currency) if ships else None
+            ),
+        )
 
     def resume(self, user_id: int, order_id: int) -> Placement:
         """Continue an order whose first request stopped before answering (same payment key)."""
@@ -420,14 +527,13 @@ class OrderService:
     def _save_pending(
         self,
         user_id: int,
-        snapshot: ProductSnapshot,
+        draft: Order,
         payment_token: str,
         request_key: str | None,
     ) -> Order:
-        pending = Order(
-            id=None,
+        pending = replace(
+            draft,
             user_id=user_id,
-            product=snapshot,
             created_at=self._clock.now(),
             status=PaymentStatus.PENDING,
             reference=self._new_reference(),

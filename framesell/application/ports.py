@@ -12,6 +12,7 @@ from typing import Protocol
 from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
     DisputeStatus,
+    Format,
     Order,
     OrderSearch,
     OrderSummary,
@@ -58,7 +59,17 @@ class ProductRepository(Protocol):
         """Store a new product and return it with its id."""
 
     def update(self, product: Product) -> None:
-        """Replace a stored product's fields (description, url, price, active)."""
+        """Replace a stored product's fields (description, url, price, active, file_url)
+        and its digital format's price; print formats change only through the calls below."""
+
+    def add_format(self, product_id: int, format: Format) -> Format:
+        """Store one more format of a product and return it with its id."""
+
+    def update_format(self, product_id: int, format: Format) -> None:
+        """Replace a stored format's label and price."""
+
+    def remove_format(self, product_id: int, format_id: int) -> None:
+        """Stop selling a product in this format (orders keep their own copy of it)."""
 
     def version(self) -> int:
         """A number that changes, in the writer's transaction, with every add and update.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from framesell.application.orders import OrderService, Placement
+from framesell.application.orders import OrderService, Placement, Purchase
 from framesell.application.ports import Clock, PaymentOutcome, UnitOfWorkFactory
 from framesell.application.throttles import PaymentFailureLimit
 from framesell.application.transactions import retrying
@@ -148,7 +148,7 @@ class PlaceOrderOnce:
     def __call__(
         self,
         user_id: int,
-        product_id: int,
+        purchase: Purchase,
         payment_token: str,
         *,
         key: str | None,
@@ -159,7 +159,9 @@ class PlaceOrderOnce:
         """Place (or continue) the order; ``render`` makes the answer stored for replays."""
         if key is None:
             self._refuse_card_testing(user_id, client_address)
-            placement = self._orders.place_order(user_id, product_id, payment_token)
+            placement = self._orders.place_cart(
+                user_id, list(purchase.lines), payment_token, purchase.shipping
+            )
             return PlacedOnce(self._counted(placement, client_address))
         started = self._requests.begin(user_id, key, fingerprint)
         if started.start is Start.REPLAY:
@@ -169,8 +171,12 @@ class PlaceOrderOnce:
             if started.start is Start.RESUME and started.order_id is not None:
                 placement = self._orders.resume(user_id, started.order_id)
             else:
-                placement = self._orders.place_order(
-                    user_id, product_id, payment_token, request_key=key
+                placement = self._orders.place_cart(
+                    user_id,
+                    list(purchase.lines),
+                    payment_token,
+                    purchase.shipping,
+                    request_key=key,
                 )
             placement = self._counted(placement, client_address)
         except BaseException:

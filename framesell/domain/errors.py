@@ -75,6 +75,24 @@ class ProductNotFound(NotFound):
     message = "product not found"
 
 
+class FormatNotFound(NotFound):
+    """No such format of this photo."""
+
+    message = "format not found"
+
+
+class DownloadNotFound(NotFound):
+    """No such digital item in the order, or no file to deliver for it."""
+
+    message = "no download for this item"
+
+
+class DownloadRefused(DomainError):
+    """The order is not paid (pending, failed) or its money was all given back."""
+
+    message = "this order is not paid, so its files cannot be downloaded"
+
+
 class OrderNotFound(NotFound):
     """No order with this id for this shopper."""
 

@@ -111,21 +111,140 @@ def validate_price(price: Money) -> Money:
     return price
 
 
+class FormatKind(enum.Enum):
+    """What a format delivers: the photo's file, or a print of it shipped to an address."""
+
+    DIGITAL = "digital"
+    PRINT = "print"
+
+
+DIGITAL_LABEL = "Digital download"
+MAX_LABEL_LENGTH = 100
+
+
+def validate_label(label: str) -> str:
+    """Return the trimmed label of a format or raise InvalidInput."""
+    text = label.strip()
+    if not text:
+        raise InvalidInput("label may not be blank", field="label")
+    if has_invisible_characters(text):
+        raise InvalidInput("label may not contain control characters", field="label")
+    if len(text) > MAX_LABEL_LENGTH:
+        raise InvalidInput(f"label is longer than {MAX_LABEL_LENGTH} characters", field="label")
+    return text
+
+
+@dataclass(frozen=True)
+class Format:
+    """One way to buy a photo: its digital download, or a print in one size, at its price."""
+
+    id: int | None
+    kind: FormatKind
+    label: str
+    price: Money
+
+    @classmethod
+    def digital(cls, price: Money) -> Format:
+        """The digital download at this price (the original shop's only purchase)."""
+        return cls(None, FormatKind.DIGITAL, DIGITAL_LABEL, validate_price(price))
+
+    @classmethod
+    def print_size(cls, label: str, price: Money) -> Format:
+        """A print format not stored yet, with its fields checked."""
+        return cls(None, FormatKind.PRINT, validate_label(label), validate_price(price))
+
+
 @dataclass(frozen=True)
 class Product:
-    """A photo print for sale: what it shows, its picture and its price."""
+    """A photo for sale: what it shows, its public preview, its price and its formats.
+
+    ``price`` is the digital download's price (what the original shop sold); ``formats``
+    holds that download first, then the print sizes. ``file_url`` is the full-resolution
+    file a digital purchase delivers: never shown in the catalog.
+    """
 
     id: int | None
     description: str
     url: str
     price: Money
     active: bool = True
+    formats: tuple[Format, ...] = ()
+    file_url: str | None = None
 
     @classmethod
     def new(cls, description: str, url: str, price: Money) -> Product:
-        """A product not stored yet, with its fields checked."""
+        """A product not stored yet, with its fields checked and its digital format."""
+        checked = validate_price(price)
         return cls(
-            None, validate_description(description), validate_image_url(url), validate_price(price)
+            None,
+            validate_description(description),
+            validate_image_url(url),
+            checked,
+            formats=(Format.digital(checked),),
+        )
+
+    def format(self, format_id: int | None) -> Format:
+        """The format with this id (None: the digital download); InvalidInput if unknown."""
+        for candidate in self.formats:
+            if (format_id is None and candidate.kind is FormatKind.DIGITAL) or (
+                format_id is not None and candidate.id == format_id
+            ):
+                return candidate
+        if format_id is None:  # a product stored before formats existed
+            return Format(None, FormatKind.DIGITAL, DIGITAL_LABEL, self.price)
+        raise InvalidInput("this photo is not sold in that format", field="format")
+
+
+MAX_ADDRESS_FIELD_LENGTH = 200
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def _address_field(value: str, field_name: str, *, required: bool = True) -> str:
+    text = value.strip()
+    label = field_name.replace("_", " ")
+    if required and not text:
+        raise InvalidInput(f"shipping {label} may not be blank", field=f"shipping.{field_name}")
+    if has_invisible_characters(text):
+        raise InvalidInput(
+            f"shipping {label} may not contain control characters", field=f"shipping.{field_name}"
+        )
+    if len(text) > MAX_ADDRESS_FIELD_LENGTH:
+        raise InvalidInput(
+            f"shipping {label} is longer than {MAX_ADDRESS_FIELD_LENGTH} characters",
+            field=f"shipping.{field_name}",
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    """Where prints are shipped, with Stripe's address field names."""
+
+    name: str
+    line1: str
+    line2: str
+    city: str
+    postal_code: str
+    country: str
+
+    @classmethod
+    def new(
+        cls, *, name: str, line1: str, line2: str = "", city: str, postal_code: str, country: str
+    ) -> ShippingAddress:
+        """An address with every field checked; ``country`` a two-letter code (ISO 3166-1)."""
+        code = country.strip().upper()
+        if not COUNTRY_CODE.match(code):
+            raise InvalidInput(
+                "shipping country must be a two-letter country code such as US or DE",
+                field="shipping.country",
+            )
+        return cls(
+            _address_field(name, "name"),
+            _address_field(line1, "line1"),
+            _address_field(line2, "line2", required=False),
+            _address_field(city, "city"),
+            _address_field(postal_code, "postal_code"),
+            code,
         )
 
 
@@ -209,6 +328,51 @@ class ProductSnapshot:
 
 
 @dataclass(frozen=True)
+class OrderItem:
+    """One line of an order: a photo in one format, how many, at the unit price paid."""
+
+    id: int  # the line's number within its order, from 1
+    product_id: int
+    description: str
+    url: str
+    format_id: int | None
+    kind: FormatKind
+    label: str
+    quantity: int
+    price: Money  # per piece, as it was when the order was placed
+
+    @property
+    def subtotal(self) -> Money:
+        """Unit price times quantity."""
+        return Money(self.price.cents * self.quantity, self.price.currency)
+
+
+MAX_QUANTITY = 99
+MAX_ORDER_LINES = 50
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """What a shopper asks for: a photo, a format (None: its digital download), how many."""
+
+    product_id: int
+    format_id: int | None = None
+    quantity: int = 1
+
+
+def order_total(
+    items: tuple[OrderItem, ...], shipping_price: Money | None, fallback: Money
+) -> Money:
+    """What an order costs: its lines and its shipping (``fallback`` for an order without lines)."""
+    if not items:
+        return fallback
+    cents = sum(item.subtotal.cents for item in items)
+    if shipping_price is not None:
+        cents += shipping_price.cents
+    return Money(cents, fallback.currency)
+
+
+@dataclass(frozen=True)
 class PaymentAttempt:
     """One try at taking the money for an order, as the gateway knows it.
 
@@ -238,11 +402,24 @@ class Order:
     dispute: DisputeStatus | None = None
     # How often reconciliation looked at this PENDING order without settling it.
     reconcile_attempts: int = field(default=0, compare=False)
+    items: tuple[OrderItem, ...] = ()
+    shipping: ShippingAddress | None = None
+    shipping_price: Money | None = None  # None when nothing is shipped
 
     @property
     def amount(self) -> Money:
-        """The amount charged for this order."""
-        return self.product.price
+        """The amount charged for this order: its lines plus shipping."""
+        return order_total(self.items, self.shipping_price, self.product.price)
+
+    @property
+    def total(self) -> Money:
+        """The amount charged for this order (the same as ``amount``)."""
+        return self.amount
+
+    @property
+    def paid_for(self) -> bool:
+        """Whether the money for this order was taken and not all given back."""
+        return self.status in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 
     @property
     def refundable_cents(self) -> int:
@@ -292,7 +469,15 @@ class Order:
         """What a shopper's list of orders shows of this order."""
         assert self.id is not None, "only a stored order has a summary"
         return OrderSummary(
-            self.id, self.user_id, self.product, self.created_at, self.status, self.refunded_cents
+            self.id,
+            self.user_id,
+            self.product,
+            self.created_at,
+            self.status,
+            self.refunded_cents,
+            self.items,
+            self.shipping,
+            self.shipping_price,
         )
 
     def payment_key(self, attempt_number: int) -> str:
@@ -314,6 +499,14 @@ class OrderSummary:
     created_at: datetime
     status: PaymentStatus
     refunded_cents: int = 0
+    items: tuple[OrderItem, ...] = ()
+    shipping: ShippingAddress | None = None
+    shipping_price: Money | None = None
+
+    @property
+    def total(self) -> Money:
+        """The amount charged for this order: its lines plus shipping."""
+        return order_total(self.items, self.shipping_price, self.product.price)
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,23 @@ export function newIdempotencyKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** The most useful message in an error body of any of the API's shapes. */
+const TROUBLE = "Something went wrong on our side. Please try again in a minute.";
+
+/** Whether a server text is fit for a shopper: no markup, not a bare server phrase. */
+function humanText(text) {
+  return typeof text === "string" && text.trim() !== "" && !/[<>]/.test(text)
+    && !/internal server error|bad gateway|service unavailable|traceback|exception/i.test(text);
+}
+
+/** The most useful message in an error body of any of the API's shapes, for people. */
 export function errorMessage(body, status) {
+  if (status === 429) return "Too many attempts. Please wait a few minutes and try again.";
+  if (status >= 500 || !body) return TROUBLE;
+  const message = rawMessage(body);
+  return humanText(message) ? message : TROUBLE;
+}
+
+function rawMessage(body) {
   if (body && typeof body === "object") {
     if (typeof body.error === "string" && body.error) return body.error;
     if (typeof body.detail === "string" && body.detail) return body.detail;
@@ -50,7 +65,7 @@ export function errorMessage(body, status) {
       if (text) return text;
     }
   }
-  return `The shop answered with an error (HTTP ${status}).`;
+  return "";
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,7 +80,7 @@ async function readBody(response) {
   try {
     return JSON.parse(text);
   } catch {
-    return { detail: text.slice(0, 200) };
+    return null; // a proxy's HTML page, never shown to the shopper
   }
 }
 
@@ -158,6 +173,11 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
     products() {
       return request("GET", "/api/product/", { retries: 1 });
     },
+    /** POST /api/api-token-refresh/ → a new JWT for the still-valid one (same login time). */
+    async refreshToken() {
+      const data = await request("POST", "/api/api-token-refresh/", { body: {}, auth: true });
+      return data.token;
+    },
     /** GET /api/me/ → {id, email, first_name, last_name}. */
     me() {
       return request("GET", "/api/me/", { auth: true, retries: 1 });
@@ -175,10 +195,14 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
      * POST /api/order/ with the Stripe token or PaymentMethod id; the Idempotency-Key belongs
      * to the purchase attempt, so retries of this attempt can never buy twice.
      */
-    placeOrder({ token, product }, idempotencyKey) {
+    placeOrder(body, idempotencyKey) {
       return request("POST", "/api/order/", {
-        body: { token, product }, auth: true, idempotencyKey, retries: 3, timeoutMs: 60000,
+        body, auth: true, idempotencyKey, retries: 3, timeoutMs: 60000,
       });
+    },
+    /** GET /api/order/{id}/download/{item}/ → {url, expires}: a signed link to a paid file. */
+    downloadLink(orderId, itemId) {
+      return request("GET", `/api/order/${id(orderId)}/download/${id(itemId)}/`, { auth: true });
     },
     /** POST /api/product/ (admin) → the new product. */
     createProduct({ description, url, price }) {
@@ -191,6 +215,22 @@ export function createApi({ baseUrl = "", getToken, onSessionExpired = () => {} 
     /** DELETE /api/product/{id}/ (admin): the photo leaves the catalog. */
     removeProduct(productId) {
       return request("DELETE", `/api/product/${id(productId)}/`, { auth: true });
+    },
+    /** POST /api/product/{id}/formats/ (admin) → the new print size {id, kind, label, price}. */
+    addFormat(productId, { label, price }) {
+      return request("POST", `/api/product/${id(productId)}/formats/`, { body: { label, price }, auth: true });
+    },
+    /** DELETE /api/product/{id}/formats/{format}/ (admin): the photo is no longer sold in it. */
+    removeFormat(productId, formatId) {
+      return request("DELETE", `/api/product/${id(productId)}/formats/${id(formatId)}/`, { auth: true });
+    },
+    /** GET /api/product/{id}/file/ (admin) → {id, file}: the file a download delivers. */
+    productFile(productId) {
+      return request("GET", `/api/product/${id(productId)}/file/`, { auth: true });
+    },
+    /** PUT /api/product/{id}/file/ (admin): set the full-resolution file. */
+    setProductFile(productId, file) {
+      return request("PUT", `/api/product/${id(productId)}/file/`, { body: { file }, auth: true });
     },
     /** GET /api/admin/orders/?status=&q=&page=&per_page= (admin) → {orders, total, page, per_page}. */
     allOrders({ status = "", q = "", page = 1, perPage = 20 } = {}) {

@@ -6,12 +6,15 @@ import { h, loadFailed, loadingRow, photo, setButtonBusy, spinner } from "./dom.
 import { formatDateTime, formatMoney } from "./format.js";
 import { ownerOrdersView, ownerPhotosView } from "./owner.js";
 import { createCheckout } from "./payment.js";
+import { cart, cartView, orderView, productView } from "./shop.js";
 
 const TOKEN_KEY = "framesell.token";
 const ADMIN_KEY = "framesell.admin";
 const POLL_INTERVAL_MS = 3000;
 const POLL_ROUNDS = 20;
 const SESSION_EXPIRED = "Your session has expired, please log in again.";
+const RETURN_KEY = "framesell.return";
+const SESSION_CHECK_MS = 30000;
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 1024;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -96,6 +99,71 @@ function renderNotice() {
   }));
 }
 
+/** Remembers where to come back to after logging in (the cart survives in localStorage). */
+function rememberReturn(path) {
+  try {
+    sessionStorage.setItem(RETURN_KEY, path);
+  } catch { /* storage blocked: back to the catalog */ }
+}
+
+function takeReturn() {
+  try {
+    const path = sessionStorage.getItem(RETURN_KEY);
+    sessionStorage.removeItem(RETURN_KEY);
+    return path && path.startsWith("/") && !path.startsWith("/login") ? path : "/";
+  } catch {
+    return "/";
+  }
+}
+
+function currentHashPath() {
+  return location.hash.replace(/^#/, "") || "/";
+}
+
+/** Seconds until a JWT's `exp` (negative once passed; -1 for a token that cannot be read). */
+function secondsLeft(token) {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return typeof payload.exp === "number" ? payload.exp - Date.now() / 1000 : Infinity;
+  } catch {
+    return -1;
+  }
+}
+
+function tokenExpired(token) {
+  return secondsLeft(token) <= 0;
+}
+
+const REFRESH_BEFORE_SECONDS = 600;
+let refreshing = false;
+
+/** A token close to its end is renewed; when renewing fails the session is over (noticed now). */
+async function keepSessionFresh() {
+  const token = session.token;
+  if (!token || refreshing) return;
+  if (tokenExpired(token)) {
+    onSessionExpired();
+    return;
+  }
+  if (secondsLeft(token) > REFRESH_BEFORE_SECONDS) return;
+  refreshing = true;
+  try {
+    session.save(await api.refreshToken());
+  } catch {
+    // A 403 (the login is too old) already ended the session through the API client;
+    // a network failure leaves the token as it is until the next check.
+  } finally {
+    refreshing = false;
+  }
+}
+
+/** Sends a visitor to log in, back to `path` afterwards. */
+function requireLogin(path) {
+  rememberReturn(path);
+  flash("Log in or sign up to pay — your cart is kept.", { testid: "login-to-pay" });
+  navigate("/login");
+}
+
 function navigate(path) {
   if (location.hash === `#${path}`) render();
   else location.hash = path;
@@ -103,6 +171,7 @@ function navigate(path) {
 
 function onSessionExpired() {
   if (!session.token) return; // already handled (several calls may fail at once)
+  rememberReturn(currentHashPath());
   session.clear();
   checkout.close();
   authDialog.close();
@@ -145,6 +214,9 @@ const routes = {
   "/": { view: catalogView, title: "Photo prints", access: "public" },
   "/login": { view: landingView, title: "Log in or sign up", access: "visitor" },
   "/orders": { view: ordersView, title: "Your orders", access: "shopper" },
+  "/order": { view: (root, signal, query) => orderView(root, signal, query, { api, statusBadges: STATUS_BADGES }), title: "Your order", access: "shopper" },
+  "/product": { view: (root, signal, query) => productView(root, signal, query, { api, flash, navigate }), title: "A photo", access: "public" },
+  "/cart": { view: (root, signal, query) => cartView(root, signal, query, { api, config, checkout, isLoggedIn: () => Boolean(session.token), requireLogin }), title: "Your cart", access: "public" },
   "/forgot-password": { view: forgotPasswordView, title: "Forgot your password?", access: "public" },
   "/reset-password": { view: resetPasswordView, title: "Choose a new password", access: "public" },
   "/owner/photos": { view: (root, signal) => ownerPhotosView(root, signal, ownerContext()), title: "Photos for sale", access: "admin" },
@@ -264,7 +336,14 @@ function hero(headingLevel = "h1") {
     h("div", { class: "hero-text" },
       h("p", { class: "hero-eyebrow", text: "Photo prints, made to frame" }),
       h(headingLevel, { class: "hero-title", tabindex: "-1", text: "Buy amazing photos online!" }),
-      h("p", { class: "hero-lead", text: "Cities, races, wildlife and landmarks by photographers we love — printed on archival paper and paid for safely by card." })),
+      h("p", { class: "hero-lead", text: "Cities, races, wildlife and landmarks by photographers we love — printed on archival paper and paid for safely by card." }),
+      h("a", { class: "btn btn-light btn-lg hero-cta", href: "#catalog-start", "data-testid": "hero-cta", text: "See the photos",
+        onclick: (event) => {
+          event.preventDefault();
+          const first = document.querySelector("[data-testid=product-link]");
+          document.getElementById("catalog-start")?.scrollIntoView();
+          first?.focus();
+        } })),
     h("div", { class: "hero-art", "aria-hidden": "true" },
       h("span", { class: "hero-frame hero-frame-1" }),
       h("span", { class: "hero-frame hero-frame-2" }),
@@ -276,7 +355,7 @@ function landingView(root) {
     h("div", { class: "page-head" },
       h("h1", { tabindex: "-1", text: "Log in or sign up" }),
       h("p", { class: "lead text-body-secondary mb-0", text: "Browse freely; an account lets you buy prints and see your orders." })),
-    authPanels(),
+    authPanels({ onDone: () => navigate(takeReturn()) }),
   );
 }
 
@@ -383,6 +462,13 @@ function signupPanel({ prefix = "", onDone }) {
 
 // ---------------------------------------------------------------- catalog
 
+function printsFrom(product) {
+  const prints = (Array.isArray(product.formats) ? product.formats : []).filter((f) => f.kind === "print");
+  if (!prints.length) return "Digital download";
+  const lowest = Math.min(...prints.map((f) => Number(f.price)));
+  return `Download, or prints from ${formatMoney(lowest, product.currency)}`;
+}
+
 function productCard(product) {
   const price = formatMoney(product.price, product.currency);
   const titleId = `product-title-${product.id}`;
@@ -399,8 +485,9 @@ function productCard(product) {
     h("article", { class: "card product-card h-100", "data-testid": "product-card", dataset: { productId: product.id } },
       photo(product.url, product.description, { className: "card-img-top" }),
       h("div", { class: "card-body d-flex flex-column" },
-        h("h2", { id: titleId, class: "h5 card-title product-title", "data-testid": "product-title", text: product.description }),
-        h("p", { class: "product-meta", text: "Archival photo print" }),
+        h("h2", { id: titleId, class: "h5 card-title product-title", "data-testid": "product-title" },
+          h("a", { href: `#/product?id=${encodeURIComponent(product.id)}`, class: "product-link", "data-testid": "product-link", text: product.description })),
+        h("p", { class: "product-meta", text: printsFrom(product) }),
         h("div", { class: "mt-auto" }, button))));
 }
 
@@ -408,7 +495,7 @@ function catalogView(root, signal) {
   const body = h("div");
   if (!session.token) {
     root.append(hero(),
-      h("div", { class: "page-head" },
+      h("div", { class: "page-head", id: "catalog-start" },
         h("h2", { text: "Photo prints" }),
         h("p", { class: "lead text-body-secondary", text: "Pick a photo you love; you log in or sign up when you pay." })));
   } else {
@@ -455,12 +542,13 @@ function orderRow(order) {
     h("div", { class: "order-row-inner" },
       photo(item.url, title, { className: "order-thumb", width: 160, height: 120 }),
       h("div", { class: "order-info" },
-        h("h2", { class: "h6 order-title", "data-testid": "order-title", text: title }),
+        h("h2", { class: "h6 order-title", "data-testid": "order-title" },
+          h("a", { href: `#/order?id=${encodeURIComponent(order.id)}`, "data-testid": "order-link", text: title })),
         h("p", { class: "order-date" }, "Placed on ",
           h("time", { datetime: order.orderdate, "data-testid": "order-date", text: formatDateTime(order.orderdate) })),
         h("p", { class: "order-number", text: `Order #${order.id}` })),
       h("div", { class: "order-side" },
-        h("p", { class: "order-price", "data-testid": "order-price", text: formatMoney(item.price, item.currency) }),
+        h("p", { class: "order-price", "data-testid": "order-price", text: formatMoney(order.total ?? item.price, item.currency) }),
         h("div", { class: "order-status-wrap", "aria-live": "polite" },
           h("span", { class: "order-status-label", text: "Payment status" }), badge),
         progress)));
@@ -535,7 +623,10 @@ function ordersView(root, signal) {
       if (!(orders.reason instanceof SessionExpiredError)) body.replaceChildren(loadFailed(orders.reason, load));
       return;
     }
-    const list = Array.isArray(orders.value) ? [...orders.value].sort(newestFirst) : [];
+    // Declined attempts are not orders to a shopper (the API still lists them; the owner sees them).
+    const list = Array.isArray(orders.value)
+      ? orders.value.filter((o) => o && o.paymentstatus !== "FAILED").sort(newestFirst)
+      : [];
     if (!list.length) {
       body.replaceChildren(h("div", { class: "empty-state", "data-testid": "orders-empty" },
         h("p", { text: "You have not ordered anything yet." }),
@@ -689,7 +780,26 @@ function start() {
     document.getElementById("main").focus();
   });
   window.addEventListener("hashchange", render);
+  const count = document.getElementById("cart-count");
+  const showCount = () => {
+    const n = cart.count;
+    count.textContent = String(n);
+    count.hidden = n === 0;
+  };
+  cart.onChange(showCount);
+  showCount();
+  // An expired session is noticed on load, and while the page stays open, not only at Pay.
+  const checkSession = () => { keepSessionFresh(); };
+  if (session.token && tokenExpired(session.token)) {
+    rememberReturn(currentHashPath());
+    session.clear();
+    flash(SESSION_EXPIRED, { kind: "warning", testid: "session-expired", alert: true });
+    history.replaceState(null, "", "#/login");
+  }
+  setInterval(checkSession, SESSION_CHECK_MS);
+  window.addEventListener("focus", checkSession);
   render();
+  checkSession();
 }
 
 start();

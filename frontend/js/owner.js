@@ -172,7 +172,71 @@ export function ownerPhotosView(root, signal, { api }) {
         h("div", { class: "owner-photo-info" },
           h("h3", { id: `owner-photo-${product.id}`, class: "h6 mb-1", "data-testid": "owner-photo-title", text: product.description }),
           h("p", { class: "mb-2", "data-testid": "owner-photo-price", text: formatMoney(product.price, product.currency) }),
-          actions, confirm)));
+          actions, confirm, formatsPanel(product))));
+  }
+
+  /** The photo's print sizes (add, remove) and the full-resolution file a download delivers. */
+  function formatsPanel(product) {
+    const prints = (Array.isArray(product.formats) ? product.formats : []).filter((f) => f.kind === "print");
+    const problem = errorBox("format-error");
+    const sizes = h("ul", { class: "list-unstyled mb-2", "data-testid": "owner-sizes" }, prints.map((f) => {
+      const drop = h("button", { type: "button", class: "btn btn-sm btn-link text-danger p-0 ms-2", "data-testid": "size-remove", text: "Remove", "aria-label": `Remove ${f.label} of ${product.description}` });
+      drop.addEventListener("click", async () => {
+        try {
+          await api.removeFormat(product.id, f.id);
+          load();
+        } catch (error) {
+          if (!(error instanceof SessionExpiredError)) show(problem, error.message);
+        }
+      });
+      return h("li", { "data-testid": "owner-size" }, `${f.label} — ${formatMoney(f.price, product.currency)}`, drop);
+    }));
+    const labelId = `size-label-${product.id}`;
+    const priceId = `size-price-${product.id}`;
+    const fileId = `size-file-${product.id}`;
+    const label = h("input", { id: labelId, class: "form-control form-control-sm", maxlength: 100, required: true, "data-testid": "size-label", placeholder: "30x45 cm" });
+    const price = h("input", { id: priceId, class: "form-control form-control-sm", inputmode: "decimal", required: true, "data-testid": "size-price", placeholder: "79.00" });
+    const addForm = h("form", { class: "row g-2 align-items-end mb-3", novalidate: true },
+      h("div", { class: "col-6" }, h("label", { class: "form-label small", for: labelId, text: "Size" }), label),
+      h("div", { class: "col-3" }, h("label", { class: "form-label small", for: priceId, text: "Price" }), price),
+      h("div", { class: "col-3" }, h("button", { type: "submit", class: "btn btn-sm btn-primary w-100", "data-testid": "size-add", text: "Add" })));
+    addForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      show(problem, "");
+      try {
+        await api.addFormat(product.id, { label: label.value.trim(), price: price.value.trim() });
+        load();
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError)) show(problem, error.message);
+      }
+    });
+    const file = h("input", { id: fileId, type: "url", class: "form-control form-control-sm", "data-testid": "file-url", placeholder: "https://…/original.tif" });
+    const fileSaved = h("span", { class: "small text-success ms-2", role: "status" });
+    const fileForm = h("form", { class: "d-flex flex-wrap gap-2 align-items-end", novalidate: true },
+      h("div", { class: "flex-grow-1" }, h("label", { class: "form-label small", for: fileId, text: "Full-resolution file (what a download delivers)" }), file),
+      h("button", { type: "submit", class: "btn btn-sm btn-outline-primary", "data-testid": "file-save", text: "Save file" }), fileSaved);
+    fileForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      show(problem, "");
+      try {
+        await api.setProductFile(product.id, file.value.trim());
+        fileSaved.textContent = "Saved.";
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError)) show(problem, error.message);
+      }
+    });
+    const panel = h("details", { class: "owner-formats mt-2", "data-testid": "owner-formats" },
+      h("summary", { text: `Print sizes (${prints.length}) and file` }),
+      h("div", { class: "pt-2" }, problem, sizes, addForm, fileForm));
+    panel.addEventListener("toggle", async () => {
+      if (!panel.open || file.dataset.loaded) return;
+      file.dataset.loaded = "true";
+      try {
+        const found = await api.productFile(product.id);
+        if (found && found.file && !file.value) file.value = found.file;
+      } catch { /* the field stays empty; saving still works */ }
+    });
+    return panel;
   }
 
   async function load() {

@@ -154,13 +154,13 @@ export function createCheckout({ api, config, showOrders }) {
     opener = openerButton || document.activeElement;
     resetView();
     const price = formatMoney(item.price, item.currency);
-    title.textContent = `Buy “${item.description}”`;
+    title.textContent = item.title || `Buy “${item.description}”`;
     summary.replaceChildren(
       photo(item.url, item.description, { className: "checkout-thumb", width: 160, height: 120 }),
       h("div", {},
         h("p", { class: "checkout-product-title", text: item.description }),
-        h("p", { class: "checkout-product-price", text: price }),
-        h("p", { class: "checkout-product-note", text: "Archival photo print, shipped rolled in a tube." })),
+        h("p", { class: "checkout-product-price", "data-testid": "checkout-total", text: price }),
+        h("p", { class: "checkout-product-note", text: item.note || "Digital download of the full-resolution photo, yours as soon as it is paid." })),
     );
     setPayLabel(`Pay ${price}`);
     if (card) card.clear?.();
@@ -219,13 +219,17 @@ export function createCheckout({ api, config, showOrders }) {
     focusTarget.focus();
   }
 
-  function afterButtons() {
-    return h("div", { class: "d-flex flex-wrap gap-2 mt-4" },
+  function afterButtons(order) {
+    const orderLink = order && order.id !== undefined
+      ? h("a", { class: "btn btn-outline-dark", href: `#/order?id=${encodeURIComponent(order.id)}`, "data-testid": "view-order", onclick: close }, "See this order")
+      : null;
+    return h("div", { class: "d-flex flex-wrap gap-2 mt-4" }, orderLink,
       h("button", { type: "button", class: "btn btn-primary", "data-testid": "view-orders", onclick: () => { close(); showOrders(); } }, "See my orders"),
       h("button", { type: "button", class: "btn btn-outline-secondary", onclick: close }, "Keep shopping"));
   }
 
   function succeed(order) {
+    if (typeof product?.onPaid === "function") product.onPaid(order);
     const heading = h("h3", { class: "h4 checkout-result-title", tabindex: "-1", text: "Thank you!" });
     const paid = order && order.paymentstatus === "PAID";
     const what = order && order.product ? order.product : product;
@@ -237,7 +241,7 @@ export function createCheckout({ api, config, showOrders }) {
       heading,
       h("p", { class: "lead mb-1", text: "Your order has been submitted for processing." }),
       h("p", { class: "text-body-secondary mb-0", text: detail }),
-      afterButtons()), heading);
+      afterButtons(order)), heading);
   }
 
   function pendingSettlement() {
@@ -269,7 +273,7 @@ export function createCheckout({ api, config, showOrders }) {
     }
     const orderId = body.order && body.order.id;
     if (orderId === undefined || orderId === null) {
-      showError(stripeError ? stripeError.message : "The payment could not be confirmed. Please try again.");
+      showError("The payment could not be confirmed. Please try again.");
       return;
     }
     let order;
@@ -283,15 +287,17 @@ export function createCheckout({ api, config, showOrders }) {
     if (order && (order.paymentstatus === "PAID" || order.paymentstatus === "PENDING")) {
       succeed(order);
     } else {
-      showError((stripeError && stripeError.message)
-        || "Your bank did not authenticate this payment, so your card was not charged. Try again or use another card.");
+      // Stripe's own text here is written for developers; the shopper gets ours.
+      showError("Your bank did not confirm this payment, so your card was not charged. Try again or use another card.");
     }
   }
 
   async function placeOrder() {
     if (!attempt) {
       const token = await tokenize();
-      attempt = { key: newIdempotencyKey(), body: { token, product: product.id } };
+      // A cart sends its items (and address); the catalog's Pay buys the photo's download.
+      const purchase = product.body ? product.body : { product: product.id };
+      attempt = { key: newIdempotencyKey(), body: { token, ...purchase } };
     }
     let data;
     try {
@@ -333,11 +339,11 @@ export function createCheckout({ api, config, showOrders }) {
     } catch (error) {
       showError(error instanceof CardError || error instanceof ApiError
         ? error.message
-        : `The payment could not be completed: ${error.message || error}`);
+        : "The payment could not be completed. Please try again.");
     } finally {
       setBusy(false);
       if (!errorBox.hidden && !form.hidden) {
-        if (!attempt) setPayLabel(`Pay ${formatMoney(product.price, product.currency)}`);
+        if (!attempt && product) setPayLabel(`Pay ${formatMoney(product.price, product.currency)}`);
         focusCard();
       }
     }

@@ -23,6 +23,11 @@ def test_the_catalog_lists_products_by_id_with_prices_in_dollars(
             "description": "Brooklyn Bridge",
             "url": bridge.url,
             "currency": "usd",
+            # Every photo is sold as its digital download, at the price the original showed.
+            "formats": [
+                {"id": bridge.formats[0].id, "kind": "digital", "label": "Digital download",
+                 "price": 100},
+            ],
         },
         {
             "id": parrot.id,
@@ -30,6 +35,10 @@ def test_the_catalog_lists_products_by_id_with_prices_in_dollars(
             "description": "Parrot",
             "url": parrot.url,
             "currency": "usd",
+            "formats": [
+                {"id": parrot.formats[0].id, "kind": "digital", "label": "Digital download",
+                 "price": 59.99},
+            ],
         },
     ]
     # The exact decimal text, not a binary-float neighbour of it.
@@ -64,6 +73,10 @@ def test_one_product_by_id(app: TestApp, add_product: Callable[..., Product]) ->
         "description": "Parrot",
         "url": parrot.url,
         "currency": "usd",
+        "formats": [
+            {"id": parrot.formats[0].id, "kind": "digital", "label": "Digital download",
+             "price": 59.99},
+        ],
     }
 
 

@@ -15,7 +15,15 @@ PARROT = {"description": "Parrot", "url": "https://photos.example.com/parrot.jpg
 
 def test_an_admin_adds_a_product_with_an_exact_price(app: TestApp, admin: dict[str, Any]) -> None:
     response = app.post_json("/api/product/", PARROT, headers=admin["headers"], status=201)
-    assert response.json == {**PARROT, "id": response.json["id"], "currency": "usd"}
+    (digital,) = response.json["formats"]
+    assert response.json == {
+        **PARROT,
+        "id": response.json["id"],
+        "currency": "usd",
+        "formats": [
+            {"id": digital["id"], "kind": "digital", "label": "Digital download", "price": 59.99}
+        ],
+    }
     assert app.get("/api/product/").json == [response.json]
     assert (
         app.app.registry.framesell_services.catalog.product_for_sale(
@@ -119,7 +127,17 @@ def test_an_admin_changes_a_product_and_past_orders_keep_their_price(
         headers=admin["headers"],
         status=200,
     ).json
-    assert changed == {**PARROT, "id": product.id, "price": 120.5, "currency": "usd"}
+    assert changed == {
+        **PARROT,
+        "id": product.id,
+        "price": 120.5,
+        "currency": "usd",
+        # The digital download's price moves with the product's.
+        "formats": [
+            {"id": product.formats[0].id, "kind": "digital", "label": "Digital download",
+             "price": 120.5}
+        ],
+    }
     (order,) = app.get("/api/order/", headers=shopper["headers"]).json
     assert (order["product"]["description"], order["product"]["price"]) == ("Bridge", 100)
 

@@ -128,6 +128,7 @@ def test_config_js_gives_the_frontend_the_settings_it_needs(
         "apiBase": "",
         "stripePublishableKey": "pk_test_from_settings",
         "stripeJsUrl": "http://127.0.0.1:8420/js.stripe.com/v3/",
+        "shippingPrice": 9.0,  # framesell.shipping.price's default, for the cart's estimate
     }
 
 

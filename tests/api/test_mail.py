@@ -53,8 +53,10 @@ def test_a_paid_order_mails_the_shopper_a_confirmation_and_the_owner_a_sale_once
     (confirmation,) = mailer.to(shopper["email"])
     (sale,) = mailer.to(OWNER_EMAIL)
     assert confirmation.subject == f"Your FrameSell order #{order['id']} is paid"
-    assert "“Alpine Lake” for $75.00" in confirmation.text
-    assert "“Alpine Lake” for $75.00" in confirmation.html
+    # The line bought, with its format: the original's request buys the digital download.
+    assert "“Alpine Lake” (Digital download) for $75.00" in confirmation.text
+    assert "“Alpine Lake” (Digital download) for $75.00" in confirmation.html
+    assert "Your download is ready" in confirmation.text
     assert confirmation.html.startswith("<!doctype html>")
     assert sale.subject == f"Sale: order #{order['id']}, $75.00"
     assert shopper["email"] in sale.text and shopper["email"] in sale.html

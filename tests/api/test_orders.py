@@ -59,6 +59,29 @@ def test_buying_charges_the_card_and_answers_201_with_the_paid_order(
                 "currency": "usd",
             },
             "refunded": 0,
+            # The original's purchase is one line: the photo's digital download.
+            "items": [
+                {
+                    "id": 1,
+                    "product": {
+                        "id": parrot.id,
+                        "price": 59.99,
+                        "description": "Parrot",
+                        "url": parrot.url,
+                        "currency": "usd",
+                    },
+                    "format": {
+                        "id": parrot.formats[0].id,
+                        "kind": "digital",
+                        "label": "Digital download",
+                    },
+                    "quantity": 1,
+                    "price": 59.99,
+                }
+            ],
+            "shipping": None,
+            "shipping_price": 0,
+            "total": 59.99,
         },
     }
     placed = datetime.strptime(order["orderdate"], ISO_UTC).replace(tzinfo=UTC)

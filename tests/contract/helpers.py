@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from framesell.application.ports import UnitOfWork
 from framesell.domain.models import (
     Order,
+    OrderItem,
     PaymentAttempt,
     PaymentStatus,
     Product,
@@ -57,8 +58,21 @@ def an_order(
     status: PaymentStatus = PaymentStatus.PENDING,
     attempt: PaymentAttempt | None = None,
 ) -> Order:
-    """An unsaved order of ``product`` by ``user`` with a unique reference."""
+    """An unsaved order of ``product``'s digital download by ``user`` with a unique reference."""
+    digital = product.format(None)
+    line = OrderItem(
+        id=1,
+        product_id=product.id or 0,
+        description=product.description,
+        url=product.url,
+        format_id=digital.id,
+        kind=digital.kind,
+        label=digital.label,
+        quantity=1,
+        price=digital.price,
+    )
     return Order(
+        items=(line,),
         id=None,
         user_id=user.id or 0,
         product=ProductSnapshot.of(product),

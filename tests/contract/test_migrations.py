@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -172,6 +173,7 @@ def test_the_refunds_migration_counts_old_full_refunds_and_undoes_partial_ones(
         uow.commit()
     sql_engine.dispose()
 
+    command.downgrade(alembic_config(url), "0005")  # before refunded amounts were kept
     command.downgrade(alembic_config(url), "0005")  # before refunded amounts were kept (0006)
     upgrade_to_head(url)
 
@@ -181,3 +183,26 @@ def test_the_refunds_migration_counts_old_full_refunds_and_undoes_partial_ones(
     assert full is not None and undone is not None
     assert (full.status, full.refunded_cents) == (PaymentStatus.REFUNDED, refunded.amount.cents)
     assert (undone.status, undone.refunded_cents) == (PaymentStatus.PAID, 0)
+
+
+def test_the_formats_migration_sells_every_photo_as_a_download_and_gives_old_orders_a_line(
+    sql_engine: Engine,
+) -> None:
+    url = sql_engine.url.render_as_string(hide_password=False)
+    with SqlUnitOfWork(sql_engine) as uow:
+        old = save_order(uow, status=PaymentStatus.PAID)
+        uow.commit()
+    sql_engine.dispose()
+
+    command.downgrade(alembic_config(url), "0007")  # before formats and order lines
+    upgrade_to_head(url)
+
+    with SqlUnitOfWork(sql_engine) as uow:
+        order = uow.orders.get(old.id or 0)
+        product = uow.products.get(old.product.product_id)
+    assert order is not None and product is not None
+    (digital,) = product.formats
+    assert (digital.kind.value, digital.price) == ("digital", product.price)
+    (line,) = order.items
+    assert line == replace(old.items[0], format_id=digital.id)
+    assert (order.amount, order.shipping, order.shipping_price) == (old.amount, None, None)

@@ -71,7 +71,9 @@ def test_a_visitor_browses_picks_a_photo_signs_up_in_place_and_pays(
     assert mail["Subject"] == f"Your FrameSell order #{order_id} is paid"
     text = mail.get_body(preferencelist=("plain",)).get_content()
     html = mail.get_body(preferencelist=("html",)).get_content()
-    assert f"“{MACAW}” for $59.99" in text and f"“{MACAW}” for $59.99" in html
+    # The mail names the line bought: the photo and its format (the catalog's Pay is its download).
+    bought = f"“{MACAW}” (Digital download) for $59.99"
+    assert bought in text and bought in html
     assert "Hello Vera," in text
 
 

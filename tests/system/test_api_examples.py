@@ -51,6 +51,9 @@ def test_the_walkthrough_covers_every_endpoint_of_the_document() -> None:
         "/api/signup/", "/api/api-token-auth/", "/api/me/", "/api/api-token-refresh/",
         "/api/product/", "/api/product/$PRODUCT/", "/api/order/", "/api/order/$ORDER/",
         "/api/order/$ORDER/confirm/", "/api/order/$ORDER/refund/", "/api/product/$NEW/",
+        "/api/webhooks/stripe/", "/api/health/", "/api/openapi.json",
+        "/api/product/$PRODUCT/formats/", "/api/product/$PRODUCT/file/",
+        "/api/order/$CART_ID/download/2/",
         "/api/webhooks/stripe/", "/api/health/", "/api/openapi.json", "/api/admin/orders/",
         "/api/password-reset/",
     ):  # fmt: skip
@@ -92,9 +95,11 @@ def test_every_curl_example_of_the_api_document_works(shop: AppProcess, tmp_path
         '"description":"HarbouratDawn"',  # added by the admin
         "204",  # withdrawn
         '"paymentstatus":"PARTIALLY_REFUNDED"',  # refunded in part…
-        '"refunded":25}}',  # …$25 of it
+        '"refunded":25,"items"',  # …$25 of it
         '"paymentstatus":"REFUNDED"',  # then the rest
-        '"refunded":100}}',
+        '"refunded":100,"items"',
+        '"shipping_price":9,"total":267',  # the cart: 2 x $79 + $100 + $9
+        "302https://files.example.com/originals/bridge.tif",  # the download link
         '"total":1,"page":1,"per_page":5',  # the admins' order list
         "alinktochooseanewpasswordisonitsway",  # password reset, 202 for any email
         '{"received":true,"applied":false}',  # the signed webhook

@@ -11,7 +11,7 @@ import pytest
 from framesell.adapters.fake_payments import FakePaymentGateway
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
-from framesell.application.orders import OrderService, Placement
+from framesell.application.orders import OrderService, Placement, Purchase
 from framesell.application.payments import PaymentService
 from framesell.application.ports import PaymentOutcome
 from framesell.application.requests import (
@@ -29,7 +29,7 @@ from framesell.domain.errors import (
     PaymentUnavailable,
     ProductNotFound,
 )
-from framesell.domain.models import PaymentStatus, User
+from framesell.domain.models import CartLine, PaymentStatus, User
 from framesell.domain.money import Money
 from framesell.domain.records import PaymentEvent
 
@@ -135,16 +135,21 @@ def render(placement: Placement) -> Answer:
     return Answer(201 if placement.order.status is PAID else 402, str(placement.order.id))
 
 
+def download_of(product_id: int) -> Purchase:
+    """What the original's ``{"token", "product"}`` buys: the photo's digital download."""
+    return Purchase((CartLine(product_id),))
+
+
 def test_placing_once_per_key_releases_the_key_while_the_gateway_cannot_say(shop: Shop) -> None:
     place = PlaceOrderOnce(shop.orders, shop.requests)
     shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
 
-    first = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+    first = place(shop.user_id, download_of(shop.product_id), "tok_visa", key="k", fingerprint="f",
                   render=render)
     assert first.placement is not None and first.placement.order.status is PENDING
-    again = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+    again = place(shop.user_id, download_of(shop.product_id), "tok_visa", key="k", fingerprint="f",
                   render=render)
-    replay = place(shop.user_id, shop.product_id, "tok_visa", key="k", fingerprint="f",
+    replay = place(shop.user_id, download_of(shop.product_id), "tok_visa", key="k", fingerprint="f",
                    render=render)
 
     assert again.placement is not None
@@ -158,9 +163,9 @@ def test_placing_once_per_key_releases_the_key_while_the_gateway_cannot_say(shop
 def test_placing_once_per_key_stores_a_decline_and_replays_it(shop: Shop) -> None:
     place = PlaceOrderOnce(shop.orders, shop.requests)
 
-    first = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d", fingerprint="f",
-                  render=render)
-    replay = place(shop.user_id, shop.product_id, "tok_chargeDeclined", key="d",
+    first = place(shop.user_id, download_of(shop.product_id), "tok_chargeDeclined", key="d",
+                  fingerprint="f", render=render)
+    replay = place(shop.user_id, download_of(shop.product_id), "tok_chargeDeclined", key="d",
                    fingerprint="f", render=render)
 
     assert first.placement is not None and first.placement.order.status is FAILED
@@ -171,7 +176,8 @@ def test_placing_once_per_key_stores_a_decline_and_replays_it(shop: Shop) -> Non
 def test_placing_once_per_key_releases_the_key_when_placing_raises(shop: Shop) -> None:
     place = PlaceOrderOnce(shop.orders, shop.requests)
     with pytest.raises(ProductNotFound):
-        place(shop.user_id, 999_999, "tok_visa", key="bad", fingerprint="f", render=render)
+        place(shop.user_id, download_of(999_999), "tok_visa", key="bad", fingerprint="f",
+              render=render)
     assert shop.requests.begin(shop.user_id, "bad", "f").start is Start.NEW
 
 

@@ -32,3 +32,24 @@ def test_the_sale_notice_goes_to_the_owner_and_the_reset_mail_holds_the_link_onc
     assert reset.to == SHOPPER.email
     assert reset.text.count("https://shop.example/#/reset-password?token=abc") == 1
     assert "within 60 minutes" in reset.text
+
+
+def test_a_cart_order_mail_names_each_line_the_address_and_the_downloads() -> None:
+    from dataclasses import replace
+
+    from framesell.domain.models import FormatKind, OrderItem, ShippingAddress
+
+    print_line = OrderItem(1, 3, "Macaw", "https://p.example/m.jpg", 8, FormatKind.PRINT,
+                           "30x45 cm", 2, Money(4500))
+    download = OrderItem(2, 4, "Bridge", "https://p.example/b.jpg", 9, FormatKind.DIGITAL,
+                         "Digital download", 1, Money(2000))
+    address = ShippingAddress.new(name="Ada L", line1="1 Main St", city="Brooklyn",
+                                  postal_code="11201", country="US")
+    order = replace(ORDER, items=(print_line, download), shipping=address,
+                    shipping_price=Money(900))
+    text = ShopMail().order_confirmation(order, SHOPPER).text
+    assert "2 x “Macaw” (30x45 cm), “Bridge” (Digital download) for $119.00." in text
+    assert "preparing your prints for Ada L, Brooklyn." in text
+    assert "Your download is ready" in text
+    downloads_only = replace(ORDER, items=(download,))
+    assert "prints" not in ShopMail().order_confirmation(downloads_only, SHOPPER).text

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from framesell.adapters.sql.tables import (
     orders,
     password_resets,
     payment_events,
+    product_formats,
     products,
     request_keys,
     users,
@@ -24,13 +26,17 @@ from framesell.domain.errors import EmailTaken
 from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
     DisputeStatus,
+    Format,
+    FormatKind,
     Order,
+    OrderItem,
     OrderSearch,
     OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
     ProductSnapshot,
+    ShippingAddress,
     ShopperOrder,
     User,
     normalize_email,
@@ -102,6 +108,9 @@ _ACCOUNT_WITH_ORDERS = (
         orders.c.created_at,
         orders.c.status,
         orders.c.refunded_cents,
+        orders.c.line_items,
+        orders.c.shipping,
+        orders.c.shipping_cents,
     )
     .select_from(users.outerjoin(orders, orders.c.user_id == users.c.id))
     .where(users.c.id == sa.bindparam("user_id"))
@@ -123,14 +132,95 @@ def _user(row: RowMapping | dict[str, Any]) -> User:
     )
 
 
-def _product(row: RowMapping) -> Product:
+def _product(row: RowMapping, formats: Iterable[Format] = ()) -> Product:
     return Product(
         id=row["id"],
         description=row["description"],
         url=row["url"],
         price=Money(row["price_cents"], row["currency"]),
         active=bool(row["active"]),
+        formats=tuple(formats),
+        file_url=row["file_url"],
     )
+
+
+def _format(row: RowMapping) -> Format:
+    return Format(
+        id=row["id"],
+        kind=FormatKind(row["kind"]),
+        label=row["label"],
+        price=Money(row["price_cents"], row["currency"]),
+    )
+
+
+def _items_text(items: tuple[OrderItem, ...]) -> str | None:
+    if not items:
+        return None
+    return json.dumps(
+        [
+            {
+                "id": item.id,
+                "product": item.product_id,
+                "description": item.description,
+                "url": item.url,
+                "format": item.format_id,
+                "kind": item.kind.value,
+                "label": item.label,
+                "quantity": item.quantity,
+                "price_cents": item.price.cents,
+                "currency": item.price.currency,
+            }
+            for item in items
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def _items(text: str | None) -> tuple[OrderItem, ...]:
+    if not text:
+        return ()
+    return tuple(
+        OrderItem(
+            id=entry["id"],
+            product_id=entry["product"],
+            description=entry["description"],
+            url=entry["url"],
+            format_id=entry["format"],
+            kind=FormatKind(entry["kind"]),
+            label=entry["label"],
+            quantity=entry["quantity"],
+            price=Money(entry["price_cents"], entry["currency"]),
+        )
+        for entry in json.loads(text)
+    )
+
+
+def _shipping_text(shipping: ShippingAddress | None) -> str | None:
+    if shipping is None:
+        return None
+    return json.dumps(
+        {
+            "name": shipping.name,
+            "line1": shipping.line1,
+            "line2": shipping.line2,
+            "city": shipping.city,
+            "postal_code": shipping.postal_code,
+            "country": shipping.country,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def _shipping(text: str | None) -> ShippingAddress | None:
+    if not text:
+        return None
+    return ShippingAddress(**json.loads(text))
+
+
+def _shipping_price(cents: int | None, currency: str) -> Money | None:
+    return None if cents is None else Money(cents, currency)
 
 
 def _order(row: RowMapping | dict[str, Any]) -> Order:
@@ -159,6 +249,9 @@ def _order(row: RowMapping | dict[str, Any]) -> Order:
         refunded_cents=row["refunded_cents"],
         dispute=DisputeStatus(row["dispute_status"]) if row["dispute_status"] else None,
         reconcile_attempts=row["reconcile_attempts"],
+        items=_items(row["line_items"]),
+        shipping=_shipping(row["shipping"]),
+        shipping_price=_shipping_price(row["shipping_cents"], row["product_currency"]),
     )
 
 
@@ -256,17 +349,22 @@ class SqlProductRepository:
         self._connection = connection
 
     def list_active(self) -> list[Product]:
-        """Return every product on sale, ordered by id."""
+        """Return every product on sale with its formats, ordered by id (two SELECTs)."""
         query = products.select().where(products.c.active == sa.true()).order_by(products.c.id)
-        return [_product(row) for row in self._connection().execute(query).mappings()]
+        rows = list(self._connection().execute(query).mappings())
+        formats = self._formats_of(product_formats.c.product_id.in_([r["id"] for r in rows]))
+        return [_product(row, formats.get(row["id"], ())) for row in rows]
 
     def get(self, product_id: int) -> Product | None:
-        """Return the product with this id, on sale or not, or None."""
+        """Return the product with this id and its formats, on sale or not, or None."""
         row = self._connection().execute(_PRODUCT_BY_ID, {"product_id": product_id}).first()
-        return _product(row._mapping) if row else None
+        if row is None:
+            return None
+        formats = self._formats_of(product_formats.c.product_id == product_id)
+        return _product(row._mapping, formats.get(product_id, ()))
 
     def add(self, product: Product) -> Product:
-        """Store a new product and return it with its id."""
+        """Store a new product and its formats (a digital one if it has none)."""
         now = _now()
         result = self._connection().execute(
             products.insert().values(
@@ -277,17 +375,33 @@ class SqlProductRepository:
                 active=product.active,
                 created_at=now,
                 updated_at=now,
+                file_url=product.file_url,
             )
         )
         (product_id,) = result.inserted_primary_key or (None,)
+        assert product_id is not None
+        stored = [
+            self._insert_format(product_id, f)
+            for f in (product.formats or (Format.digital(product.price),))
+        ]
         self._bump_version()
-        return Product(product_id, product.description, product.url, product.price, product.active)
+        return Product(
+            product_id,
+            product.description,
+            product.url,
+            product.price,
+            product.active,
+            tuple(stored),
+            product.file_url,
+        )
 
     def update(self, product: Product) -> None:
-        """Replace a stored product's fields; an unknown id changes nothing."""
+        """Replace a stored product's fields and its digital price; an unknown id changes
+        nothing."""
         if product.id is None:
             return
-        self._connection().execute(
+        connection = self._connection()
+        connection.execute(
             products.update()
             .where(products.c.id == product.id)
             .values(
@@ -297,9 +411,69 @@ class SqlProductRepository:
                 currency=product.price.currency,
                 active=product.active,
                 updated_at=_now(),
+                file_url=product.file_url,
+            )
+        )
+        connection.execute(
+            product_formats.update()
+            .where(
+                product_formats.c.product_id == product.id,
+                product_formats.c.kind == FormatKind.DIGITAL.value,
+            )
+            .values(price_cents=product.price.cents, currency=product.price.currency)
+        )
+        self._bump_version()
+
+    def add_format(self, product_id: int, format: Format) -> Format:
+        """Store one more format of a product."""
+        stored = self._insert_format(product_id, format)
+        self._bump_version()
+        return stored
+
+    def update_format(self, product_id: int, format: Format) -> None:
+        """Replace a stored format's label and price."""
+        self._connection().execute(
+            product_formats.update()
+            .where(product_formats.c.id == format.id, product_formats.c.product_id == product_id)
+            .values(
+                label=format.label, price_cents=format.price.cents, currency=format.price.currency
             )
         )
         self._bump_version()
+
+    def remove_format(self, product_id: int, format_id: int) -> None:
+        """Delete a format (orders keep their own JSON copy of it)."""
+        self._connection().execute(
+            product_formats.delete().where(
+                product_formats.c.id == format_id, product_formats.c.product_id == product_id
+            )
+        )
+        self._bump_version()
+
+    def _insert_format(self, product_id: int, format: Format) -> Format:
+        result = self._connection().execute(
+            product_formats.insert().values(
+                product_id=product_id,
+                kind=format.kind.value,
+                label=format.label,
+                price_cents=format.price.cents,
+                currency=format.price.currency,
+            )
+        )
+        (format_id,) = result.inserted_primary_key or (None,)
+        return Format(format_id, format.kind, format.label, format.price)
+
+    def _formats_of(self, condition: sa.ColumnElement[bool]) -> dict[int, list[Format]]:
+        # The digital download first ("digital" sorts before "print"), then sizes as added.
+        query = (
+            product_formats.select()
+            .where(condition)
+            .order_by(product_formats.c.product_id, product_formats.c.kind, product_formats.c.id)
+        )
+        found: dict[int, list[Format]] = {}
+        for row in self._connection().execute(query).mappings():
+            found.setdefault(row["product_id"], []).append(_format(row))
+        return found
 
     def version(self) -> int:
         """The catalog's version: one primary-key read of the ``catalog_version`` row."""
@@ -342,6 +516,9 @@ class SqlOrderRepository:
                 "status": order.status.value,
                 "reference": order.reference,
                 "refunded_cents": order.refunded_cents,
+                "line_items": _items_text(order.items),
+                "shipping": _shipping_text(order.shipping),
+                "shipping_cents": order.shipping_price.cents if order.shipping_price else None,
                 **_attempt_values(order.attempt),
             },
         )
@@ -356,6 +533,9 @@ class SqlOrderRepository:
             attempt=order.attempt,
             updated_at=order.created_at,
             refunded_cents=order.refunded_cents,
+            items=order.items,
+            shipping=order.shipping,
+            shipping_price=order.shipping_price,
         )
 
     def get(self, order_id: int) -> Order | None:
@@ -382,10 +562,13 @@ class SqlOrderRepository:
                 created_at=created_at,
                 status=PaymentStatus(status),
                 refunded_cents=refunded,
+                items=_items(items),
+                shipping=_shipping(shipping),
+                shipping_price=_shipping_price(shipping_cents, currency),
             )
             for (
                 order_id, product_id, description, url, cents, currency, created_at, status,
-                refunded,
+                refunded, items, shipping, shipping_cents,
             ) in rows
             if order_id is not None  # NULL when the account has no orders
         ]

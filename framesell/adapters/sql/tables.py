@@ -93,6 +93,24 @@ products = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Added by 0008: the full-resolution file a digital purchase delivers (never public).
+    sa.Column("file_url", sa.String(2048), nullable=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+# Added by 0008: how each photo is sold, its digital download (one per product, its price
+# kept equal to products.price_cents) and its print sizes.
+product_formats = sa.Table(
+    "product_formats",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.CheckConstraint("kind IN ('digital', 'print')", name="kind_is_known"),
+    sa.Index(None, "product_id", "kind"),
     **MYSQL_TABLE_OPTIONS,
 )
 
@@ -124,6 +142,14 @@ orders = sa.Table(
     sa.Column("refunded_cents", sa.Integer, nullable=False, server_default="0"),
     sa.Column("dispute_status", sa.String(32), nullable=True),
     sa.Column("reconcile_attempts", sa.Integer, nullable=False, server_default="0"),
+    # Added by 0008: the order's lines as a JSON snapshot (what was bought, in which format,
+    # how many, at which unit price), where prints go (JSON, NULL without prints) and the
+    # flat shipping price charged (NULL without prints).
+    sa.Column(
+        "line_items", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"), nullable=True
+    ),
+    sa.Column("shipping", sa.Text, nullable=True),
+    sa.Column("shipping_cents", sa.Integer, nullable=True),
     sa.CheckConstraint(
         "status IN ('PENDING', 'PAID', 'FAILED', 'PARTIALLY_REFUNDED', 'REFUNDED')",
         name="status_is_known",

@@ -15,14 +15,25 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from framesell.application.catalog import CatalogListing, CatalogService
-from framesell.domain.errors import ProductNotFound
+from framesell.domain.errors import FormatNotFound, ProductNotFound
 from framesell.domain.money import Money
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import ErrorsJson, ProductJson, ProductListJson
-from framesell.entrypoints.http.schemas import IF_NONE_MATCH, ProductSchema
+from framesell.entrypoints.http.responses import (
+    CatalogProductJson,
+    ErrorsJson,
+    FormatJson,
+    ProductFileJson,
+    ProductListJson,
+)
+from framesell.entrypoints.http.schemas import (
+    IF_NONE_MATCH,
+    FormatSchema,
+    ProductFileSchema,
+    ProductSchema,
+)
 from framesell.entrypoints.http.security import ADMIN, PUBLIC
-from framesell.entrypoints.http.serializers import product_json
+from framesell.entrypoints.http.serializers import format_json, product_json
 
 products = Service(
     name="products",
@@ -36,6 +47,38 @@ product = Service(
     description="One product; admins change or withdraw it.",
     error_handler=validation_failed,
 )
+
+
+product_formats = Service(
+    name="product_formats",
+    path="/api/product/{id}/formats/",
+    description="Sell a photo as a print in one more size (admin).",
+    error_handler=validation_failed,
+)
+product_format = Service(
+    name="product_format",
+    path="/api/product/{id}/formats/{format}/",
+    description="Change or stop selling one print size of a photo (admin).",
+    error_handler=validation_failed,
+)
+product_file = Service(
+    name="product_file",
+    path="/api/product/{id}/file/",
+    description="The full-resolution file a digital purchase delivers (admin).",
+    error_handler=validation_failed,
+)
+
+
+def _format_id(request: Request) -> int:
+    raw_id = str(request.matchdict["format"])
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:
+        raise FormatNotFound()
+    return int(raw_id)
+
+
+def _format_fields(request: Request) -> tuple[str, Money]:
+    body = request.validated
+    return body["label"], Money.from_major(body["price"], body["currency"])
 
 
 def _product_id(request: Request) -> int:
@@ -146,7 +189,7 @@ def list_products(request: Request) -> Response:
     content_type=("application/json",),
     permission=ADMIN,
 )
-@responses({201: ProductJson, 503: ErrorsJson})
+@responses({201: CatalogProductJson, 503: ErrorsJson})
 def add_product(request: Request) -> dict[str, Any]:
     """201 with the new product (admins only)."""
     added = request.services.catalog.add_product(*_fields(request))
@@ -156,7 +199,7 @@ def add_product(request: Request) -> dict[str, Any]:
 
 @product.get(permission=PUBLIC)
 @responses(
-    {200: ProductJson, 304: None, 404: ErrorsJson, 503: ErrorsJson}, headers=[IF_NONE_MATCH]
+    {200: CatalogProductJson, 304: None, 404: ErrorsJson, 503: ErrorsJson}, headers=[IF_NONE_MATCH]
 )
 def show_product(request: Request) -> Response:
     """One product on sale, or 404."""
@@ -169,7 +212,7 @@ def show_product(request: Request) -> Response:
     content_type=("application/json",),
     permission=ADMIN,
 )
-@responses({200: ProductJson, 404: ErrorsJson, 503: ErrorsJson})
+@responses({200: CatalogProductJson, 404: ErrorsJson, 503: ErrorsJson})
 def replace_product(request: Request) -> dict[str, Any]:
     """200 with the changed product; orders already placed keep the price they paid."""
     changed = request.services.catalog.update_product(_product_id(request), *_fields(request))
@@ -182,3 +225,66 @@ def withdraw_product(request: Request) -> Response:
     """204: the product leaves the catalog; its orders keep their snapshots."""
     request.services.catalog.withdraw_product(_product_id(request))
     return Response(status=204)
+
+
+@product_formats.post(
+    schema=FormatSchema(),
+    validators=(colander_body_validator,),
+    content_type=("application/json",),
+    permission=ADMIN,
+)
+@responses({201: FormatJson, 404: ErrorsJson, 503: ErrorsJson})
+def add_format(request: Request) -> dict[str, Any]:
+    """201 with the new print size; the catalog lists it after the digital download."""
+    added = request.services.catalog.add_format(_product_id(request), *_format_fields(request))
+    request.response.status = 201
+    return format_json(added)
+
+
+@product_format.put(
+    schema=FormatSchema(),
+    validators=(colander_body_validator,),
+    content_type=("application/json",),
+    permission=ADMIN,
+)
+@responses({200: FormatJson, 404: ErrorsJson, 503: ErrorsJson})
+def replace_format(request: Request) -> dict[str, Any]:
+    """200 with the changed print size; orders already placed keep what they paid.
+
+    The digital download's price is the photo's ``price``: change it with PUT on the photo.
+    """
+    changed = request.services.catalog.update_format(
+        _product_id(request), _format_id(request), *_format_fields(request)
+    )
+    return format_json(changed)
+
+
+@product_format.delete(permission=ADMIN)
+@responses({204: None, 400: ErrorsJson, 404: ErrorsJson, 503: ErrorsJson})
+def remove_format(request: Request) -> Response:
+    """204: the photo is no longer sold in this size (the download cannot be removed)."""
+    request.services.catalog.remove_format(_product_id(request), _format_id(request))
+    return Response(status=204)
+
+
+@product_file.get(permission=ADMIN)
+@responses({200: ProductFileJson, 404: ErrorsJson, 503: ErrorsJson})
+def show_file(request: Request) -> dict[str, Any]:
+    """The photo's full-resolution file (null while none is set)."""
+    product_id = _product_id(request)
+    found = request.services.catalog.product_for_sale(product_id)
+    return {"id": product_id, "file": found.file_url}
+
+
+@product_file.put(
+    schema=ProductFileSchema(),
+    validators=(colander_body_validator,),
+    content_type=("application/json",),
+    permission=ADMIN,
+)
+@responses({200: ProductFileJson, 404: ErrorsJson, 503: ErrorsJson})
+def set_file(request: Request) -> dict[str, Any]:
+    """Set the file a paid digital purchase of the photo is sent to (never in the catalog)."""
+    product_id = _product_id(request)
+    request.services.catalog.set_file(product_id, request.validated["file"])
+    return {"id": product_id, "file": request.validated["file"]}

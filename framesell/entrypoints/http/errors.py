@@ -22,6 +22,7 @@ STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
     (errors.PermissionDenied, 403),
     (errors.NotFound, 404),
     (errors.InvalidTransition, 409),
+    (errors.DownloadRefused, 409),
     (errors.PaymentDeclined, 402),
     (errors.TooManyAttempts, 429),
     (errors.PaymentError, 503),

@@ -11,12 +11,14 @@ from pyramid.static import static_view
 
 
 def frontend_config(request: Request) -> Response:
-    """The frontend's settings: same-origin API, publishable key, Stripe.js URL."""
+    """The frontend's settings: same-origin API, publishable key, Stripe.js URL, shipping."""
     settings = request.services.settings
     config = {
         "apiBase": "",
         "stripePublishableKey": settings.stripe_publishable_key,
         "stripeJsUrl": settings.stripe_js_url,
+        # For the cart's estimate only: the server computes every order's total itself.
+        "shippingPrice": settings.shipping_cents / 100,
     }
     body = f"window.FRAMESELL_CONFIG = {json.dumps(config)};\n"
     response = Response(body=body.encode(), content_type="text/javascript", charset="utf-8")

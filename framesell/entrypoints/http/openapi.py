@@ -20,6 +20,7 @@ import colander
 from cornice import Service
 from pyramid.request import Request
 
+from framesell.domain.models import MAX_QUANTITY
 from framesell.entrypoints.http import responses as shapes
 from framesell.entrypoints.http.errors import DETAIL, SHAPE_OF_SERVICE, SUCCESS
 from framesell.entrypoints.http.schemas import (
@@ -29,6 +30,7 @@ from framesell.entrypoints.http.schemas import (
     PRICE_TEXT,
     PositiveId,
     Price,
+    Quantity,
     https_image_url,
     not_blank,
     strip_blanks,
@@ -124,6 +126,8 @@ class JsonSchemaConverter:
                     {"type": "string", "pattern": DIGITS.pattern},
                 ]
             }
+        elif isinstance(typ, Quantity):
+            schema = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
         elif isinstance(typ, Price):
             schema = {
                 "anyOf": [
@@ -169,7 +173,11 @@ class JsonSchemaConverter:
         required: list[str] = []
         for child in node.children:
             schema = self.convert(child, direction)
-            if child.required:
+            if direction == "response" and child.missing is None:
+                # A field the serializers always write, as null or as its object.
+                required.append(child.name)
+                schema = {"anyOf": [schema, {"type": "object", "nullable": True, "enum": [None]}]}
+            elif child.required:
                 required.append(child.name)
             elif direction == "request":
                 schema = _optional(schema, child)
@@ -177,6 +185,13 @@ class JsonSchemaConverter:
         result: Schema = {"type": "object", "properties": properties}
         if required:
             result["required"] = required
+        choices = getattr(node, "one_of_fields", ())
+        if choices and direction == "request":
+            # Exactly one of these fields, present and neither null nor empty.
+            result["oneOf"] = [
+                {"required": [name], "properties": {name: {"not": {"enum": [None, ""]}}}}
+                for name in choices
+            ]
         unknown = node.typ.unknown
         if unknown == "raise":
             result["additionalProperties"] = False

@@ -13,7 +13,7 @@ from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.request import Request
 from pyramid.response import Response
 
-from framesell.application.orders import Placement
+from framesell.application.orders import Placement, Purchase
 from framesell.application.ports import PaymentOutcome
 from framesell.application.requests import MAX_KEY_LENGTH, Answer
 from framesell.domain.errors import (
@@ -22,7 +22,7 @@ from framesell.domain.errors import (
     PaymentUnavailable,
     ProductNotFound,
 )
-from framesell.domain.models import CHARGED_STATUSES, PaymentStatus
+from framesell.domain.models import CHARGED_STATUSES, CartLine, PaymentStatus, ShippingAddress
 from framesell.domain.money import Money
 from framesell.entrypoints.http.clients import client_address
 from framesell.entrypoints.http.errors import validation_failed
@@ -68,6 +68,15 @@ def _authenticate_then_validate(request: Request, **kwargs: Any) -> None:
     # A request without a valid token is 403 whatever its body says.
     authenticated_user(request)
     colander_body_validator(request, **kwargs)
+    try:
+        body = request.json_body
+    except ValueError:
+        return  # an unreadable body: its own error says so
+    if not isinstance(body, dict):
+        return
+    if body.get("product") in (None, "") and body.get("items") is None:
+        # The original's error for a body without the product to buy.
+        request.errors.add("body", "product", "Required")
 
 
 def _caller_id(request: Request) -> int:
@@ -142,12 +151,12 @@ def place_order(request: Request) -> dict[str, Any] | Response:
     503 is not final, so a retry with the same key continues the same order.
     """
     user_id = _caller_id(request)
-    body = {"product": request.validated["product"], "token": request.validated["token"]}
+    body, purchase = _purchase(request.validated)
     key = _idempotency_key(request)
     try:
         placed = request.services.place_order_once(
             user_id,
-            body["product"],
+            purchase,
             body["token"],
             key=key,
             fingerprint=_fingerprint(request, body),
@@ -164,6 +173,26 @@ def place_order(request: Request) -> dict[str, Any] | Response:
         return response
     assert placed.placement is not None
     return _json(request, *placement_response(placed.placement))
+
+
+def _purchase(validated: dict[str, Any]) -> tuple[dict[str, Any], Purchase]:
+    """The canonical body (for the Idempotency-Key fingerprint) and what it asks to buy.
+
+    ``{"token", "product"}`` (the original's request) buys the product's digital download;
+    ``{"token", "items", "shipping"}`` buys a cart.
+    """
+    product, items = validated.get("product"), validated.get("items")
+    if (product is None) == (items is None):
+        raise InvalidInput("send either product or items", field="items")
+    if items is None:
+        assert product is not None
+        body = {"product": product, "token": validated["token"]}
+        return body, Purchase((CartLine(product),))
+    shipping = validated.get("shipping")
+    body = {"items": items, "shipping": shipping, "token": validated["token"]}
+    lines = tuple(CartLine(i["product"], i["format"], i["quantity"]) for i in items)
+    address = ShippingAddress.new(**shipping) if shipping is not None else None
+    return body, Purchase(lines, address)
 
 
 def _answer(placement: Placement) -> Answer:

@@ -130,17 +130,95 @@ class ProductJson(ClosedMappingSchema):
     currency = _text("ISO 4217, lower case, e.g. usd")
 
 
+class FormatJson(ClosedMappingSchema):
+    """One way to buy a photo: its digital download, or a print in one size."""
+
+    id = colander.SchemaNode(colander.Integer())
+    kind = colander.SchemaNode(colander.String(), validator=colander.OneOf(["digital", "print"]))
+    label = _text("e.g. Digital download, 30x45 cm")
+    price = colander.SchemaNode(colander.Float(), description="major units, like price")
+
+
+class FormatListJson(colander.SequenceSchema):
+    """A photo's formats: the digital download first, then the print sizes."""
+
+    format = FormatJson()
+
+
+class CatalogProductJson(ProductJson):
+    """A photo for sale; ``price`` is its digital download's, as the original shop sold it."""
+
+    formats = FormatListJson()
+
+
 class ProductListJson(colander.SequenceSchema):
     """Every product on sale, ordered by id."""
 
-    product = ProductJson()
+    product = CatalogProductJson()
+
+
+class DownloadLinkJson(ClosedMappingSchema):
+    """A signed link to a purchased file, valid until ``expires``; open it to get the file."""
+
+    url = _text("an absolute path under /api/download/, to open without a token")
+    expires = colander.SchemaNode(colander.DateTime(), description="ISO 8601 in UTC")
+
+
+class ProductFileJson(ClosedMappingSchema):
+    """The photo's full-resolution file is set (it is never shown in the catalog)."""
+
+    id = colander.SchemaNode(colander.Integer())
+    file = colander.SchemaNode(
+        colander.String(),
+        missing=None,
+        description="the https:// address a paid digital purchase is sent to; null while unset",
+    )
 
 
 # --- orders ---------------------------------------------------------------------------------
 
 
+class ItemFormatJson(ClosedMappingSchema):
+    """The format a line was bought in, as it was then."""
+
+    id = colander.SchemaNode(colander.Integer(), description="the format's id when bought")
+    kind = colander.SchemaNode(colander.String(), validator=colander.OneOf(["digital", "print"]))
+    label = _text()
+
+
+class OrderItemJson(ClosedMappingSchema):
+    """One line of an order: a photo in one format, how many, and the unit price paid."""
+
+    id = colander.SchemaNode(colander.Integer(), description="the line's number in its order")
+    product = ProductJson()
+    format = ItemFormatJson()
+    quantity = colander.SchemaNode(colander.Integer())
+    price = colander.SchemaNode(colander.Float(), description="per piece, in major units")
+
+
+class OrderItemListJson(colander.SequenceSchema):
+    """The order's lines, in the order they were bought."""
+
+    item = OrderItemJson()
+
+
+class ShippingJson(ClosedMappingSchema):
+    """Where the prints go (Stripe's address field names)."""
+
+    name = _text()
+    line1 = _text()
+    line2 = _text("empty when not given")
+    city = _text()
+    postal_code = _text()
+    country = _text("two-letter country code, upper case")
+
+
 class OrderJson(ClosedMappingSchema):
-    """An order with what was bought at the price paid."""
+    """An order with what was bought at the price paid.
+
+    ``product`` is the first line's photo, kept for the original's clients; ``items``,
+    ``shipping``, ``shipping_price`` and ``total`` say the whole of it.
+    """
 
     id = colander.SchemaNode(colander.Integer())
     user = colander.SchemaNode(colander.Integer(), description="the buyer's id")
@@ -153,6 +231,14 @@ class OrderJson(ClosedMappingSchema):
         colander.Float(),
         description="given back so far, in the unit of price (0 when nothing); "
         "PARTIALLY_REFUNDED while below the price, REFUNDED once it is all",
+    )
+    items = OrderItemListJson()
+    shipping = ShippingJson(missing=None, description="null when nothing is shipped")
+    shipping_price = colander.SchemaNode(
+        colander.Float(), description="the flat shipping price charged (0 without prints)"
+    )
+    total = colander.SchemaNode(
+        colander.Float(), description="what was charged: the lines plus shipping"
     )
 
 

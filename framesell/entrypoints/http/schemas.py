@@ -8,6 +8,7 @@ from typing import Any
 import colander
 
 from framesell.application.requests import MAX_KEY_LENGTH
+from framesell.domain.models import MAX_ORDER_LINES, MAX_QUANTITY
 
 PAYMENT_TOKEN = re.compile(r"^(tok|pm|ctoken)_[A-Za-z0-9_]{1,250}$")
 # The column that keeps a payment token (orders.attempt_payment_token) holds 255 characters.
@@ -96,6 +97,112 @@ class SignupSchema(colander.MappingSchema):
     )
 
 
+class Quantity(colander.SchemaType):
+    """How many of a line: a JSON integer from 1 to 99 (not a float, boolean or text)."""
+
+    def serialize(self, node: colander.SchemaNode, appstruct: Any) -> Any:
+        """Quantities are sent back as plain integers."""
+        return appstruct
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        """Return the int or raise Invalid."""
+        if cstruct is None or cstruct is colander.null:
+            return colander.null
+        if isinstance(cstruct, bool) or not isinstance(cstruct, int):
+            raise colander.Invalid(node, f"must be a whole number from 1 to {MAX_QUANTITY}")
+        if not 1 <= cstruct <= MAX_QUANTITY:
+            raise colander.Invalid(node, f"must be a whole number from 1 to {MAX_QUANTITY}")
+        return cstruct
+
+
+class FormatId(PositiveId):
+    """A format's id; null or absent means the digital download, "" is no id at all."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        """Refuse "" (which PositiveId reads as absent); otherwise as PositiveId."""
+        if cstruct == "":
+            raise colander.Invalid(node, "must be a format id (a positive integer)")
+        return super().deserialize(node, cstruct)
+
+
+class CartItemSchema(colander.MappingSchema):
+    """One line of a cart: a photo, a format of it, how many."""
+
+    product = colander.SchemaNode(PositiveId(), example=1)
+    format = colander.SchemaNode(
+        FormatId(),
+        missing=None,
+        example=2,
+        description="one of the product's format ids; its digital download when absent",
+    )
+    quantity = colander.SchemaNode(
+        Quantity(), missing=1, example=1, description=f"1 to {MAX_QUANTITY}; a download is 1"
+    )
+
+
+class NullableSequence(colander.Sequence):
+    """A JSON array, or null for "not given"."""
+
+    def deserialize(
+        self, node: colander.SchemaNode, cstruct: Any, accept_scalar: Any = None
+    ) -> Any:
+        """Read null as absent; otherwise as Colander's Sequence does."""
+        return super().deserialize(node, colander.null if cstruct is None else cstruct)
+
+
+def _nullable_sequence() -> colander.Sequence:
+    return NullableSequence()
+
+
+class CartItemsSchema(colander.SequenceSchema):
+    """The lines of a cart."""
+
+    schema_type = staticmethod(_nullable_sequence)
+
+    item = CartItemSchema()
+
+
+def _address_text(example: str, *, required: bool = True) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=colander.Length(max=200),
+        missing=colander.required if required else "",
+        example=example,
+    )
+
+
+class NullableMapping(colander.Mapping):
+    """A JSON object, or null for "not given"."""
+
+    def deserialize(self, node: colander.SchemaNode, cstruct: Any) -> Any:
+        """Read null as absent; otherwise as Colander's Mapping does."""
+        return super().deserialize(node, colander.null if cstruct is None else cstruct)
+
+
+def _nullable_mapping() -> colander.Mapping:
+    return NullableMapping()
+
+
+class ShippingSchema(colander.MappingSchema):
+    """Where prints are shipped, in Stripe's address field names."""
+
+    schema_type = staticmethod(_nullable_mapping)
+
+    name = _address_text("Ada Lovelace")
+    line1 = _address_text("1 Main Street")
+    line2 = _address_text("Apt 2", required=False)
+    city = _address_text("Brooklyn")
+    postal_code = _address_text("11201")
+    country = colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=colander.Regex(r"^[A-Za-z]{2}$", msg="must be a two-letter country code"),
+        example="US",
+        description="ISO 3166-1 alpha-2",
+    )
+
+
 class PasswordResetSchema(colander.MappingSchema):
     """POST /api/password-reset/: the account's email."""
 
@@ -119,7 +226,10 @@ class NewPasswordSchema(colander.MappingSchema):
 
 
 class PlaceOrderSchema(colander.MappingSchema):
-    """POST /api/order/: a Stripe.js token or PaymentMethod and the product to buy."""
+    """POST /api/order/: a Stripe.js token or PaymentMethod, and the product (its digital
+    download) or a cart's items with, for prints, the shipping address."""
+
+    one_of_fields = ("product", "items")  # the view checks it; the OpenAPI document says it
 
     token = colander.SchemaNode(
         StrictString(),
@@ -134,7 +244,21 @@ class PlaceOrderSchema(colander.MappingSchema):
         ),
         example="pm_card_visa",
     )
-    product = colander.SchemaNode(PositiveId(), example=1)
+    product = colander.SchemaNode(
+        PositiveId(),
+        missing=None,
+        example=1,
+        description="the photo whose digital download to buy (the original's request); "
+        "or send items instead",
+    )
+    items = CartItemsSchema(
+        missing=None,
+        validator=colander.Length(min=1, max=MAX_ORDER_LINES),
+        description="the cart: one order and one payment for all of it",
+    )
+    shipping = ShippingSchema(
+        missing=None, description="required when an item is a print; ignored otherwise"
+    )
 
 
 class Price(colander.SchemaType):
@@ -189,6 +313,32 @@ class ProductSchema(colander.MappingSchema):
     price = colander.SchemaNode(Price(), example=59.99)
     currency = colander.SchemaNode(
         StrictString(), missing="usd", validator=colander.OneOf(["usd"]), example="usd"
+    )
+
+
+class FormatSchema(colander.MappingSchema):
+    """POST /api/product/{id}/formats/ and PUT …/formats/{format}/: a print size and price."""
+
+    label = colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=colander.All(not_blank, colander.Length(max=100)),
+        example="30x45 cm",
+    )
+    price = colander.SchemaNode(Price(), example=79)
+    currency = colander.SchemaNode(
+        StrictString(), missing="usd", validator=colander.OneOf(["usd"]), example="usd"
+    )
+
+
+class ProductFileSchema(colander.MappingSchema):
+    """PUT /api/product/{id}/file/: the full-resolution file a digital purchase delivers."""
+
+    file = colander.SchemaNode(
+        StrictString(),
+        preparer=strip_blanks,
+        validator=https_image_url,
+        example="https://files.example.com/originals/brooklyn-bridge.tif",
     )
 
 

@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from framesell.domain.models import (
+    Format,
     Order,
+    OrderItem,
     OrderSummary,
     Product,
     ProductSnapshot,
+    ShippingAddress,
     ShopperOrder,
     User,
 )
@@ -36,26 +39,80 @@ def timestamp_json(moment: datetime) -> str:
 
 
 def product_json(product: Product | ProductSnapshot) -> dict[str, Any]:
-    """A catalog entry, or the snapshot an order keeps of it."""
-    product_id = product.product_id if isinstance(product, ProductSnapshot) else product.id
+    """A catalog entry with its formats, or the snapshot an order keeps of a photo.
+
+    Never the full-resolution file: that is only reached through a paid order's download.
+    """
+    if isinstance(product, ProductSnapshot):
+        return {
+            "id": product.product_id,
+            "price": price_json(product.price),
+            "description": product.description,
+            "url": product.url,
+            "currency": product.price.currency,
+        }
     return {
-        "id": product_id,
+        "id": product.id,
         "price": price_json(product.price),
         "description": product.description,
         "url": product.url,
         "currency": product.price.currency,
+        "formats": [format_json(f) for f in product.formats]
+        or [format_json(product.format(None))],
+    }
+
+
+def format_json(format: Format) -> dict[str, Any]:
+    """One way to buy a photo, with its price in major units."""
+    return {
+        "id": format.id,
+        "kind": format.kind.value,
+        "label": format.label,
+        "price": price_json(format.price),
+    }
+
+
+def item_json(item: OrderItem) -> dict[str, Any]:
+    """One line of an order: the photo, the format, how many, the unit price paid."""
+    return {
+        "id": item.id,
+        "product": product_json(
+            ProductSnapshot(item.product_id, item.description, item.url, item.price)
+        ),
+        "format": {"id": item.format_id, "kind": item.kind.value, "label": item.label},
+        "quantity": item.quantity,
+        "price": price_json(item.price),
+    }
+
+
+def shipping_json(address: ShippingAddress | None) -> dict[str, Any] | None:
+    """Where an order's prints go, in Stripe's field names; None when nothing ships."""
+    if address is None:
+        return None
+    return {
+        "name": address.name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "country": address.country,
     }
 
 
 def order_json(order: Order | OrderSummary) -> dict[str, Any]:
-    """An order with what was bought at the price paid."""
+    """An order with what was bought at the price paid, its lines, address and total."""
+    currency = order.product.price.currency
     return {
         "id": order.id,
         "user": order.user_id,
         "orderdate": timestamp_json(order.created_at),
         "paymentstatus": order.status.value,
         "product": product_json(order.product),
-        "refunded": price_json(Money(order.refunded_cents, order.product.price.currency)),
+        "refunded": price_json(Money(order.refunded_cents, currency)),
+        "items": [item_json(item) for item in order.items],
+        "shipping": shipping_json(order.shipping),
+        "shipping_price": price_json(order.shipping_price or Money(0, currency)),
+        "total": price_json(order.total),
     }
 
 
