@@ -19,13 +19,13 @@ from framesell.adapters.memory import (
 )
 from framesell.application.catalog import CatalogService
 from framesell.application.mail import MailOutbox, ShopMail
-from framesell.application.orders import OrderService, Placement
+from framesell.application.orders import OrderService, Placement, Purchase
 from framesell.application.payments import PaymentService
 from framesell.application.requests import Answer, IdempotentRequests, PlaceOrderOnce
 from framesell.application.transactions import PAUSE_SECONDS, TRIES, retrying
 from framesell.application.users import UserService
 from framesell.domain.errors import PaymentUnavailable, ProductNotFound, WriteConflict
-from framesell.domain.models import DisputeStatus, PaymentStatus, Product, User
+from framesell.domain.models import CartLine, DisputeStatus, PaymentStatus, Product, User
 from framesell.domain.money import Money
 from framesell.domain.records import PaymentEvent
 
@@ -189,7 +189,8 @@ def test_every_write_of_buying_refunds_events_reconcile_mail_and_resets_is_rerun
 
     # Bought under an Idempotency-Key: the key's claim, the PENDING order, the settle, the
     # stored answer; then a refund in the dashboard, an event, a refund, a dispute.
-    placed = place(user_id, product.id, "tok_visa", key="k", fingerprint="f", render=render)
+    download = Purchase((CartLine(product.id),))  # what {"token", "product"} buys
+    placed = place(user_id, download, "tok_visa", key="k", fingerprint="f", render=render)
     assert placed.placement is not None
     order = placed.placement.order
     assert order.id is not None and order.status is PaymentStatus.PAID
