@@ -57,7 +57,9 @@ def test_a_write_that_loses_to_another_nodes_commit_is_a_write_conflict_and_not_
         loser.commit()
 
     with second() as uow:
-        assert uow.products.get(product.id) == replace(product, price=Money(3000, "usd"))
+        kept = uow.products.get(product.id)
+    assert kept is not None
+    assert (kept.price, kept.description) == (Money(3000, "usd"), product.description)
 
 
 def test_a_transaction_that_loses_is_rerun_on_fresh_reads_and_then_commits(
@@ -83,11 +85,16 @@ def test_a_transaction_that_loses_is_rerun_on_fresh_reads_and_then_commits(
             uow.commit()
 
     assert len(seen) == 2
-    assert seen[1] == replace(product, price=Money(3000, "usd"))
+    rerun_saw = seen[1]
+    assert rerun_saw is not None
+    assert (rerun_saw.price, rerun_saw.description) == (Money(3000, "usd"), product.description)
     with first() as uow:
-        assert uow.products.get(product.id) == replace(
-            product, price=Money(3000, "usd"), description=product.description + " (framed)"
-        )
+        kept = uow.products.get(product.id)
+    assert kept is not None
+    assert (kept.price, kept.description) == (
+        Money(3000, "usd"),
+        product.description + " (framed)",
+    )
 
 
 def test_a_key_claimed_on_two_nodes_at_once_is_stored_once_and_the_rerun_sees_it_taken(
