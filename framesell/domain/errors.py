@@ -30,7 +30,7 @@ class EmailTaken(DomainError):
 
 
 class AuthenticationFailed(DomainError):
-    """Wrong email or password; deliberately says which of the two was wrong."""
+    """Wrong email or password; deliberately never says which of the two was wrong."""
 
     message = "authorization failure"
 
