@@ -25,13 +25,13 @@ from framesell.adapters.argon2 import (
     OWASP_TIME_COST,
     Argon2PasswordHasher,
 )
+from framesell.adapters.clock import SystemClock
 from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
 from framesell.adapters.memory import (
     MemoryEventCounter,
     MemoryLoginThrottle,
     MemoryMailer,
     MemoryUnitOfWorkFactory,
-    SystemClock,
 )
 from framesell.application.catalog import DEFAULT_RECHECK as CATALOG_RECHECK
 from framesell.application.catalog import CatalogService
@@ -571,6 +571,7 @@ class Services:
     catalog: CatalogService
     orders: OrderService
     downloads: DownloadService
+    # The payment service, for pshell sessions (entrypoints/pshell.py); the views use orders.
     payments: PaymentService
     requests: IdempotentRequests
     place_order_once: PlaceOrderOnce

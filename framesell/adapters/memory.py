@@ -1,4 +1,4 @@
-"""In-memory adapters for storage, tokens, hashing and the clock; shipped for tests and demos."""
+"""In-memory adapters for storage, tokens, hashing and a fixed clock; for tests and demos."""
 
 from __future__ import annotations
 
@@ -628,14 +628,6 @@ class MemoryTokenService:
         if self._clock.now() >= claims.expires_at:
             raise NotAuthenticated("token has expired")
         return claims
-
-
-class SystemClock:
-    """The real time, in UTC."""
-
-    def now(self) -> datetime:
-        """Return the current UTC time."""
-        return datetime.now(UTC)
 
 
 class FixedClock:

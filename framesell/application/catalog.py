@@ -94,13 +94,6 @@ class CatalogService:
         """Return every product on sale, ordered by id."""
         return list(self.listing().products)
 
-    def listed_product(self, product_id: int) -> Product:
-        """Return one product of the current listing; raise ProductNotFound if not on sale."""
-        found = self.listing().by_id.get(product_id)
-        if found is None:
-            raise ProductNotFound()
-        return found
-
     def product_for_sale(self, product_id: int) -> Product:
         """Return one product on sale, read from the store (never from the cached listing).
 

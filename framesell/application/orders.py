@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from framesell.application.errors import PaymentEventTooEarly
 from framesell.application.mail import MailOutbox
 from framesell.application.ports import (
     Clock,
@@ -24,7 +25,6 @@ from framesell.domain.errors import (
     InvalidTransition,
     NotAuthenticated,
     OrderNotFound,
-    PaymentEventTooEarly,
     PaymentUnavailable,
 )
 from framesell.domain.models import (

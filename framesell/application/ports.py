@@ -411,7 +411,7 @@ class ReconciliationLeases(Protocol):
 
 
 class PaymentEventParser(Protocol):
-    """Turns a signed webhook body into a PaymentEvent. Adapters: stripe, memory."""
+    """Turns a signed webhook body into a PaymentEvent. Adapters: adapters.stripe_webhooks."""
 
     def parse(self, payload: bytes, signature: str) -> PaymentEvent:
         """Verify the signature (raise InvalidPaymentEvent) and read the event."""

@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator
 from random import SystemRandom
 from types import TracebackType
 
+from framesell.application.errors import WriteConflict
 from framesell.application.ports import UnitOfWork, UnitOfWorkFactory
-from framesell.domain.errors import WriteConflict
 
 TRIES = 4  # the first run and three reruns
 PAUSE_SECONDS = 0.005  # the random pause before rerun n is up to PAUSE_SECONDS * 2**n

@@ -1,4 +1,8 @@
-"""Every failure the domain and use cases can name, as one exception tree."""
+"""Every failure of the shop's rules the domain and use cases can name, as one exception tree.
+
+Failures of the infrastructure underneath (storage, a gateway that cannot answer yet) are
+in ``application/errors.py``, under the same ``DomainError`` base.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ class EmailTaken(DomainError):
 
 
 class AuthenticationFailed(DomainError):
-    """Wrong email or password; deliberately says which of the two was wrong."""
+    """Wrong email or password; deliberately never says which of the two was wrong."""
 
     message = "authorization failure"
 
@@ -145,31 +149,10 @@ class IdempotencyKeyReused(DomainError):
     message = "this Idempotency-Key was already used for a different request"
 
 
-class StorageUnavailable(DomainError):
-    """The database cannot be reached; nothing was written."""
-
-    message = "service temporarily unavailable"
-
-
-class WriteConflict(StorageUnavailable):
-    """Another transaction changed the same rows first; nothing was written, a rerun may pass.
-
-    A deadlock on one server, or a certification failure on a Galera cluster (a write that
-    conflicts with one committed on another node, reported at commit as a deadlock).
-    """
-
-
 class InvalidPaymentEvent(DomainError):
     """A webhook whose signature is missing, wrong or too old, or whose body is unreadable."""
 
     message = "invalid payment event"
-
-
-class PaymentEventTooEarly(DomainError):
-    """A payment event that cannot be applied yet (the gateway cannot be asked about its
-    payment now); it is not recorded, and the sender should deliver it again."""
-
-    message = "payment event not applied yet: the payment service is unavailable; retry later"
 
 
 class MailUnavailable(DomainError):

@@ -276,16 +276,16 @@ class AccessLog:
     """The request log: one line per request, as JsonFormatter writes it, without its cost.
 
     Through ``logging`` a request line costs a LogRecord, the caller lookup, the redaction
-    filter and the formatter's walk over the record: 20 to 40 µs, a third of a cached catalog
-    request. When every handler the line would reach is a plain StreamHandler with
-    JsonFormatter (and RedactSecrets or no filter), as the ini files configure it, the line
-    is built here from its few known fields, redacted as the filter would: the same JSON.
-    Such lines are written in batches, at most ``BATCH_SECONDS`` after the request, like
-    nginx's ``access_log … buffer= flush=``: a write per line under the handler's lock
-    made the server's threads queue for that lock and for the GIL around each system
-    call (8 threads served a cached catalog 2.6 times slower than one). Call
-    ``flush_access_logs`` to have them written now. Any other set-up (another formatter or
-    handler class, a filter on a logger) gets an ordinary, immediate ``logger.info``.
+    filter and the formatter's walk over the record: a large share of a cached catalog
+    request (bench/RESULTS.md). When every handler the line would reach is a plain
+    StreamHandler with JsonFormatter (and RedactSecrets or no filter), as the ini files
+    configure it, the line is built here from its few known fields, redacted as the filter
+    would: the same JSON. Such lines are written in batches, at most ``BATCH_SECONDS``
+    after the request, like nginx's ``access_log … buffer= flush=``: a write per line under
+    the handler's lock made the server's threads queue for that lock and for the GIL around
+    each system call (bench/RESULTS.md). Call ``flush_access_logs`` to have them written
+    now. Any other set-up (another formatter or handler class, a filter on a logger) gets
+    an ordinary, immediate ``logger.info``.
     """
 
     def __init__(self, logger: logging.Logger) -> None:

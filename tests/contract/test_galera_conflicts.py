@@ -19,8 +19,8 @@ from bench.galera import Cluster
 from framesell.adapters.sql.engine import make_engine
 from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from framesell.application.errors import WriteConflict
 from framesell.application.transactions import retrying
-from framesell.domain.errors import WriteConflict
 from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.domain.records import RequestRecord

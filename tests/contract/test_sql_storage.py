@@ -16,8 +16,8 @@ from framesell.adapters.sql.engine import database_is_reachable, make_engine
 from framesell.adapters.sql.repositories import _ACCOUNT_WITH_ORDERS, _ORDERS_OF_USER
 from framesell.adapters.sql.tables import metadata
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from framesell.application.errors import StorageUnavailable
 from framesell.application.transactions import retrying
-from framesell.domain.errors import StorageUnavailable
 from framesell.domain.models import PaymentStatus
 from framesell.domain.records import RequestRecord
 from tests.contract.helpers import (

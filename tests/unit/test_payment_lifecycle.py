@@ -11,6 +11,7 @@ import pytest
 from framesell.adapters.fake_payments import FakePaymentGateway
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
+from framesell.application.errors import PaymentEventTooEarly
 from framesell.application.orders import OrderService, Placement, Purchase
 from framesell.application.payments import PaymentService
 from framesell.application.ports import PaymentOutcome
@@ -25,7 +26,6 @@ from framesell.domain.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidTransition,
-    PaymentEventTooEarly,
     PaymentUnavailable,
     ProductNotFound,
 )

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from framesell.adapters.sql.tables import login_failures, throttle_events
 from framesell.adapters.sql.unit_of_work import is_write_conflict, storage_error
+from framesell.application.errors import StorageUnavailable
 from framesell.application.ports import ThrottleClaim
 from framesell.application.transactions import PAUSE_SECONDS, TRIES, pause_jitter
-from framesell.domain.errors import StorageUnavailable
 
 # A lost or refused connection, a lock wait or deadlock: the caller may retry later.
 _TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)

@@ -17,7 +17,7 @@ from framesell.adapters.sql.repositories import (
     SqlRequestKeyRepository,
     SqlUserRepository,
 )
-from framesell.domain.errors import StorageUnavailable, WriteConflict
+from framesell.application.errors import StorageUnavailable, WriteConflict
 
 # Failures of the database rather than of our statements: connection refused or lost, pool
 # exhausted, lock wait timeout, deadlock (OperationalError covers the last two on MySQL).

@@ -10,6 +10,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
+from framesell.application import errors as infrastructure
 from framesell.domain import errors
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,9 @@ STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
     (errors.PaymentError, 503),
     (errors.IdempotencyKeyInUse, 409),
     (errors.IdempotencyKeyReused, 422),
-    (errors.StorageUnavailable, 503),
+    (infrastructure.StorageUnavailable, 503),
     (errors.InvalidPaymentEvent, 400),
-    (errors.PaymentEventTooEarly, 503),
+    (infrastructure.PaymentEventTooEarly, 503),
 ]
 
 # The original endpoints answer errors in their own shapes (docs/api.md); the rest use "status".
@@ -147,9 +148,9 @@ def domain_error(exc: errors.DomainError, request: Request) -> Response:
     response = json_error(request, status, body)
     if isinstance(exc, errors.TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
-    elif isinstance(exc, errors.IdempotencyKeyInUse | errors.StorageUnavailable):
+    elif isinstance(exc, errors.IdempotencyKeyInUse | infrastructure.StorageUnavailable):
         response.headers["Retry-After"] = "1"
-    elif isinstance(exc, errors.PaymentEventTooEarly):
+    elif isinstance(exc, infrastructure.PaymentEventTooEarly):
         response.headers["Retry-After"] = "60"
     return response
 

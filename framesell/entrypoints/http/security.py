@@ -24,7 +24,7 @@ SCHEMES = {"jwt", "bearer"}
 NOT_PROVIDED = "Authentication credentials were not provided."
 NO_CREDENTIALS = "Invalid Authorization header. No credentials provided."
 HAS_SPACES = "Invalid Authorization header. Credentials string should not contain spaces."
-# Where the authenticated user's id waits for the request log (tweens.request_log_tween).
+# Where the authenticated user's id waits for the request log (tweens.request_tween_factory).
 USER_ID_ENVIRON_KEY = "framesell.user_id"
 # The authenticated User, once looked up for this request.
 USER_ENVIRON_KEY = "framesell.user"
