@@ -8,10 +8,10 @@ from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.request import Request
 
-from framesell.entrypoints.http.clients import client_address
+from framesell.entrypoints.http.client_addresses import client_address
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import (
+from framesell.entrypoints.http.response_schemas import (
     DetailJson,
     ErrorsJson,
     FailureJson,

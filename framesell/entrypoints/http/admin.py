@@ -9,7 +9,7 @@ from pyramid.request import Request
 
 from framesell.application.orders import order_search
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import ErrorsJson, OrderPageJson
+from framesell.entrypoints.http.response_schemas import ErrorsJson, OrderPageJson
 from framesell.entrypoints.http.schemas import ORDER_SEARCH
 from framesell.entrypoints.http.security import ADMIN
 from framesell.entrypoints.http.serializers import shopper_order_json

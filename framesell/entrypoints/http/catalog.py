@@ -19,7 +19,7 @@ from framesell.domain.errors import FormatNotFound, ProductNotFound
 from framesell.domain.money import Money
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import (
+from framesell.entrypoints.http.response_schemas import (
     CatalogProductJson,
     ErrorsJson,
     FormatJson,

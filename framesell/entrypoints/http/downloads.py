@@ -12,7 +12,7 @@ from framesell.domain.errors import DownloadNotFound
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.orders import _caller_id, _order_id
-from framesell.entrypoints.http.responses import DownloadLinkJson, ErrorsJson
+from framesell.entrypoints.http.response_schemas import DownloadLinkJson, ErrorsJson
 from framesell.entrypoints.http.security import PUBLIC, SHOPPER
 from framesell.entrypoints.http.serializers import timestamp_json
 

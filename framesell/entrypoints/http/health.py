@@ -8,7 +8,7 @@ from cornice import Service
 from pyramid.request import Request
 
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import HealthJson
+from framesell.entrypoints.http.response_schemas import HealthJson
 from framesell.entrypoints.http.security import PUBLIC
 
 health = Service(

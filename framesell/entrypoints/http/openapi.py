@@ -21,8 +21,14 @@ from cornice import Service
 from pyramid.request import Request
 
 from framesell.domain.models import MAX_QUANTITY
-from framesell.entrypoints.http import responses as shapes
 from framesell.entrypoints.http.errors import DETAIL, SHAPE_OF_SERVICE, SUCCESS
+from framesell.entrypoints.http.response_schemas import (
+    ClosedMappingSchema,
+    DetailJson,
+    ErrorsJson,
+    FailureJson,
+    OpenApiJson,
+)
 from framesell.entrypoints.http.schemas import (
     DIGITS,
     HTTPS_URL,
@@ -201,7 +207,7 @@ class JsonSchemaConverter:
 def _named(node: colander.SchemaNode) -> bool:
     """Whether the node is an instance of a schema class of our own (not Colander's)."""
     kind = type(node)
-    return not kind.__module__.startswith("colander") and kind is not shapes.ClosedMappingSchema
+    return not kind.__module__.startswith("colander") and kind is not ClosedMappingSchema
 
 
 def _validators(validator: Any) -> Iterable[Any]:
@@ -297,10 +303,10 @@ def _error_shape(service_name: str) -> type[colander.SchemaNode]:
     """The schema of errors the given service answers (errors.error_body's choice)."""
     shape = SHAPE_OF_SERVICE.get(service_name, "")
     if shape == DETAIL:
-        return shapes.DetailJson
+        return DetailJson
     if shape == SUCCESS:
-        return shapes.FailureJson
-    return shapes.ErrorsJson
+        return FailureJson
+    return ErrorsJson
 
 
 def _first_line(text: str | None) -> str:
@@ -352,7 +358,7 @@ class DocumentBuilder:
                 "responses": {
                     "MethodNotAllowed": {
                         "description": "A method the path does not have; `Allow` lists them.",
-                        "content": {JSON: {"schema": self._ref(shapes.ErrorsJson)}},
+                        "content": {JSON: {"schema": self._ref(ErrorsJson)}},
                     }
                 },
             },
@@ -432,10 +438,10 @@ class DocumentBuilder:
             reason = "A missing, malformed, expired or forged token"
             if auth == ADMIN:
                 reason += ", or the caller is not an admin"
-            statuses.setdefault(403, (shapes.DetailJson, reason + "."))
+            statuses.setdefault(403, (DetailJson, reason + "."))
         if method in BODY_METHODS:
             # The size limit answers before routing, always in the same shape.
-            statuses.setdefault(413, (shapes.ErrorsJson, "The body is larger than 64 KiB."))
+            statuses.setdefault(413, (ErrorsJson, "The body is larger than 64 KiB."))
         if content_types:
             unsupported = "A Content-Type other than " + " or ".join(content_types) + "."
             statuses.setdefault(415, (shape, unsupported))
@@ -512,7 +518,7 @@ def openapi_document(request: Request) -> dict[str, Any]:
 
 
 @openapi.get(permission=PUBLIC)
-@responses({200: shapes.OpenApiJson})
+@responses({200: OpenApiJson})
 def show_openapi(request: Request) -> dict[str, Any]:
     """This OpenAPI 3.0 document, generated from the Cornice services."""
     return openapi_document(request)

@@ -24,10 +24,10 @@ from framesell.domain.errors import (
 )
 from framesell.domain.models import CHARGED_STATUSES, CartLine, PaymentStatus, ShippingAddress
 from framesell.domain.money import Money
-from framesell.entrypoints.http.clients import client_address
+from framesell.entrypoints.http.client_addresses import client_address
 from framesell.entrypoints.http.errors import validation_failed
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import (
+from framesell.entrypoints.http.response_schemas import (
     AuthenticationRequiredJson,
     ErrorsJson,
     FailureJson,

@@ -8,7 +8,7 @@ from cornice import Service
 from pyramid.request import Request
 
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import ErrorsJson, EventReceivedJson
+from framesell.entrypoints.http.response_schemas import ErrorsJson, EventReceivedJson
 from framesell.entrypoints.http.schemas import STRIPE_SIGNATURE
 from framesell.entrypoints.http.security import PUBLIC
 
