@@ -21,12 +21,11 @@ from cornice import Service
 from pyramid.request import Request
 
 from framesell.domain.models import MAX_QUANTITY
-from framesell.entrypoints.http.errors import DETAIL, SHAPE_OF_SERVICE, SUCCESS
+from framesell.entrypoints.http.errors import ApiService, error_shape_of
 from framesell.entrypoints.http.response_schemas import (
     ClosedMappingSchema,
     DetailJson,
     ErrorsJson,
-    FailureJson,
     OpenApiJson,
 )
 from framesell.entrypoints.http.schemas import (
@@ -299,16 +298,6 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 JSON = "application/json"
 
 
-def _error_shape(service_name: str) -> type[colander.SchemaNode]:
-    """The schema of errors the given service answers (errors.error_body's choice)."""
-    shape = SHAPE_OF_SERVICE.get(service_name, "")
-    if shape == DETAIL:
-        return DetailJson
-    if shape == SUCCESS:
-        return FailureJson
-    return ErrorsJson
-
-
 def _first_line(text: str | None) -> str:
     return (text or "").strip().split("\n")[0]
 
@@ -431,7 +420,7 @@ class DocumentBuilder:
         statuses: dict[int, tuple[Body, str]] = {
             status: (body, "") for status, body in found.statuses.items()
         }
-        shape = _error_shape(service.name)
+        shape = error_shape_of(service).schema  # the shape its error answers take
         if schema is not None:
             statuses.setdefault(400, (shape, "The body is not what the schema allows."))
         if auth:
@@ -500,7 +489,7 @@ schemas."""
 
 # --- the service ----------------------------------------------------------------------------
 
-openapi = Service(
+openapi = ApiService(
     name="openapi",
     path="/api/openapi.json",
     description="The machine-readable description of every endpoint (this document).",
