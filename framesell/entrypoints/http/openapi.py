@@ -20,7 +20,6 @@ import colander
 from cornice import Service
 from pyramid.request import Request
 
-from framesell.domain.models import MAX_QUANTITY
 from framesell.entrypoints.http.errors import ApiService, error_shape_of
 from framesell.entrypoints.http.response_schemas import (
     ClosedMappingSchema,
@@ -28,18 +27,7 @@ from framesell.entrypoints.http.response_schemas import (
     ErrorsJson,
     OpenApiJson,
 )
-from framesell.entrypoints.http.schemas import (
-    DIGITS,
-    HTTPS_URL,
-    MAX_ID,
-    PRICE_TEXT,
-    PositiveId,
-    Price,
-    Quantity,
-    https_image_url,
-    not_blank,
-    strip_blanks,
-)
+from framesell.entrypoints.http.schemas import DescribedType, DescribedValidator, match_pattern
 from framesell.entrypoints.http.security import ADMIN, PUBLIC, SHOPPER
 
 OPENAPI_VERSION = "3.0.3"
@@ -120,32 +108,12 @@ class JsonSchemaConverter:
 
     def _build(self, node: colander.SchemaNode, direction: Direction) -> Schema:
         typ = node.typ
-        if isinstance(typ, colander.Mapping):
+        if isinstance(typ, DescribedType):  # a type of our own says what it accepts
+            schema = typ.json_schema()
+        elif isinstance(typ, colander.Mapping):
             schema = self._object(node, direction)
         elif isinstance(typ, colander.Sequence):
             schema = {"type": "array", "items": self.convert(node.children[0], direction)}
-        elif isinstance(typ, PositiveId):
-            schema = {
-                "anyOf": [
-                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                    {"type": "string", "pattern": DIGITS.pattern},
-                ]
-            }
-        elif isinstance(typ, Quantity):
-            schema = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
-        elif isinstance(typ, Price):
-            schema = {
-                "anyOf": [
-                    {
-                        "type": "number",
-                        "minimum": 0,
-                        "exclusiveMinimum": True,
-                        "maximum": 999999.99,
-                    },
-                    {"type": "string", "pattern": rf"^\s*(?:{PRICE_TEXT.pattern})\s*$"},
-                ],
-                "description": "dollars: 100, 59.99 or \"59.99\"; at most two decimals",
-            }
         elif isinstance(typ, colander.String):
             schema = {"type": "string"}
             if direction == "request" and node.required and not typ.allow_empty:
@@ -218,23 +186,9 @@ def _validators(validator: Any) -> Iterable[Any]:
 
 
 def _trims(preparer: Any) -> bool:
+    """Whether a preparer (of our own, see schemas.py) trims blanks before validation."""
     preparers = preparer if isinstance(preparer, list | tuple) else [preparer]
-    return strip_blanks in preparers
-
-
-def _core(pattern: str) -> tuple[str, bool]:
-    """A pattern without its anchors, and whether it was anchored at the end."""
-    core = pattern.removeprefix("^")
-    if core.endswith("$") and not core.endswith("\\$"):
-        return core[:-1], True
-    return core, False
-
-
-def _anchored(pattern: str, *, trims: bool) -> str:
-    """Colander's re.match as a JSON Schema (searching) pattern, blanks allowed if trimmed."""
-    core, ends = _core(pattern)
-    blank = r"\s*" if trims else ""
-    return f"^{blank}(?:{core}){blank + '$' if ends else ''}"
+    return any(getattr(each, "trims_blanks", False) for each in preparers)
 
 
 def _add_pattern(schema: Schema, pattern: str) -> None:
@@ -263,7 +217,7 @@ def _constrain(schema: Schema, validator: Any, *, trims: bool) -> None:
             if validator.max is not None:
                 schema["maxLength"] = validator.max
     elif isinstance(validator, colander.Regex):
-        _add_pattern(schema, _anchored(validator.match_object.pattern, trims=trims))
+        _add_pattern(schema, match_pattern(validator.match_object.pattern, trims=trims))
     elif isinstance(validator, colander.OneOf):
         schema["enum"] = list(validator.choices)
     elif isinstance(validator, colander.Range):
@@ -271,10 +225,12 @@ def _constrain(schema: Schema, validator: Any, *, trims: bool) -> None:
             schema["minimum"] = validator.min
         if validator.max is not None:
             schema["maximum"] = validator.max
-    elif validator is not_blank:
-        _add_pattern(schema, r"\S")
-    elif validator is https_image_url:
-        _add_pattern(schema, _anchored(HTTPS_URL.pattern + "$", trims=trims))
+    elif isinstance(validator, DescribedValidator):  # a validator of our own says it
+        for keyword, value in validator.json_schema(trims=trims).items():
+            if keyword == "pattern":
+                _add_pattern(schema, value)
+            else:
+                schema[keyword] = value
     else:
         raise TypeError(f"no JSON Schema for the Colander validator {validator!r}")
 
