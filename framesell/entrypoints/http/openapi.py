@@ -91,6 +91,7 @@ class JsonSchemaConverter:
     ``missing=`` makes a field optional, a trimming preparer allows surrounding blanks),
     responses as the serializers write them. Where the API checks more than Colander
     (the email's form, the password's length), the schema is the looser Colander one.
+    It knows Colander's own types and validators; ours describe themselves (schemas.py).
     """
 
     def __init__(self) -> None:
