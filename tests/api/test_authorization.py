@@ -15,7 +15,7 @@ from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.apidocs import API_DOCS_PATH
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import ProductJson
+from framesell.entrypoints.http.response_schemas import ProductJson
 from framesell.entrypoints.http.security import ADMIN, PUBLIC, SHOPPER
 from tests.api.conftest import SETTINGS
 

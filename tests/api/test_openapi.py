@@ -18,7 +18,7 @@ from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.apidocs import API_DOCS_ROUTE
 from framesell.entrypoints.http.openapi import JsonSchemaConverter, responses
-from framesell.entrypoints.http.responses import ErrorsJson, ProductJson
+from framesell.entrypoints.http.response_schemas import ErrorsJson, ProductJson
 from framesell.entrypoints.http.schemas import StrictString
 from tests.api.conftest import SETTINGS, unique_email
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.request import Request
 
-from framesell.entrypoints.http.clients import client_address
-from framesell.entrypoints.http.errors import validation_failed
+from framesell.entrypoints.http.client_addresses import client_address
+from framesell.entrypoints.http.errors import (
+    ApiService,
+    DetailShape,
+    FailureShape,
+    validation_failed,
+)
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import (
+from framesell.entrypoints.http.response_schemas import (
     DetailJson,
     ErrorsJson,
     FailureJson,
@@ -30,20 +34,23 @@ from framesell.entrypoints.http.serializers import user_json
 
 JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded")
 
-login = Service(
+login = ApiService(
     name="login",
     path="/api/api-token-auth/",
     description="Log in with email and password; get a JWT.",
     error_handler=validation_failed,
+    # The original's: never says which field was wrong, even of a refused body.
+    error_shape=DetailShape(refused_body="authorization failure"),
 )
-signup = Service(
+signup = ApiService(
     name="signup",
     path="/api/signup/",
     description="Create a shopper account.",
     error_handler=validation_failed,
+    error_shape=FailureShape(),  # the original's
 )
-me = Service(name="me", path="/api/me/", description="The calling shopper's account.")
-refresh = Service(
+me = ApiService(name="me", path="/api/me/", description="The calling shopper's account.")
+refresh = ApiService(
     name="token_refresh",
     path="/api/api-token-refresh/",
     description="Exchange a still-valid JWT for a fresh one.",

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.request import Request
 from pyramid.response import Response
@@ -17,9 +16,9 @@ from pyramid.response import Response
 from framesell.application.catalog import CatalogListing, CatalogService
 from framesell.domain.errors import FormatNotFound, ProductNotFound
 from framesell.domain.money import Money
-from framesell.entrypoints.http.errors import validation_failed
+from framesell.entrypoints.http.errors import ApiService, validation_failed
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import (
+from framesell.entrypoints.http.response_schemas import (
     CatalogProductJson,
     ErrorsJson,
     FormatJson,
@@ -35,13 +34,13 @@ from framesell.entrypoints.http.schemas import (
 from framesell.entrypoints.http.security import ADMIN, PUBLIC
 from framesell.entrypoints.http.serializers import format_json, product_json
 
-products = Service(
+products = ApiService(
     name="products",
     path="/api/product/",
     description="The catalog; admins add products.",
     error_handler=validation_failed,
 )
-product = Service(
+product = ApiService(
     name="product",
     path="/api/product/{id}/",
     description="One product; admins change or withdraw it.",
@@ -49,19 +48,19 @@ product = Service(
 )
 
 
-product_formats = Service(
+product_formats = ApiService(
     name="product_formats",
     path="/api/product/{id}/formats/",
     description="Sell a photo as a print in one more size (admin).",
     error_handler=validation_failed,
 )
-product_format = Service(
+product_format = ApiService(
     name="product_format",
     path="/api/product/{id}/formats/{format}/",
     description="Change or stop selling one print size of a photo (admin).",
     error_handler=validation_failed,
 )
-product_file = Service(
+product_file = ApiService(
     name="product_file",
     path="/api/product/{id}/file/",
     description="The full-resolution file a digital purchase delivers (admin).",

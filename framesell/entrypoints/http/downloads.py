@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from cornice import Service
 from pyramid.httpexceptions import HTTPFound
 from pyramid.request import Request
 
 from framesell.domain.errors import DownloadNotFound
-from framesell.entrypoints.http.errors import validation_failed
+from framesell.entrypoints.http.errors import ApiService, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.orders import _caller_id, _order_id
-from framesell.entrypoints.http.responses import DownloadLinkJson, ErrorsJson
+from framesell.entrypoints.http.response_schemas import DownloadLinkJson, ErrorsJson
 from framesell.entrypoints.http.security import PUBLIC, SHOPPER
 from framesell.entrypoints.http.serializers import timestamp_json
 
-item_download = Service(
+item_download = ApiService(
     name="order_download",
     path="/api/order/{id}/download/{item}/",
     description="A signed, expiring link to a paid digital item's file (the buyer only).",
     error_handler=validation_failed,
 )
-signed_download = Service(
+signed_download = ApiService(
     name="signed_download",
     path="/api/download/{token}/",
     description="Open a signed download link: a redirect to the purchased file.",

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
 
+import colander
+from cornice import Service
+from cornice.util import current_service
 from pyramid.httpexceptions import HTTPException, HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
@@ -12,32 +16,126 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 
 from framesell.application import errors as infrastructure
 from framesell.domain import errors
+from framesell.entrypoints.http.response_schemas import DetailJson, ErrorsJson, FailureJson
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
-    (errors.InvalidInput, 400),
-    (errors.EmailTaken, 400),
-    (errors.AuthenticationFailed, 400),
-    (errors.NotAuthenticated, 403),
-    (errors.PermissionDenied, 403),
-    (errors.NotFound, 404),
-    (errors.InvalidTransition, 409),
-    (errors.DownloadRefused, 409),
-    (errors.PaymentDeclined, 402),
-    (errors.TooManyAttempts, 429),
-    (errors.PaymentError, 503),
-    (errors.IdempotencyKeyInUse, 409),
-    (errors.IdempotencyKeyReused, 422),
-    (infrastructure.StorageUnavailable, 503),
-    (errors.InvalidPaymentEvent, 400),
-    (infrastructure.PaymentEventTooEarly, 503),
-]
+# The status of each DomainError. It is decided here, in the HTTP layer: the domain knows no
+# HTTP. The most specific class wins: the error's own class if it is listed, else its
+# nearest listed base along its MRO (PaymentDeclined is 402 although a PaymentError is 503;
+# OrderNotFound is a NotFound, 404; an error listed nowhere is a DomainError, 400).
+STATUS_OF: Mapping[type[errors.DomainError], int] = {
+    errors.DomainError: 400,
+    errors.InvalidInput: 400,
+    errors.EmailTaken: 400,
+    errors.AuthenticationFailed: 400,
+    errors.InvalidPaymentEvent: 400,
+    errors.PaymentDeclined: 402,
+    errors.NotAuthenticated: 403,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.InvalidTransition: 409,
+    errors.DownloadRefused: 409,
+    errors.IdempotencyKeyInUse: 409,
+    errors.IdempotencyKeyReused: 422,
+    errors.TooManyAttempts: 429,
+    errors.PaymentError: 503,
+    infrastructure.StorageUnavailable: 503,
+    infrastructure.PaymentEventTooEarly: 503,
+}
 
-# The original endpoints answer errors in their own shapes (docs/api.md); the rest use "status".
-DETAIL = "detail"
-SUCCESS = "success"
-SHAPE_OF_SERVICE = {"login": DETAIL, "signup": SUCCESS, "orders": SUCCESS}
+# When to ask again, by the same rule (TooManyAttempts says its own wait).
+RETRY_AFTER_OF: Mapping[type[errors.DomainError], str] = {
+    errors.IdempotencyKeyInUse: "1",
+    infrastructure.StorageUnavailable: "1",
+    infrastructure.PaymentEventTooEarly: "60",
+}
+
+
+def most_specific(table: Mapping[type[errors.DomainError], T], exc: errors.DomainError) -> T | None:
+    """The entry of the exception's own class, else of its nearest base in the table."""
+    for kind in type(exc).__mro__:
+        if kind in table:
+            return table[kind]
+    return None
+
+
+def status_of(exc: errors.DomainError) -> int:
+    """The HTTP status a DomainError is answered with (``STATUS_OF``, most specific wins)."""
+    return most_specific(STATUS_OF, exc) or 400
+
+
+# --- the error shapes, declared on each service -----------------------------------------------
+
+
+class ErrorShape:
+    """How a service words its error answers: ``{"status": "error", "errors": [...]}``.
+
+    Each Cornice service declares its shape where it is defined (``ApiService(...,
+    error_shape=...)``); the error views answer in it and the OpenAPI document describes it
+    with ``schema``. This one is the shape of every endpoint the original shop did not have.
+    """
+
+    schema: ClassVar[type[colander.SchemaNode]] = ErrorsJson
+
+    def __init__(self, *, refused_body: str = "") -> None:
+        # What an answer to a body the schema refuses says; "" names the fields and why.
+        self.refused_body = refused_body
+
+    def body(self, message: str, entries: list[dict[str, str]]) -> dict[str, Any]:
+        """The error JSON; without entries, the message is the one entry."""
+        return {"status": "error", "errors": entries or [_entry(message)]}
+
+    def refusal(self, entries: list[dict[str, str]]) -> str:
+        """The message of an answer to a body the schema refused."""
+        return self.refused_body or describe(entries)
+
+
+class DetailShape(ErrorShape):
+    """The original log-in's errors: ``{"detail": message}``, ``errors`` when there are any."""
+
+    schema = DetailJson
+
+    def body(self, message: str, entries: list[dict[str, str]]) -> dict[str, Any]:
+        """``{"detail": message}``, with the entries if there are any."""
+        body: dict[str, Any] = {"detail": message}
+        if entries:
+            body["errors"] = entries
+        return body
+
+
+class FailureShape(ErrorShape):
+    """The original sign-up's and order's errors: ``{"success": false, "error": message}``."""
+
+    schema = FailureJson
+
+    def body(self, message: str, entries: list[dict[str, str]]) -> dict[str, Any]:
+        """``{"success": false, "error": message}``, with the entries if there are any."""
+        body: dict[str, Any] = {"success": False, "error": message}
+        if entries:
+            body["errors"] = entries
+        return body
+
+
+ERRORS_LIST = ErrorShape()
+
+
+class ApiService(Service):
+    """A Cornice service that declares the shape of its error answers (``error_shape=``)."""
+
+    def __init__(
+        self, name: str, *, error_shape: ErrorShape = ERRORS_LIST, depth: int = 1, **kw: Any
+    ) -> None:
+        self.error_shape = error_shape
+        # One frame deeper than Cornice expects: venusian must see the module defining us.
+        super().__init__(name, depth=depth + 1, **kw)
+
+
+def error_shape_of(service: Service | None) -> ErrorShape:
+    """The shape a service declared; the errors list for any other service or none."""
+    shape = getattr(service, "error_shape", None)
+    return shape if isinstance(shape, ErrorShape) else ERRORS_LIST
 
 
 class JsonErrorResponse(Response, Exception):
@@ -88,18 +186,12 @@ def describe(entries: list[dict[str, str]]) -> str:
 
 
 def error_body(request: Request, message: str, entries: list[dict[str, str]]) -> dict[str, Any]:
-    """The error JSON in the shape the matched endpoint promises."""
-    route = getattr(request, "matched_route", None)
-    shape = SHAPE_OF_SERVICE.get(route.name if route is not None else "", "")
-    if shape == DETAIL:
-        body: dict[str, Any] = {"detail": message}
-    elif shape == SUCCESS:
-        body = {"success": False, "error": message}
-    else:
-        return {"status": "error", "errors": entries or [_entry(message)]}
-    if entries:
-        body["errors"] = entries
-    return body
+    """The error JSON in the shape the matched endpoint's service declared."""
+    return _shape(request).body(message, entries)
+
+
+def _shape(request: Request) -> ErrorShape:
+    return error_shape_of(current_service(request))
 
 
 def _entry(message: str, location: str = "body", name: str = "") -> dict[str, str]:
@@ -121,37 +213,31 @@ def validation_failed(request: Request) -> Response:
     """Cornice's error handler: 400 in the endpoint's own shape, never Cornice's HTML."""
     entries = error_entries(request)
     status = getattr(request.errors, "status", 400) or 400
-    if request.matched_route is not None and request.matched_route.name == "login":
-        message = "authorization failure"
-    else:
-        message = describe(entries)
-    return json_error(request, status, error_body(request, message, entries))
+    shape = _shape(request)
+    return json_error(request, status, shape.body(shape.refusal(entries), entries))
+
+
+# Failures that name no field: the original's shapes carry only their message.
+MESSAGE_ONLY = (errors.AuthenticationFailed, errors.TooManyAttempts)
 
 
 @exception_view_config(errors.DomainError)
 def domain_error(exc: errors.DomainError, request: Request) -> Response:
     """Map a DomainError to its status code and the endpoint's error shape."""
-    status = next((code for kind, code in STATUS_OF if isinstance(exc, kind)), 400)
     if isinstance(exc, errors.NotAuthenticated | errors.PermissionDenied):
         body: dict[str, Any] = {"detail": exc.message}
+    elif isinstance(exc, MESSAGE_ONLY):
+        body = error_body(request, exc.message, [])
     else:
         name = exc.field if isinstance(exc, errors.InvalidInput) else ""
         body = error_body(request, exc.message, [_entry(exc.message, name=name)])
-        # The original endpoints' shapes carry the message themselves; the new shape's is
-        # its one entry.
-        if (
-            body.get("errors")
-            and "status" not in body  # the generic shape is its errors list
-            and isinstance(exc, errors.AuthenticationFailed | errors.TooManyAttempts)
-        ):
-            body.pop("errors")
-    response = json_error(request, status, body)
+    response = json_error(request, status_of(exc), body)
     if isinstance(exc, errors.TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
-    elif isinstance(exc, errors.IdempotencyKeyInUse | infrastructure.StorageUnavailable):
-        response.headers["Retry-After"] = "1"
-    elif isinstance(exc, infrastructure.PaymentEventTooEarly):
-        response.headers["Retry-After"] = "60"
+    else:
+        retry_after = most_specific(RETRY_AFTER_OF, exc)
+        if retry_after is not None:
+            response.headers["Retry-After"] = retry_after
     return response
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cornice import Service
 from pyramid.request import Request
 
+from framesell.entrypoints.http.errors import ApiService
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import HealthJson
+from framesell.entrypoints.http.response_schemas import HealthJson
 from framesell.entrypoints.http.security import PUBLIC
 
-health = Service(
+health = ApiService(
     name="health",
     path="/api/health/",
     description="Whether the shop is up and its database answers (503 when it does not).",

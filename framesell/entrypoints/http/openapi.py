@@ -20,21 +20,14 @@ import colander
 from cornice import Service
 from pyramid.request import Request
 
-from framesell.domain.models import MAX_QUANTITY
-from framesell.entrypoints.http import responses as shapes
-from framesell.entrypoints.http.errors import DETAIL, SHAPE_OF_SERVICE, SUCCESS
-from framesell.entrypoints.http.schemas import (
-    DIGITS,
-    HTTPS_URL,
-    MAX_ID,
-    PRICE_TEXT,
-    PositiveId,
-    Price,
-    Quantity,
-    https_image_url,
-    not_blank,
-    strip_blanks,
+from framesell.entrypoints.http.errors import ApiService, error_shape_of
+from framesell.entrypoints.http.response_schemas import (
+    ClosedMappingSchema,
+    DetailJson,
+    ErrorsJson,
+    OpenApiJson,
 )
+from framesell.entrypoints.http.schemas import DescribedType, DescribedValidator, match_pattern
 from framesell.entrypoints.http.security import ADMIN, PUBLIC, SHOPPER
 
 OPENAPI_VERSION = "3.0.3"
@@ -98,6 +91,7 @@ class JsonSchemaConverter:
     ``missing=`` makes a field optional, a trimming preparer allows surrounding blanks),
     responses as the serializers write them. Where the API checks more than Colander
     (the email's form, the password's length), the schema is the looser Colander one.
+    It knows Colander's own types and validators; ours describe themselves (schemas.py).
     """
 
     def __init__(self) -> None:
@@ -115,32 +109,12 @@ class JsonSchemaConverter:
 
     def _build(self, node: colander.SchemaNode, direction: Direction) -> Schema:
         typ = node.typ
-        if isinstance(typ, colander.Mapping):
+        if isinstance(typ, DescribedType):  # a type of our own says what it accepts
+            schema = typ.json_schema()
+        elif isinstance(typ, colander.Mapping):
             schema = self._object(node, direction)
         elif isinstance(typ, colander.Sequence):
             schema = {"type": "array", "items": self.convert(node.children[0], direction)}
-        elif isinstance(typ, PositiveId):
-            schema = {
-                "anyOf": [
-                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                    {"type": "string", "pattern": DIGITS.pattern},
-                ]
-            }
-        elif isinstance(typ, Quantity):
-            schema = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
-        elif isinstance(typ, Price):
-            schema = {
-                "anyOf": [
-                    {
-                        "type": "number",
-                        "minimum": 0,
-                        "exclusiveMinimum": True,
-                        "maximum": 999999.99,
-                    },
-                    {"type": "string", "pattern": rf"^\s*(?:{PRICE_TEXT.pattern})\s*$"},
-                ],
-                "description": "dollars: 100, 59.99 or \"59.99\"; at most two decimals",
-            }
         elif isinstance(typ, colander.String):
             schema = {"type": "string"}
             if direction == "request" and node.required and not typ.allow_empty:
@@ -201,7 +175,7 @@ class JsonSchemaConverter:
 def _named(node: colander.SchemaNode) -> bool:
     """Whether the node is an instance of a schema class of our own (not Colander's)."""
     kind = type(node)
-    return not kind.__module__.startswith("colander") and kind is not shapes.ClosedMappingSchema
+    return not kind.__module__.startswith("colander") and kind is not ClosedMappingSchema
 
 
 def _validators(validator: Any) -> Iterable[Any]:
@@ -213,23 +187,9 @@ def _validators(validator: Any) -> Iterable[Any]:
 
 
 def _trims(preparer: Any) -> bool:
+    """Whether a preparer (of our own, see schemas.py) trims blanks before validation."""
     preparers = preparer if isinstance(preparer, list | tuple) else [preparer]
-    return strip_blanks in preparers
-
-
-def _core(pattern: str) -> tuple[str, bool]:
-    """A pattern without its anchors, and whether it was anchored at the end."""
-    core = pattern.removeprefix("^")
-    if core.endswith("$") and not core.endswith("\\$"):
-        return core[:-1], True
-    return core, False
-
-
-def _anchored(pattern: str, *, trims: bool) -> str:
-    """Colander's re.match as a JSON Schema (searching) pattern, blanks allowed if trimmed."""
-    core, ends = _core(pattern)
-    blank = r"\s*" if trims else ""
-    return f"^{blank}(?:{core}){blank + '$' if ends else ''}"
+    return any(getattr(each, "trims_blanks", False) for each in preparers)
 
 
 def _add_pattern(schema: Schema, pattern: str) -> None:
@@ -258,7 +218,7 @@ def _constrain(schema: Schema, validator: Any, *, trims: bool) -> None:
             if validator.max is not None:
                 schema["maxLength"] = validator.max
     elif isinstance(validator, colander.Regex):
-        _add_pattern(schema, _anchored(validator.match_object.pattern, trims=trims))
+        _add_pattern(schema, match_pattern(validator.match_object.pattern, trims=trims))
     elif isinstance(validator, colander.OneOf):
         schema["enum"] = list(validator.choices)
     elif isinstance(validator, colander.Range):
@@ -266,10 +226,12 @@ def _constrain(schema: Schema, validator: Any, *, trims: bool) -> None:
             schema["minimum"] = validator.min
         if validator.max is not None:
             schema["maximum"] = validator.max
-    elif validator is not_blank:
-        _add_pattern(schema, r"\S")
-    elif validator is https_image_url:
-        _add_pattern(schema, _anchored(HTTPS_URL.pattern + "$", trims=trims))
+    elif isinstance(validator, DescribedValidator):  # a validator of our own says it
+        for keyword, value in validator.json_schema(trims=trims).items():
+            if keyword == "pattern":
+                _add_pattern(schema, value)
+            else:
+                schema[keyword] = value
     else:
         raise TypeError(f"no JSON Schema for the Colander validator {validator!r}")
 
@@ -291,16 +253,6 @@ def _optional(schema: Schema, node: colander.SchemaNode) -> Schema:
 PARAMETER = re.compile(r"{(\w+)(?::[^}]*)?}")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 JSON = "application/json"
-
-
-def _error_shape(service_name: str) -> type[colander.SchemaNode]:
-    """The schema of errors the given service answers (errors.error_body's choice)."""
-    shape = SHAPE_OF_SERVICE.get(service_name, "")
-    if shape == DETAIL:
-        return shapes.DetailJson
-    if shape == SUCCESS:
-        return shapes.FailureJson
-    return shapes.ErrorsJson
 
 
 def _first_line(text: str | None) -> str:
@@ -352,7 +304,7 @@ class DocumentBuilder:
                 "responses": {
                     "MethodNotAllowed": {
                         "description": "A method the path does not have; `Allow` lists them.",
-                        "content": {JSON: {"schema": self._ref(shapes.ErrorsJson)}},
+                        "content": {JSON: {"schema": self._ref(ErrorsJson)}},
                     }
                 },
             },
@@ -425,17 +377,17 @@ class DocumentBuilder:
         statuses: dict[int, tuple[Body, str]] = {
             status: (body, "") for status, body in found.statuses.items()
         }
-        shape = _error_shape(service.name)
+        shape = error_shape_of(service).schema  # the shape its error answers take
         if schema is not None:
             statuses.setdefault(400, (shape, "The body is not what the schema allows."))
         if auth:
             reason = "A missing, malformed, expired or forged token"
             if auth == ADMIN:
                 reason += ", or the caller is not an admin"
-            statuses.setdefault(403, (shapes.DetailJson, reason + "."))
+            statuses.setdefault(403, (DetailJson, reason + "."))
         if method in BODY_METHODS:
             # The size limit answers before routing, always in the same shape.
-            statuses.setdefault(413, (shapes.ErrorsJson, "The body is larger than 64 KiB."))
+            statuses.setdefault(413, (ErrorsJson, "The body is larger than 64 KiB."))
         if content_types:
             unsupported = "A Content-Type other than " + " or ".join(content_types) + "."
             statuses.setdefault(415, (shape, unsupported))
@@ -494,7 +446,7 @@ schemas."""
 
 # --- the service ----------------------------------------------------------------------------
 
-openapi = Service(
+openapi = ApiService(
     name="openapi",
     path="/api/openapi.json",
     description="The machine-readable description of every endpoint (this document).",
@@ -512,7 +464,7 @@ def openapi_document(request: Request) -> dict[str, Any]:
 
 
 @openapi.get(permission=PUBLIC)
-@responses({200: shapes.OpenApiJson})
+@responses({200: OpenApiJson})
 def show_openapi(request: Request) -> dict[str, Any]:
     """This OpenAPI 3.0 document, generated from the Cornice services."""
     return openapi_document(request)

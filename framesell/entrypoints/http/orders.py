@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import colander
-from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.request import Request
@@ -24,10 +23,10 @@ from framesell.domain.errors import (
 )
 from framesell.domain.models import CHARGED_STATUSES, CartLine, PaymentStatus, ShippingAddress
 from framesell.domain.money import Money
-from framesell.entrypoints.http.clients import client_address
-from framesell.entrypoints.http.errors import validation_failed
+from framesell.entrypoints.http.client_addresses import client_address
+from framesell.entrypoints.http.errors import ApiService, FailureShape, validation_failed
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import (
+from framesell.entrypoints.http.response_schemas import (
     AuthenticationRequiredJson,
     ErrorsJson,
     FailureJson,
@@ -47,19 +46,20 @@ from framesell.entrypoints.http.security import (
 )
 from framesell.entrypoints.http.serializers import order_json
 
-orders = Service(
+orders = ApiService(
     name="orders",
     path="/api/order/",
     description="The caller's orders; buy a photo.",
     error_handler=validation_failed,
+    error_shape=FailureShape(),  # the original's
 )
-order = Service(name="order", path="/api/order/{id}/", description="One of the caller's orders.")
-confirm = Service(
+order = ApiService(name="order", path="/api/order/{id}/", description="One of the caller's orders.")
+confirm = ApiService(
     name="order_confirm",
     path="/api/order/{id}/confirm/",
     description="Settle an order after 3-D Secure.",
 )
-refund = Service(
+refund = ApiService(
     name="order_refund", path="/api/order/{id}/refund/", description="Refund a paid order (admin)."
 )
 

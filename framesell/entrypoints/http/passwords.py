@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cornice import Service
 from cornice.validators import colander_body_validator
 from pyramid.request import Request
 
-from framesell.entrypoints.http.clients import client_address
-from framesell.entrypoints.http.errors import validation_failed
+from framesell.entrypoints.http.client_addresses import client_address
+from framesell.entrypoints.http.errors import ApiService, validation_failed
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import (
+from framesell.entrypoints.http.response_schemas import (
     ErrorsJson,
     PasswordChangedJson,
     ResetRequestedJson,
@@ -24,13 +23,13 @@ RESET_REQUESTED = (
     " it works once, within an hour."
 )
 
-password_reset = Service(
+password_reset = ApiService(
     name="password_reset",
     path="/api/password-reset/",
     description="Ask for a link to choose a new password.",
     error_handler=validation_failed,
 )
-password_reset_confirm = Service(
+password_reset_confirm = ApiService(
     name="password_reset_confirm",
     path="/api/password-reset/confirm/",
     description="Choose a new password with the link's token.",

@@ -1,9 +1,15 @@
-"""Colander schemas for request bodies and headers, strict about types (never str() or int())."""
+"""Colander schemas for request bodies and headers, strict about types (never str() or int()).
+
+Each type, validator and preparer of our own says how it changes the JSON it accepts, for
+the OpenAPI document (``openapi.JsonSchemaConverter``): a type by its ``json_schema()``, a
+validator by the keywords its ``json_schema(trims=...)`` adds, a preparer that trims blanks
+by ``trims_blanks``. Colander's own types and validators the converter knows itself.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import colander
 
@@ -16,6 +22,40 @@ MAX_PAYMENT_TOKEN_LENGTH = 255
 DIGITS = re.compile(r"^\s*[0-9]{1,18}\s*$")
 MAX_ID = 2**53  # the largest integer every JSON client reads exactly
 PRICE_TEXT = re.compile(r"[0-9]{1,6}(\.[0-9]{1,2})?")
+
+JsonSchema = dict[str, Any]
+
+
+@runtime_checkable
+class DescribedType(Protocol):
+    """A Colander type that describes the JSON it accepts as a JSON Schema (OpenAPI 3.0)."""
+
+    def json_schema(self) -> JsonSchema:
+        """The schema of the values this type reads."""
+        ...
+
+
+@runtime_checkable
+class DescribedValidator(Protocol):
+    """A Colander validator that says which JSON Schema keywords describe what it refuses."""
+
+    def json_schema(self, *, trims: bool) -> JsonSchema:
+        """The keywords to add; ``trims`` when a preparer trims blanks before validating."""
+        ...
+
+
+def match_pattern(pattern: str, *, trims: bool) -> str:
+    """Colander's ``re.match`` of ``pattern`` as a JSON Schema (searching) pattern.
+
+    Anchored at the start, and at the end if the pattern was; blanks allowed around the
+    text when a preparer trims them before the validator sees it.
+    """
+    core = pattern.removeprefix("^")
+    ends = core.endswith("$") and not core.endswith("\\$")
+    if ends:
+        core = core[:-1]
+    blank = r"\s*" if trims else ""
+    return f"^{blank}(?:{core}){blank + '$' if ends else ''}"
 
 
 class StrictString(colander.String):
@@ -32,6 +72,15 @@ class StrictString(colander.String):
 
 class PositiveId(colander.SchemaType):
     """An id given as a JSON integer or a numeric string; refuses floats, booleans, lists."""
+
+    def json_schema(self) -> JsonSchema:
+        """An integer from 1 to ``MAX_ID``, or the digits of one."""
+        return {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                {"type": "string", "pattern": DIGITS.pattern},
+            ]
+        }
 
     def serialize(self, node: colander.SchemaNode, appstruct: Any) -> Any:
         """Ids are sent back as plain integers."""
@@ -54,15 +103,33 @@ class PositiveId(colander.SchemaType):
         return value
 
 
-def strip_blanks(value: Any) -> Any:
+class StripBlanks:
     """Preparer: text without surrounding blanks (validators then see the trimmed text)."""
-    return value.strip() if isinstance(value, str) else value
+
+    trims_blanks = True  # so the OpenAPI document allows blanks around what validators check
+
+    def __call__(self, value: Any) -> Any:
+        """The text trimmed; anything else as it is."""
+        return value.strip() if isinstance(value, str) else value
 
 
-def not_blank(node: colander.SchemaNode, value: str) -> None:
+strip_blanks = StripBlanks()
+
+
+class NotBlank:
     """Validator: refuse text that is empty once trimmed."""
-    if not value:
-        raise colander.Invalid(node, "may not be blank")
+
+    def __call__(self, node: colander.SchemaNode, value: str) -> None:
+        """Raise Invalid for empty text."""
+        if not value:
+            raise colander.Invalid(node, "may not be blank")
+
+    def json_schema(self, *, trims: bool) -> JsonSchema:
+        """Something other than blanks."""
+        return {"pattern": r"\S"}
+
+
+not_blank = NotBlank()
 
 
 class LoginSchema(colander.MappingSchema):
@@ -99,6 +166,10 @@ class SignupSchema(colander.MappingSchema):
 
 class Quantity(colander.SchemaType):
     """How many of a line: a JSON integer from 1 to 99 (not a float, boolean or text)."""
+
+    def json_schema(self) -> JsonSchema:
+        """An integer from 1 to ``MAX_QUANTITY``."""
+        return {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
 
     def serialize(self, node: colander.SchemaNode, appstruct: Any) -> Any:
         """Quantities are sent back as plain integers."""
@@ -264,6 +335,21 @@ class PlaceOrderSchema(colander.MappingSchema):
 class Price(colander.SchemaType):
     """A price in major units as a JSON number or string (``100``, ``59.99``, ``"59.99"``)."""
 
+    def json_schema(self) -> JsonSchema:
+        """A positive number below a million, or its text, with at most two decimals."""
+        return {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "exclusiveMinimum": True,
+                    "maximum": 999999.99,
+                },
+                {"type": "string", "pattern": rf"^\s*(?:{PRICE_TEXT.pattern})\s*$"},
+            ],
+            "description": "dollars: 100, 59.99 or \"59.99\"; at most two decimals",
+        }
+
     def serialize(self, node: colander.SchemaNode, appstruct: Any) -> Any:
         """Prices go out through the serializers, not through Colander."""
         return appstruct
@@ -289,10 +375,20 @@ HTTPS_URL = re.compile(r"https://[^\s/$.?#][^\s]*")
 MAX_URL_LENGTH = 2048
 
 
-def https_image_url(node: colander.SchemaNode, value: str) -> None:
+class HttpsImageUrl:
     """Validator: an https:// address of at most 2048 characters."""
-    if not HTTPS_URL.fullmatch(value) or len(value) > MAX_URL_LENGTH:
-        raise colander.Invalid(node, "must be an https:// address of an image")
+
+    def __call__(self, node: colander.SchemaNode, value: str) -> None:
+        """Raise Invalid for anything but an https:// address of at most 2048 characters."""
+        if not HTTPS_URL.fullmatch(value) or len(value) > MAX_URL_LENGTH:
+            raise colander.Invalid(node, "must be an https:// address of an image")
+
+    def json_schema(self, *, trims: bool) -> JsonSchema:
+        """The address's form (its length is left to words)."""
+        return {"pattern": match_pattern(HTTPS_URL.pattern + "$", trims=trims)}
+
+
+https_image_url = HttpsImageUrl()
 
 
 class ProductSchema(colander.MappingSchema):

@@ -15,7 +15,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from framesell.entrypoints.http.apidocs import API_DOCS_PATH
-from framesell.entrypoints.http.clients import came_over_https
+from framesell.entrypoints.http.client_addresses import came_over_https
 from framesell.entrypoints.http.security import USER_ID_ENVIRON_KEY
 from framesell.entrypoints.logs import AccessLog, request_id_bound
 

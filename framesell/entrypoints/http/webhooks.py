@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from cornice import Service
 from pyramid.request import Request
 
+from framesell.entrypoints.http.errors import ApiService
 from framesell.entrypoints.http.openapi import responses
-from framesell.entrypoints.http.responses import ErrorsJson, EventReceivedJson
+from framesell.entrypoints.http.response_schemas import ErrorsJson, EventReceivedJson
 from framesell.entrypoints.http.schemas import STRIPE_SIGNATURE
 from framesell.entrypoints.http.security import PUBLIC
 
-stripe_webhook = Service(
+stripe_webhook = ApiService(
     name="stripe_webhook",
     path="/api/webhooks/stripe/",
     description="Stripe's payment_intent.* and charge.refunded events.",
