@@ -10,8 +10,9 @@ if TYPE_CHECKING:
 
 def main(global_config: dict[str, Any] | None, **settings: Any) -> CatalogFastLane:
     """The Pyramid/PasteDeploy app factory: settings → adapters → services → WSGI app."""
-    from framesell.bootstrap import Settings, bootstrap
+    from framesell.bootstrap import bootstrap
     from framesell.entrypoints.http import make_app
+    from framesell.settings import Settings
 
     services = bootstrap(Settings.from_mapping(settings))
     return make_app(services, settings)

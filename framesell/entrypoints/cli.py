@@ -14,16 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from framesell.bootstrap import (
-    ConfigurationError,
-    Services,
-    Settings,
-    bootstrap,
-    migrate,
-    new_migration,
-)
+from framesell.bootstrap import Services, bootstrap, new_migration
 from framesell.domain.errors import DomainError
 from framesell.domain.money import Money
+from framesell.settings import ConfigurationError, Settings
 
 DEFAULT_INI = "development.ini"
 INI_VARIABLE = "FRAMESELL_INI"
@@ -91,7 +85,8 @@ def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
 
 def cmd_migrate(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
-    migrate(settings)
+    assert services is not None
+    services.storage.migrate()
     print("database schema is up to date")
     return 0
 
@@ -279,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise FileNotFoundError(f"{ini} ({chosen_by}): no such file")
         print(f"framesell: settings from {Path(ini).resolve()} ({chosen_by})", file=sys.stderr)
         settings = load_settings(ini)
-        without_services = {"migrate", "new-migration"}
+        without_services = {"new-migration"}
         services = None if args.command in without_services else bootstrap(settings)
         try:
             return HANDLERS[args.command](services, settings, args)

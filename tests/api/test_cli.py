@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from framesell.bootstrap import Settings, bootstrap
+from framesell.bootstrap import bootstrap
 from framesell.entrypoints.cli import main
+from framesell.settings import Settings
 from tests.fixtures.processes import write_ini
 
 

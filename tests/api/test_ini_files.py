@@ -8,7 +8,8 @@ import pytest
 from pyramid.paster import get_app
 from webtest import TestApp
 
-from framesell.bootstrap import ConfigurationError, Settings
+from framesell.adapters.sql.migrate import upgrade_to_head
+from framesell.settings import ConfigurationError, Settings
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "x" * 32
@@ -54,12 +55,10 @@ def test_production_ini_boots_with_its_secrets_from_the_environment(
     environment: pytest.MonkeyPatch,
 ) -> None:
     production_environment(environment)
-    from framesell.bootstrap import migrate
-
     settings = Settings.from_mapping(
         {"framesell.environment": "production", "framesell.storage": "sql", "framesell.mail": "off"}
     )
-    migrate(settings)  # production never migrates by itself
+    upgrade_to_head(settings.database_url)  # production never migrates by itself
     app = TestApp(get_app(str(REPOSITORY / "production.ini"), "main"))
     assert app.get("/api/product/", status=200).json == []
 
@@ -125,11 +124,9 @@ def test_production_refuses_to_start_without_smtp_unless_mail_is_turned_off(
     with pytest.raises(ConfigurationError, match="FRAMESELL_SMTP_HOST"):
         get_app(str(REPOSITORY / "production.ini"), "main")
     environment.setenv("FRAMESELL_MAIL", "off")
-    from framesell.bootstrap import migrate
-
     test_settings = {"framesell.environment": "test", "framesell.jwt.secret": GOOD_SECRET,
                      "framesell.storage": "sql", "framesell.payment": "fake"}  # fmt: skip
-    migrate(Settings.from_mapping(test_settings))
+    upgrade_to_head(Settings.from_mapping(test_settings).database_url)
     app = get_app(str(REPOSITORY / "production.ini"), "main")
     assert app.registry.framesell_services.mail is None  # nothing is ever queued or sent
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from webtest import TestApp
 
 from framesell import main
-from framesell.bootstrap import project_root
 from tests.api.conftest import SETTINGS
 
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -32,7 +33,7 @@ def frontend_policy(stripe: str, *, stripe_api: str = "", stripe_frames: str = "
 def shop(monkeypatch: pytest.MonkeyPatch, **extra: str) -> TestApp:
     for variable in ("FRAMESELL_STORAGE", "FRAMESELL_PAYMENT", "FRAMESELL_DATABASE_URL"):
         monkeypatch.delenv(variable, raising=False)
-    settings = {**SETTINGS, "framesell.frontend_dir": str(project_root() / "frontend"), **extra}
+    settings = {**SETTINGS, "framesell.frontend_dir": str(FRONTEND), **extra}
     return TestApp(main({}, **settings))
 
 
