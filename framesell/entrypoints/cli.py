@@ -44,12 +44,26 @@ def choose_ini(named: str | None, environ: Mapping[str, str]) -> tuple[str, str]
     return DEFAULT_INI, "the default"
 
 
+def app_settings(config_uri: str) -> dict[str, Any]:
+    """The settings of the app an ini file serves as ``main``, as written in the file.
+
+    ``main`` is the app itself (``[app:main]``) or a pipeline of filters ending in it
+    (``[pipeline:main]``, as in production.ini): then the pipeline's last app's.
+    """
+    import plaster
+    from pyramid.paster import get_appsettings
+
+    pipeline = plaster.get_loader(config_uri, protocols=["wsgi"]).get_settings("pipeline:main")
+    names = str(pipeline.get("pipeline", "")).split()
+    return dict(get_appsettings(config_uri, name=names[-1] if names else "main"))
+
+
 def load_settings(config_uri: str) -> Settings:
-    """Read the ``[app:main]`` settings of an ini file (with FRAMESELL_* overrides)."""
-    from pyramid.paster import get_appsettings, setup_logging
+    """Read the app settings of an ini file (with FRAMESELL_* overrides)."""
+    from pyramid.paster import setup_logging
 
     setup_logging(config_uri)
-    return Settings.from_mapping(get_appsettings(config_uri, name="main"))
+    return Settings.from_mapping(app_settings(config_uri))
 
 
 def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from framesell import main
-from tests.api.conftest import SETTINGS
+from tests.api.conftest import SETTINGS, served
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -34,7 +33,7 @@ def shop(monkeypatch: pytest.MonkeyPatch, **extra: str) -> TestApp:
     for variable in ("FRAMESELL_STORAGE", "FRAMESELL_PAYMENT", "FRAMESELL_DATABASE_URL"):
         monkeypatch.delenv(variable, raising=False)
     settings = {**SETTINGS, "framesell.frontend_dir": str(FRONTEND), **extra}
-    return TestApp(main({}, **settings))
+    return TestApp(served(settings))
 
 
 def assert_common_headers(response: Any) -> None:

@@ -1,4 +1,4 @@
-"""The settings rows are the one home of each setting: docs, ini files, adapters and checks agree."""
+"""Each setting has one home, its row: the docs, ini files, adapter tables and checks agree."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def test_an_environment_variable_overrides_the_ini_and_an_empty_one_does_not() -
 def test_a_blank_number_means_its_default_but_a_blank_adapter_name_is_refused() -> None:
     raw = {"framesell.storage": "memory", "framesell.payment": "fake", "framesell.jwt.secret": "s"}
     assert Settings.from_mapping({**raw, "framesell.smtp.port": " "}, {}).smtp_port == 587
-    with pytest.raises(ConfigurationError, match="unknown framesell.storage ''"):
+    with pytest.raises(ConfigurationError, match=r"unknown framesell\.storage ''"):
         Settings.from_mapping({**raw, "framesell.storage": ""}, {})
 
 
