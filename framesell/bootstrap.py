@@ -1,7 +1,8 @@
-"""The composition root: reads settings, picks one adapter per port, builds the services.
+"""The composition root: one adapter table per port, chosen by an ini key, and ``bootstrap``.
 
-The only module that knows every layer. Pyramid's ``main``, the ``framesell`` command and
-the tests all build the shop through ``bootstrap``.
+Takes ``Settings`` already parsed and checked (``framesell.settings``), picks one adapter per
+port and builds the services. The only module that knows every layer. Pyramid's ``main``,
+the ``framesell`` command and the tests all build the shop through ``bootstrap``.
 """
 
 from __future__ import annotations
