@@ -1,8 +1,9 @@
 """FrameSell's own cost per request, in process: the WSGI app called directly, no server.
 
 Where the microsecond figures in RESULTS.md come from. The app is built by ``framesell.main``
-on a scratch SQLite file or MariaDB database, with the fake payment gateway and the JSON
-request log written to /dev/null; a catalog of 20 photos and a shopper with 10 orders.
+behind the catalog's fast lane, as production.ini's pipeline serves it, on a scratch SQLite
+file or MariaDB database, with the fake payment gateway and the JSON request log written to
+/dev/null; a catalog of 20 photos and a shopper with 10 orders.
 
     python -m bench.inprocess                      # both databases: (a), (b), a purchase
     python -m bench.inprocess --threads 1,2,8      # the same requests from N threads at once
@@ -30,6 +31,7 @@ from webtest import TestApp
 from bench import shop
 from framesell import main
 from framesell.domain.money import Money
+from framesell.entrypoints.http.fastlane import filter_factory
 
 SCRATCH_DATABASE = "framesell_bench_inprocess"
 
@@ -68,7 +70,7 @@ class Shop:
     """The app with its data, and the requests to measure."""
 
     def __init__(self, kind: str, mysql_server: str) -> None:
-        self.app = main(
+        router = main(
             {},
             **{
                 "framesell.environment": "test",
@@ -80,6 +82,7 @@ class Shop:
                 "framesell.argon2.time_cost": "1",
             },
         )
+        self.app = filter_factory({})(router)  # production.ini's [pipeline:main]
         services = self.app.registry.framesell_services
         for number in range(shop.CATALOG_SIZE):
             services.catalog.add_product(

@@ -45,7 +45,7 @@ def bench_ini(
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read(PRODUCTION_INI)
-    app = parser["app:main"]
+    app = parser["app:framesell"]
     app.update(
         {
             "framesell.database_url": database_url,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from framesell.adapters.stripe import StripeGateway
-from framesell.bootstrap import Settings
+from framesell.settings import Settings
 
 TIMING_FILE_VARIABLE = "BENCH_GATEWAY_TIMING_FILE"
 

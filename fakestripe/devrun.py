@@ -17,9 +17,9 @@ from fakestripe.webhooks import WEBHOOK_EVENTS, register_webhook
 
 
 def _ini_setting(ini: str, key: str) -> str:
-    from pyramid.paster import get_appsettings
+    from framesell.entrypoints.cli import app_settings
 
-    return str(get_appsettings(ini, name="main").get(key, ""))
+    return str(app_settings(ini).get(key, ""))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from framesell.entrypoints.http.fastlane import CatalogFastLane
+    from pyramid.router import Router
 
 
-def main(global_config: dict[str, Any] | None, **settings: Any) -> CatalogFastLane:
-    """The Pyramid/PasteDeploy app factory: settings → adapters → services → WSGI app."""
-    from framesell.bootstrap import Settings, bootstrap
+def main(global_config: dict[str, Any] | None, **settings: Any) -> Router:
+    """The Pyramid/PasteDeploy app factory: settings → adapters → services → WSGI app.
+
+    The ini files' ``[pipeline:main]`` puts the catalog's fast lane in front of it
+    (``egg:framesell#catalog_fast_lane``).
+    """
+    from framesell.bootstrap import bootstrap
     from framesell.entrypoints.http import make_app
+    from framesell.settings import Settings
 
     services = bootstrap(Settings.from_mapping(settings))
     return make_app(services, settings)

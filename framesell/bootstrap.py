@@ -1,32 +1,23 @@
-"""The composition root: reads settings, picks one adapter per port, builds the services.
+"""The composition root: one adapter table per port, chosen by an ini key, and ``bootstrap``.
 
-The only module that knows every layer. Pyramid's ``main``, the ``framesell`` command and
-the tests all build the shop through ``bootstrap``.
+Takes ``Settings`` already parsed and checked (``framesell.settings``), picks one adapter per
+port and builds the services. The only module that knows every layer. Pyramid's ``main``,
+the ``framesell`` command and the tests all build the shop through ``bootstrap``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
-import ipaddress
-import logging
-import os
-import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-from framesell.adapters.argon2 import (
-    OWASP_MEMORY_COST_KIB,
-    OWASP_PARALLELISM,
-    OWASP_TIME_COST,
-    Argon2PasswordHasher,
-)
+from framesell.adapters.argon2 import Argon2PasswordHasher
 from framesell.adapters.clock import SystemClock
-from framesell.adapters.jwt import MIN_SECRET_BYTES, JwtTokenService
+from framesell.adapters.jwt import JwtTokenService
 from framesell.adapters.memory import (
     MemoryEventCounter,
     MemoryLoginThrottle,
@@ -38,7 +29,7 @@ from framesell.application.catalog import CatalogService
 from framesell.application.downloads import DownloadService
 from framesell.application.health import HealthService
 from framesell.application.mail import MailOutbox, ShopMail
-from framesell.application.orders import OrderService, no_fault
+from framesell.application.orders import AfterCharge, OrderService, no_fault
 from framesell.application.payments import PaymentService
 from framesell.application.ports import (
     Clock,
@@ -47,394 +38,13 @@ from framesell.application.ports import (
     Mailer,
     PaymentEventParser,
     PaymentGateway,
-    PaymentResult,
     UnitOfWorkFactory,
 )
 from framesell.application.requests import IdempotentRequests, PlaceOrderOnce
 from framesell.application.throttles import PaymentFailureLimit, SignupLimit
 from framesell.application.users import UserService
-from framesell.domain.errors import DomainError
-from framesell.domain.models import Order
 from framesell.domain.money import Money
-from framesell.domain.throttling import RateLimit, ThrottlePolicy
-
-log = logging.getLogger(__name__)
-
-
-class ConfigurationError(RuntimeError):
-    """A missing, unknown or unsafe setting: the shop refuses to start."""
-
-
-# Environment variables that override the ini file, in every environment.
-ENVIRONMENT_OVERRIDES = {
-    "FRAMESELL_DATABASE_URL": "framesell.database_url",
-    "FRAMESELL_JWT_SECRET": "framesell.jwt.secret",
-    "FRAMESELL_STRIPE_SECRET_KEY": "framesell.stripe.secret_key",
-    "FRAMESELL_STRIPE_PUBLISHABLE_KEY": "framesell.stripe.publishable_key",
-    "FRAMESELL_STRIPE_API_BASE": "framesell.stripe.api_base",
-    "FRAMESELL_STRIPE_JS_URL": "framesell.stripe.js_url",
-    "FRAMESELL_STRIPE_WEBHOOK_SECRET": "framesell.stripe.webhook_secret",
-    "FRAMESELL_PAYMENT": "framesell.payment",
-    "FRAMESELL_STORAGE": "framesell.storage",
-    "FRAMESELL_CORS_ORIGINS": "framesell.cors_origins",
-    "FRAMESELL_TRUSTED_PROXIES": "framesell.trusted_proxies",
-    "FRAMESELL_MAIL": "framesell.mail",
-    "FRAMESELL_MAIL_SENDER": "framesell.mail.sender",
-    "FRAMESELL_MAIL_OWNER": "framesell.mail.owner",
-    "FRAMESELL_SMTP_HOST": "framesell.smtp.host",
-    "FRAMESELL_SMTP_PORT": "framesell.smtp.port",
-    "FRAMESELL_SMTP_USERNAME": "framesell.smtp.username",
-    "FRAMESELL_SMTP_PASSWORD": "framesell.smtp.password",
-    "FRAMESELL_SMTP_STARTTLS": "framesell.smtp.starttls",
-    "FRAMESELL_SHOP_URL": "framesell.shop_url",
-}
-
-
-# Secrets written in development.ini for everyone to read: never good enough for production.
-PUBLIC_DEVELOPMENT_SECRETS = frozenset(
-    {
-        "development-only-jwt-secret-not-for-production",
-        "whsec_framesell_development_only",
-        "sk_test_framesell_development",
-    }
-)
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
-
-
-def _truthy(value: object) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
-    value = raw.get(key)
-    if value in (None, ""):
-        return default
-    try:
-        return int(str(value))
-    except ValueError:
-        raise ConfigurationError(f"{key} must be an integer, got {value!r}") from None
-
-
-def _shipping_cents(value: Any) -> int:
-    """The flat shipping price per order with prints, given in major units ("9.00", "0")."""
-    text = str(value).strip()
-    if text.replace(".", "", 1).isdigit() and set(text) <= {"0", "."}:
-        return 0  # free shipping
-    try:
-        return Money.from_major(text).cents
-    except DomainError:
-        raise ConfigurationError(
-            f"framesell.shipping.price must be an amount such as 9.00, not {text!r}"
-        ) from None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Every setting the shop reads, parsed and checked once at start-up."""
-
-    environment: str = "development"
-    storage: str = "sql"
-    database_url: str = ""
-    auto_migrate: bool = False
-    payment: str = "stripe"
-    stripe_secret_key: str = ""
-    stripe_publishable_key: str = ""
-    stripe_api_base: str | None = None
-    stripe_webhook_secret: str = ""
-    stripe_js_url: str = "https://js.stripe.com/v3/"
-    stripe_timeout_seconds: float = 10.0
-    stripe_max_retries: int = 2
-    jwt_secret: str = ""
-    jwt_lifetime: timedelta = timedelta(hours=1)
-    max_session_age: timedelta = timedelta(days=7)
-    argon2_memory_cost_kib: int = OWASP_MEMORY_COST_KIB
-    argon2_time_cost: int = OWASP_TIME_COST
-    argon2_parallelism: int = OWASP_PARALLELISM
-    cors_origins: tuple[str, ...] = ()
-    frontend_dir: str = ""
-    idempotency_lock_seconds: int = 90
-    idempotency_keep_hours: int = 24
-    crash_after_charge: bool = False
-    trusted_proxies: tuple[str, ...] = ()
-    login_max_failures: int = 10
-    login_window_seconds: int = 900
-    login_max_lockout_seconds: int = 3600
-    login_address_max_failures: int = 100
-    login_address_window_seconds: int = 900
-    payment_failures_per_shopper: int = 5
-    payment_failures_per_address: int = 20
-    payment_failure_window_seconds: int = 3600
-    signups_per_address: int = 20
-    signup_window_seconds: int = 3600
-    shipping_cents: int = 900
-    download_link_seconds: int = 900
-    # smtp | memory | off; empty (not set) sends nothing, and production refuses it.
-    mail: str = ""
-    mail_sender: str = "FrameSell <shop@framesell.invalid>"
-    mail_owner: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = True
-    # Where shoppers open the shop (links in mails), e.g. https://shop.example.com/
-    shop_url: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_production(self) -> bool:
-        """Whether the strict production rules apply."""
-        return self.environment == "production"
-
-    @classmethod
-    def from_mapping(
-        cls, raw_settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
-    ) -> Settings:
-        """Parse ini settings with FRAMESELL_* environment overrides, and check them."""
-        environ = os.environ if environ is None else environ
-        raw = dict(raw_settings)
-        for variable, key in ENVIRONMENT_OVERRIDES.items():
-            if environ.get(variable, "") != "":
-                raw[key] = environ[variable]
-        api_base = str(raw.get("framesell.stripe.api_base") or "").strip() or None
-        settings = cls(
-            environment=str(raw.get("framesell.environment", "development")).strip(),
-            storage=str(raw.get("framesell.storage", "sql")).strip(),
-            database_url=str(raw.get("framesell.database_url", "")).strip(),
-            auto_migrate=_truthy(raw.get("framesell.auto_migrate", "false")),
-            payment=str(raw.get("framesell.payment", "stripe")).strip(),
-            stripe_secret_key=str(raw.get("framesell.stripe.secret_key", "")).strip(),
-            stripe_publishable_key=str(raw.get("framesell.stripe.publishable_key", "")).strip(),
-            stripe_api_base=api_base,
-            stripe_webhook_secret=str(raw.get("framesell.stripe.webhook_secret", "")).strip(),
-            stripe_js_url=str(
-                raw.get("framesell.stripe.js_url") or "https://js.stripe.com/v3/"
-            ).strip(),
-            stripe_timeout_seconds=float(raw.get("framesell.stripe.timeout_seconds") or 10),
-            stripe_max_retries=_int(raw, "framesell.stripe.max_retries", 2),
-            jwt_secret=str(raw.get("framesell.jwt.secret", "")),
-            jwt_lifetime=timedelta(seconds=_int(raw, "framesell.jwt.lifetime_seconds", 3600)),
-            max_session_age=timedelta(
-                seconds=_int(raw, "framesell.jwt.max_session_age_seconds", 7 * 24 * 3600)
-            ),
-            argon2_memory_cost_kib=_int(
-                raw, "framesell.argon2.memory_cost_kib", OWASP_MEMORY_COST_KIB
-            ),
-            argon2_time_cost=_int(raw, "framesell.argon2.time_cost", OWASP_TIME_COST),
-            argon2_parallelism=_int(raw, "framesell.argon2.parallelism", OWASP_PARALLELISM),
-            cors_origins=tuple(str(raw.get("framesell.cors_origins", "")).split()),
-            frontend_dir=str(raw.get("framesell.frontend_dir", "")).strip(),
-            idempotency_lock_seconds=_int(raw, "framesell.idempotency.lock_seconds", 90),
-            idempotency_keep_hours=_int(raw, "framesell.idempotency.keep_hours", 24),
-            crash_after_charge=_truthy(raw.get("framesell.testing.crash_after_charge", "false")),
-            trusted_proxies=tuple(str(raw.get("framesell.trusted_proxies", "")).split()),
-            login_max_failures=_int(raw, "framesell.login.max_failures", 10),
-            login_window_seconds=_int(raw, "framesell.login.window_seconds", 900),
-            login_max_lockout_seconds=_int(raw, "framesell.login.max_lockout_seconds", 3600),
-            login_address_max_failures=_int(raw, "framesell.login.address_max_failures", 100),
-            login_address_window_seconds=_int(raw, "framesell.login.address_window_seconds", 900),
-            payment_failures_per_shopper=_int(
-                raw, "framesell.payments.max_failures_per_shopper", 5
-            ),
-            payment_failures_per_address=_int(
-                raw, "framesell.payments.max_failures_per_address", 20
-            ),
-            payment_failure_window_seconds=_int(
-                raw, "framesell.payments.failure_window_seconds", 3600
-            ),
-            signups_per_address=_int(raw, "framesell.signup.max_per_address", 20),
-            signup_window_seconds=_int(raw, "framesell.signup.window_seconds", 3600),
-            shipping_cents=_shipping_cents(raw.get("framesell.shipping.price", "9.00")),
-            download_link_seconds=_int(raw, "framesell.downloads.link_seconds", 900),
-            mail=str(raw.get("framesell.mail", "")).strip(),
-            mail_sender=str(
-                raw.get("framesell.mail.sender") or "FrameSell <shop@framesell.invalid>"
-            ).strip(),
-            mail_owner=str(raw.get("framesell.mail.owner", "")).strip(),
-            smtp_host=str(raw.get("framesell.smtp.host", "")).strip(),
-            smtp_port=_int(raw, "framesell.smtp.port", 587),
-            smtp_username=str(raw.get("framesell.smtp.username", "")).strip(),
-            smtp_password=str(raw.get("framesell.smtp.password", "")),
-            smtp_starttls=_truthy(raw.get("framesell.smtp.starttls", "true")),
-            shop_url=str(raw.get("framesell.shop_url", "")).strip(),
-            extra=raw,
-        )
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        """Raise ConfigurationError for unknown adapters or unsafe production settings."""
-        if self.environment not in {"production", "development", "test"}:
-            raise ConfigurationError(f"unknown framesell.environment {self.environment!r}")
-        if self.storage not in STORAGE_ADAPTERS:
-            raise ConfigurationError(
-                f"unknown framesell.storage {self.storage!r}; choose one of "
-                + ", ".join(sorted(STORAGE_ADAPTERS))
-            )
-        if self.payment not in PAYMENT_ADAPTERS and ":" not in self.payment:
-            raise ConfigurationError(
-                f"unknown framesell.payment {self.payment!r}; choose one of "
-                + ", ".join(sorted(PAYMENT_ADAPTERS))
-                + " or a module:factory path"
-            )
-        if self.storage == "sql" and not self.database_url:
-            raise ConfigurationError("framesell.database_url (FRAMESELL_DATABASE_URL) is required")
-        if not self.jwt_secret:
-            raise ConfigurationError("framesell.jwt.secret (FRAMESELL_JWT_SECRET) is required")
-        if self.payment == "stripe" and not self.stripe_secret_key:
-            raise ConfigurationError(
-                "framesell.stripe.secret_key (FRAMESELL_STRIPE_SECRET_KEY) is required"
-            )
-        for proxy in self.trusted_proxies:
-            try:
-                ipaddress.ip_network(proxy, strict=False)
-            except ValueError:
-                raise ConfigurationError(
-                    f"framesell.trusted_proxies: {proxy!r} is not an IP address or network"
-                ) from None
-        self.login_throttle_policy()
-        self.address_throttle_policy()
-        self.payment_failure_limits()
-        self.signup_limit()
-        if self.mail not in MAIL_ADAPTERS and self.mail != "":
-            raise ConfigurationError(
-                f"unknown framesell.mail {self.mail!r}; choose one of "
-                + ", ".join(sorted(MAIL_ADAPTERS))
-            )
-        if self.mail == "smtp" and not self.smtp_host:
-            raise ConfigurationError(
-                "framesell.mail = smtp needs framesell.smtp.host (FRAMESELL_SMTP_HOST)"
-            )
-        if self.is_production:
-            self._check_production()
-
-    def reset_link(self, token: str) -> str:
-        """The frontend's "choose a new password" page for one reset token."""
-        return f"{self.shop_url.rstrip('/')}/#/reset-password?token={token}"
-
-    def login_throttle_policy(self) -> ThrottlePolicy:
-        """The failed-login limits from framesell.login.*; ConfigurationError if unworkable."""
-        try:
-            return ThrottlePolicy(
-                max_failures=self.login_max_failures,
-                window=timedelta(seconds=self.login_window_seconds),
-                max_lockout=timedelta(seconds=self.login_max_lockout_seconds),
-            )
-        except ValueError as error:
-            raise ConfigurationError(f"framesell.login.*: {error}") from None
-
-    def address_throttle_policy(self) -> ThrottlePolicy:
-        """The failed-login limits per client address (framesell.login.address_*)."""
-        window = timedelta(seconds=self.login_address_window_seconds)
-        try:
-            return ThrottlePolicy(
-                max_failures=self.login_address_max_failures,
-                window=window,
-                max_lockout=max(window, timedelta(seconds=self.login_max_lockout_seconds)),
-            )
-        except ValueError as error:
-            raise ConfigurationError(f"framesell.login.address_*: {error}") from None
-
-    def payment_failure_limits(self) -> tuple[RateLimit, RateLimit]:
-        """Declined payments allowed per shopper and per address (framesell.payments.*)."""
-        window = timedelta(seconds=self.payment_failure_window_seconds)
-        try:
-            return (
-                RateLimit(self.payment_failures_per_shopper, window),
-                RateLimit(self.payment_failures_per_address, window),
-            )
-        except ValueError as error:
-            raise ConfigurationError(f"framesell.payments.*: {error}") from None
-
-    def signup_limit(self) -> RateLimit:
-        """New accounts allowed per client address (framesell.signup.*)."""
-        try:
-            return RateLimit(
-                self.signups_per_address, timedelta(seconds=self.signup_window_seconds)
-            )
-        except ValueError as error:
-            raise ConfigurationError(f"framesell.signup.*: {error}") from None
-
-    def _check_production(self) -> None:
-        if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
-            raise ConfigurationError(
-                f"FRAMESELL_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production"
-            )
-        public = {self.jwt_secret, self.stripe_webhook_secret, self.stripe_secret_key}
-        if public & PUBLIC_DEVELOPMENT_SECRETS:
-            raise ConfigurationError(
-                "production uses a secret published in development.ini; set your own "
-                "FRAMESELL_JWT_SECRET, FRAMESELL_STRIPE_SECRET_KEY and "
-                "FRAMESELL_STRIPE_WEBHOOK_SECRET"
-            )
-        if self.stripe_api_base is not None and not _safe_api_base(self.stripe_api_base):
-            raise ConfigurationError(
-                "framesell.stripe.api_base must be an https:// address in production "
-                "(plain http only to this host's loopback)"
-            )
-        for proxy in self.trusted_proxies:
-            if ipaddress.ip_network(proxy, strict=False).prefixlen == 0:
-                raise ConfigurationError(
-                    f"framesell.trusted_proxies: {proxy} trusts every address, so any client "
-                    "could name its own address in X-Forwarded-For"
-                )
-        if self.storage == "sql" and _sqlite_in_memory(self.database_url):
-            raise ConfigurationError(
-                "production keeps its data in a database that outlives the process, "
-                "not SQLite in memory"
-            )
-        if self.storage != "sql":
-            raise ConfigurationError("production keeps its data in SQL (framesell.storage = sql)")
-        if self.payment == "fake":
-            raise ConfigurationError("production never takes payments with the fake gateway")
-        if self.payment == "stripe" and not self.stripe_webhook_secret:
-            raise ConfigurationError("FRAMESELL_STRIPE_WEBHOOK_SECRET is required in production")
-        if self.crash_after_charge:
-            raise ConfigurationError("framesell.testing.* fault points are for tests only")
-        if self.mail not in ("smtp", "off"):
-            raise ConfigurationError(
-                "production sends mail over SMTP: set FRAMESELL_SMTP_HOST (and"
-                " FRAMESELL_SMTP_USERNAME, FRAMESELL_SMTP_PASSWORD, FRAMESELL_MAIL_OWNER), or"
-                " turn mail off explicitly with FRAMESELL_MAIL=off"
-            )
-        if self.mail == "smtp" and not self.shop_url.startswith("https://"):
-            raise ConfigurationError(
-                "FRAMESELL_SHOP_URL (the https:// address of the shop, for links in mails)"
-                " is required in production"
-            )
-        if self.idempotency_keep_hours < 24:
-            raise ConfigurationError("Idempotency-Keys must be kept at least 24 hours")
-        if self.argon2_memory_cost_kib < OWASP_MEMORY_COST_KIB or (
-            self.argon2_time_cost < OWASP_TIME_COST
-        ):
-            raise ConfigurationError("argon2 parameters below OWASP's minimum in production")
-
-
-def _safe_api_base(url: str) -> bool:
-    """https anywhere, or plain http to this host's loopback (a local proxy or fake)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
-
-
-def _sqlite_in_memory(database_url: str) -> bool:
-    """Whether a SQLAlchemy URL names an SQLite database that lives in memory."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        url = make_url(database_url)
-    except ArgumentError:
-        return False
-    if url.get_backend_name() != "sqlite":
-        return False
-    database = url.database or ""
-    return (
-        database in ("", ":memory:")
-        or database.startswith("file::memory:")
-        or url.query.get("mode") == "memory"
-    )
+from framesell.settings import ConfigurationError, Settings
 
 
 @dataclass
@@ -451,6 +61,8 @@ class Storage:
     # How often a process asks the store whether the catalog it keeps in memory changed;
     # memory storage is one process, where asking costs nothing, so it asks every time.
     catalog_recheck: timedelta = timedelta(0)
+    # Brings the schema up to the newest migration (``framesell migrate``); memory has none.
+    migrate: Callable[[], None] = lambda: None
 
 
 def _memory_storage(settings: Settings) -> Storage:
@@ -463,8 +75,11 @@ def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
-    if settings.auto_migrate:
+    def migrate() -> None:
         upgrade_to_head(settings.database_url)
+
+    if settings.auto_migrate:
+        migrate()
     engine = make_engine(settings.database_url)
     return Storage(
         SqlUnitOfWorkFactory(engine),
@@ -473,6 +88,7 @@ def _sql_storage(settings: Settings) -> Storage:
         throttle=SqlLoginThrottle(engine),
         events=SqlEventCounter(engine),
         catalog_recheck=CATALOG_RECHECK,
+        migrate=migrate,
     )
 
 
@@ -509,10 +125,12 @@ def _fake_events(settings: Settings, clock: Clock) -> PaymentEventParser:
     return SignedEventParser(settings.stripe_webhook_secret, clock)
 
 
-def _crash_after_charge(order: Order, result: PaymentResult) -> None:
-    """The test-only fault point: die like a killed process after the money moved."""
-    log.critical("fault point: killing the process after charging order %s", order.id)
-    os.kill(os.getpid(), signal.SIGKILL)
+def _after_charge(settings: Settings) -> AfterCharge:
+    if not settings.crash_after_charge:
+        return no_fault
+    from framesell.adapters.fault_points import kill_after_charge
+
+    return kill_after_charge
 
 
 def _smtp_mailer(settings: Settings) -> Mailer | None:
@@ -585,7 +203,7 @@ class Services:
     mail: MailOutbox | None = None
     mailer: Mailer | None = None
 
-    @property
+    @cached_property
     def health(self) -> HealthService:
         """Whether the shop's dependencies answer right now (GET /api/health/)."""
         return HealthService(self.storage.ping)
@@ -628,7 +246,7 @@ def bootstrap(
         catalog,
         payments,
         clock,
-        after_charge=_crash_after_charge if settings.crash_after_charge else no_fault,
+        after_charge=_after_charge(settings),
         livemode=settings.stripe_secret_key.startswith(LIVE_KEY_PREFIXES),
         shipping_price=Money(settings.shipping_cents),
         mail=mail,
@@ -684,14 +302,6 @@ def bootstrap(
     )
 
 
-def migrate(settings: Settings) -> None:
-    """Bring the SQL schema to the newest migration; memory storage has none."""
-    if settings.storage == "sql":
-        from framesell.adapters.sql.migrate import upgrade_to_head
-
-        upgrade_to_head(settings.database_url)
-
-
 def new_migration(settings: Settings, message: str, *, autogenerate: bool = False) -> Path:
     """Write the next Alembic revision of the SQL schema (developers; see docs/development.md)."""
     if settings.storage != "sql":
@@ -700,7 +310,3 @@ def new_migration(settings: Settings, message: str, *, autogenerate: bool = Fals
 
     return new_revision(settings.database_url, message, autogenerate=autogenerate)
 
-
-def project_root() -> Path:
-    """The folder holding the package (and, in a checkout, frontend/)."""
-    return Path(__file__).resolve().parent.parent

@@ -14,16 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from framesell.bootstrap import (
-    ConfigurationError,
-    Services,
-    Settings,
-    bootstrap,
-    migrate,
-    new_migration,
-)
+from framesell.bootstrap import Services, bootstrap, new_migration
 from framesell.domain.errors import DomainError
 from framesell.domain.money import Money
+from framesell.settings import ConfigurationError, Settings
 
 DEFAULT_INI = "development.ini"
 INI_VARIABLE = "FRAMESELL_INI"
@@ -50,12 +44,26 @@ def choose_ini(named: str | None, environ: Mapping[str, str]) -> tuple[str, str]
     return DEFAULT_INI, "the default"
 
 
+def app_settings(config_uri: str) -> dict[str, Any]:
+    """The settings of the app an ini file serves as ``main``, as written in the file.
+
+    ``main`` is the app itself (``[app:main]``) or a pipeline of filters ending in it
+    (``[pipeline:main]``, as in production.ini): then the pipeline's last app's.
+    """
+    import plaster
+    from pyramid.paster import get_appsettings
+
+    pipeline = plaster.get_loader(config_uri, protocols=["wsgi"]).get_settings("pipeline:main")
+    names = str(pipeline.get("pipeline", "")).split()
+    return dict(get_appsettings(config_uri, name=names[-1] if names else "main"))
+
+
 def load_settings(config_uri: str) -> Settings:
-    """Read the ``[app:main]`` settings of an ini file (with FRAMESELL_* overrides)."""
-    from pyramid.paster import get_appsettings, setup_logging
+    """Read the app settings of an ini file (with FRAMESELL_* overrides)."""
+    from pyramid.paster import setup_logging
 
     setup_logging(config_uri)
-    return Settings.from_mapping(get_appsettings(config_uri, name="main"))
+    return Settings.from_mapping(app_settings(config_uri))
 
 
 def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
@@ -91,7 +99,8 @@ def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
 
 def cmd_migrate(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
-    migrate(settings)
+    assert services is not None
+    services.storage.migrate()
     print("database schema is up to date")
     return 0
 
@@ -279,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise FileNotFoundError(f"{ini} ({chosen_by}): no such file")
         print(f"framesell: settings from {Path(ini).resolve()} ({chosen_by})", file=sys.stderr)
         settings = load_settings(ini)
-        without_services = {"migrate", "new-migration"}
+        without_services = {"new-migration"}
         services = None if args.command in without_services else bootstrap(settings)
         try:
             return HANDLERS[args.command](services, settings, args)

@@ -1,4 +1,5 @@
-"""WebTest over ``framesell.main`` with in-memory storage and the fake payment gateway."""
+"""WebTest over the app as production.ini serves it, with in-memory storage and the fake
+payment gateway."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from framesell import main
 from framesell.bootstrap import Services
 from framesell.domain.models import Product
 from framesell.domain.money import Money
+from framesell.entrypoints.http.fastlane import CatalogFastLane, filter_factory
 from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs
 
 JWT_SECRET = "api-tests-jwt-secret-of-at-least-32-bytes"
@@ -43,12 +45,18 @@ def unique_email(prefix: str = "shopper") -> str:
     return f"{prefix}{next(_numbers)}@example.com"
 
 
+def served(settings: dict[str, str]) -> CatalogFastLane:
+    """The app as production.ini's ``[pipeline:main]`` builds it: main() behind the catalog's
+    fast lane (tests/api/test_ini_files.py holds the ini files to this)."""
+    return filter_factory({})(main({}, **settings))
+
+
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> TestApp:
-    """The whole WSGI app, built by main() as pserve would build it."""
+    """The whole WSGI app, built as pserve would build it."""
     for variable in ("FRAMESELL_STORAGE", "FRAMESELL_PAYMENT", "FRAMESELL_DATABASE_URL"):
         monkeypatch.delenv(variable, raising=False)
-    return TestApp(main({}, **SETTINGS))
+    return TestApp(served(SETTINGS))
 
 
 @pytest.fixture

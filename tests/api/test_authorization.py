@@ -10,13 +10,14 @@ from cornice import Service
 from pyramid.config import Configurator
 from webtest import TestApp
 
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Services, bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.apidocs import API_DOCS_PATH
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import ProductJson
 from framesell.entrypoints.http.security import ADMIN, PUBLIC, SHOPPER
+from framesell.settings import Settings
 from tests.api.conftest import SETTINGS
 
 NO_TOKEN = {"detail": "Authentication credentials were not provided."}

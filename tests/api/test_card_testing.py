@@ -9,9 +9,10 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock
-from framesell.bootstrap import ConfigurationError, Services, Settings, bootstrap
+from framesell.bootstrap import Services, bootstrap
 from framesell.domain.money import Money
 from framesell.entrypoints.http import make_app
+from framesell.settings import ConfigurationError, Settings
 from tests.api.conftest import PASSWORD, SETTINGS, unique_email
 
 DECLINED = "pm_card_chargeDeclined"

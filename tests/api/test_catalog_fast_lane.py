@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from framesell import main
 from framesell.domain.models import Product
 from framesell.entrypoints.http.fastlane import CatalogFastLane
-from tests.api.conftest import SETTINGS, Captured
+from tests.api.conftest import SETTINGS, Captured, served
 
 
 class CountingRouter:
@@ -29,7 +28,7 @@ class CountingRouter:
 @pytest.fixture
 def shop(add_product: Callable[..., Product]) -> tuple[CatalogFastLane, TestApp, TestApp]:
     """One app: through its fast lane, and straight through its router."""
-    fast_lane = main({}, **{**SETTINGS, "framesell.cors_origins": "https://shop.example.com"})
+    fast_lane = served({**SETTINGS, "framesell.cors_origins": "https://shop.example.com"})
     for number in range(3):
         fast_lane.registry.framesell_services.catalog.add_product(
             f"Photo {number}", f"https://photos.example.com/{number}.jpg", add_product().price

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from framesell.bootstrap import Settings, bootstrap
-from framesell.entrypoints.cli import main
+from framesell.bootstrap import bootstrap
+from framesell.entrypoints.cli import app_settings, main
+from framesell.settings import Settings
 from tests.fixtures.processes import write_ini
 
 
@@ -30,9 +31,7 @@ def ini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def services_of(ini: Path):  # type: ignore[no-untyped-def]
-    from pyramid.paster import get_appsettings
-
-    return bootstrap(Settings.from_mapping(get_appsettings(str(ini), name="main")))
+    return bootstrap(Settings.from_mapping(app_settings(str(ini))))
 
 
 def test_seed_loads_the_sample_catalog_once(ini: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,9 +10,10 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Services, bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import make_app
+from framesell.settings import Settings
 from tests.api.conftest import SETTINGS
 
 ADDRESS = {

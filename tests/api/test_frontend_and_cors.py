@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from webtest import TestApp
 
-from framesell import main
-from tests.api.conftest import SETTINGS
+from tests.api.conftest import SETTINGS, served
 
 SHOP = "https://shop.example.com"
 OTHER_SHOP = "https://www.framesell.example"
@@ -18,7 +17,7 @@ FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 
 
 def build_app(monkeypatch: pytest.MonkeyPatch, **extra: str) -> TestApp:
-    """main() as pserve builds it, with the API tests' settings plus ``extra``."""
+    """The app as pserve builds it, with the API tests' settings plus ``extra``."""
     for variable in (
         "FRAMESELL_STORAGE",
         "FRAMESELL_PAYMENT",
@@ -27,7 +26,7 @@ def build_app(monkeypatch: pytest.MonkeyPatch, **extra: str) -> TestApp:
         "FRAMESELL_STRIPE_PUBLISHABLE_KEY",
     ):
         monkeypatch.delenv(variable, raising=False)
-    return TestApp(main({}, **{**SETTINGS, **extra}))
+    return TestApp(served({**SETTINGS, **extra}))
 
 
 @pytest.fixture

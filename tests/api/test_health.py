@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 from webtest import TestApp
 
-from framesell import main
-from tests.api.conftest import PASSWORD, SETTINGS, unique_email
+from tests.api.conftest import PASSWORD, SETTINGS, served, unique_email
 from tests.fixtures.network import TcpProxy
 
 HEALTHY = {"status": "ok", "database": "ok"}
@@ -44,7 +43,7 @@ def check_outage_and_recovery(proxied: URL, proxy: TcpProxy) -> None:
         "framesell.storage": "sql",
         "framesell.database_url": proxied.render_as_string(hide_password=False),
     }
-    app = TestApp(main({}, **settings))
+    app = TestApp(served(settings))
     email = unique_email("health")
     signup = {"first_name": "Foo", "last_name": "Bar", "email": email, "password": PASSWORD}
     app.post_json("/api/signup/", signup, status=201)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from pyramid.paster import get_app
+from pyramid.router import Router
 from webtest import TestApp
 
-from framesell.bootstrap import ConfigurationError, Settings
+from framesell.adapters.sql.migrate import upgrade_to_head
+from framesell.entrypoints.http.fastlane import CatalogFastLane
+from framesell.settings import ConfigurationError, Settings
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "x" * 32
@@ -50,16 +54,26 @@ def test_development_ini_boots_and_serves_the_catalog(environment: pytest.Monkey
     assert app.get("/api/product/", status=200).json == []
 
 
+@pytest.mark.parametrize("ini", ["development.ini", "production.ini"])
+def test_each_ini_serves_the_shop_behind_the_catalogs_fast_lane(
+    environment: pytest.MonkeyPatch, ini: str
+) -> None:
+    production_environment(environment)
+    upgrade_to_head(os.environ["FRAMESELL_DATABASE_URL"])
+    app = get_app(str(REPOSITORY / ini), "main")
+    assert isinstance(app, CatalogFastLane)
+    assert isinstance(app.router, Router)
+    assert app.registry is app.router.registry
+
+
 def test_production_ini_boots_with_its_secrets_from_the_environment(
     environment: pytest.MonkeyPatch,
 ) -> None:
     production_environment(environment)
-    from framesell.bootstrap import migrate
-
     settings = Settings.from_mapping(
         {"framesell.environment": "production", "framesell.storage": "sql", "framesell.mail": "off"}
     )
-    migrate(settings)  # production never migrates by itself
+    upgrade_to_head(settings.database_url)  # production never migrates by itself
     app = TestApp(get_app(str(REPOSITORY / "production.ini"), "main"))
     assert app.get("/api/product/", status=200).json == []
 
@@ -125,11 +139,9 @@ def test_production_refuses_to_start_without_smtp_unless_mail_is_turned_off(
     with pytest.raises(ConfigurationError, match="FRAMESELL_SMTP_HOST"):
         get_app(str(REPOSITORY / "production.ini"), "main")
     environment.setenv("FRAMESELL_MAIL", "off")
-    from framesell.bootstrap import migrate
-
     test_settings = {"framesell.environment": "test", "framesell.jwt.secret": GOOD_SECRET,
                      "framesell.storage": "sql", "framesell.payment": "fake"}  # fmt: skip
-    migrate(Settings.from_mapping(test_settings))
+    upgrade_to_head(Settings.from_mapping(test_settings).database_url)
     app = get_app(str(REPOSITORY / "production.ini"), "main")
     assert app.registry.framesell_services.mail is None  # nothing is ever queued or sent
 
@@ -141,7 +153,8 @@ def test_environment_variables_override_the_ini(environment: pytest.MonkeyPatch)
     environment.setenv("FRAMESELL_CORS_ORIGINS", "https://a.example https://b.example")
     from pyramid.paster import get_appsettings
 
-    settings = Settings.from_mapping(get_appsettings(str(REPOSITORY / "development.ini"), "main"))
+    development = get_appsettings(str(REPOSITORY / "development.ini"), "framesell")
+    settings = Settings.from_mapping(development)
     assert settings.stripe_api_base == "http://127.0.0.1:9999"
     assert settings.stripe_js_url == "http://127.0.0.1:9999/js.stripe.com/v3/"
     assert settings.payment == "fake"
@@ -165,7 +178,7 @@ def test_development_ini_run_as_production_is_refused_for_its_public_secrets(
 ) -> None:
     from pyramid.paster import get_appsettings
 
-    settings = dict(get_appsettings(str(REPOSITORY / "development.ini"), "main"))
+    settings = dict(get_appsettings(str(REPOSITORY / "development.ini"), "framesell"))
     settings["framesell.environment"] = "production"
     settings["framesell.auto_migrate"] = "false"
     with pytest.raises(ConfigurationError, match=r"published in development\.ini"):
@@ -176,5 +189,6 @@ def test_production_ini_trusts_a_proxy_on_its_own_host(environment: pytest.Monke
     from pyramid.paster import get_appsettings
 
     production_environment(environment)
-    settings = Settings.from_mapping(get_appsettings(str(REPOSITORY / "production.ini"), "main"))
+    production = get_appsettings(str(REPOSITORY / "production.ini"), "framesell")
+    settings = Settings.from_mapping(production)
     assert settings.trusted_proxies == ("127.0.0.1", "::1")

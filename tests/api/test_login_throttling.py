@@ -9,8 +9,9 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock
-from framesell.bootstrap import Settings, bootstrap
+from framesell.bootstrap import bootstrap
 from framesell.entrypoints.http import make_app
+from framesell.settings import Settings
 from tests.api.conftest import PASSWORD, SETTINGS, unique_email
 
 LOGIN = "/api/api-token-auth/"
@@ -211,7 +212,7 @@ def test_a_request_with_only_trusted_hops_is_keyed_by_the_outermost_proxy(shop: 
 
 
 def test_trusted_proxies_that_are_not_addresses_stop_the_start() -> None:
-    from framesell.bootstrap import ConfigurationError
+    from framesell.settings import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="trusted_proxies"):
         Settings.from_mapping({**SETTINGS, "framesell.trusted_proxies": "10.0.0.0/8 proxy"}, {})

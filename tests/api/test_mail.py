@@ -13,9 +13,10 @@ from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock, MemoryMailer
 from framesell.adapters.stripe_webhooks import sign
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Services, bootstrap
 from framesell.domain.models import PaymentStatus, Product
 from framesell.domain.money import Money
+from framesell.settings import Settings
 from tests.api.conftest import OWNER_EMAIL, PASSWORD, SETTINGS, WEBHOOK_SECRET, unique_email
 from tests.contract.racing import race
 from tests.fixtures.events import intent_event

@@ -13,13 +13,14 @@ from openapi_spec_validator import validate
 from pyramid.config import Configurator
 from webtest import TestApp
 
-from framesell.bootstrap import Settings, bootstrap
+from framesell.bootstrap import bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.apidocs import API_DOCS_ROUTE
 from framesell.entrypoints.http.openapi import JsonSchemaConverter, responses
 from framesell.entrypoints.http.response_schemas import ErrorsJson, ProductJson
 from framesell.entrypoints.http.schemas import StrictString
+from framesell.settings import Settings
 from tests.api.conftest import SETTINGS, unique_email
 
 

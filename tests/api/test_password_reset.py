@@ -13,9 +13,10 @@ from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock, MemoryMailer
 from framesell.application.users import reset_token_hash
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Services, bootstrap
 from framesell.domain.errors import InvalidResetToken
 from framesell.entrypoints.http import make_app
+from framesell.settings import Settings
 from tests.api.conftest import PASSWORD, SETTINGS
 
 ANSWER = {

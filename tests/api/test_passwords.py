@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from webtest import TestApp
 
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Services, bootstrap
 from framesell.entrypoints.http import make_app
+from framesell.settings import Settings
 from tests.api.conftest import SETTINGS, unique_email
 
 

@@ -9,10 +9,11 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.stripe import StripeGateway
-from framesell.bootstrap import Settings, bootstrap
+from framesell.bootstrap import bootstrap
 from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.entrypoints.http import make_app
+from framesell.settings import Settings
 from tests.api.conftest import SETTINGS, unique_email
 
 BAD_KEY = "rk_wrong_0123456789abcdef"  # not an sk_ key: the fake Stripe answers 401

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from webtest import TestApp
 
-from framesell import main
-from framesell.bootstrap import project_root
-from tests.api.conftest import SETTINGS
+from tests.api.conftest import SETTINGS, served
 
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -32,8 +32,8 @@ def frontend_policy(stripe: str, *, stripe_api: str = "", stripe_frames: str = "
 def shop(monkeypatch: pytest.MonkeyPatch, **extra: str) -> TestApp:
     for variable in ("FRAMESELL_STORAGE", "FRAMESELL_PAYMENT", "FRAMESELL_DATABASE_URL"):
         monkeypatch.delenv(variable, raising=False)
-    settings = {**SETTINGS, "framesell.frontend_dir": str(project_root() / "frontend"), **extra}
-    return TestApp(main({}, **settings))
+    settings = {**SETTINGS, "framesell.frontend_dir": str(FRONTEND), **extra}
+    return TestApp(served(settings))
 
 
 def assert_common_headers(response: Any) -> None:

@@ -10,8 +10,9 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock
-from framesell.bootstrap import Settings, bootstrap
+from framesell.bootstrap import bootstrap
 from framesell.entrypoints.http import make_app
+from framesell.settings import Settings
 from tests.api.conftest import JWT_SECRET, PASSWORD, SETTINGS, unique_email
 
 REFRESH = "/api/api-token-refresh/"

@@ -13,9 +13,10 @@ from webtest import TestApp
 from framesell.adapters.memory import FixedClock
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from framesell.application.catalog import DEFAULT_RECHECK
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Services, bootstrap
 from framesell.domain.money import Money
 from framesell.entrypoints.http import make_app
+from framesell.settings import Settings
 from tests.api.conftest import PASSWORD, SETTINGS, unique_email
 from tests.contract.helpers import a_product, an_order, later
 from tests.fixtures.database import count_statements

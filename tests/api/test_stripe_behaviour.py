@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from framesell import main
 from framesell.bootstrap import Services
 from framesell.domain.errors import PaymentMisconfigured, PaymentUnavailable
 from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.domain.payments import PaymentState
-from tests.api.conftest import SETTINGS, Captured
+from tests.api.conftest import SETTINGS, Captured, served
 from tests.api.test_payments import buy, webhook
 from tests.fixtures.database import STORAGE_ADAPTERS
 from tests.fixtures.events import dispute_event, intent_event, refund_event
@@ -31,7 +30,7 @@ def app(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
     if request.param != "memory":
         url = request.getfixturevalue(f"{request.param}_url")
         settings.update({"framesell.storage": "sql", "framesell.database_url": url})
-    built = TestApp(main({}, **settings))
+    built = TestApp(served(settings))
     yield built
     built.app.registry.framesell_services.close()
 

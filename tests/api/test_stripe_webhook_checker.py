@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from framesell import main
 from framesell.adapters.stripe_webhooks import TOLERANCE_SECONDS, sign
 from framesell.bootstrap import Services
 from framesell.domain.money import Money
-from tests.api.conftest import SETTINGS, WEBHOOK_SECRET, unique_email
+from tests.api.conftest import SETTINGS, WEBHOOK_SECRET, served, unique_email
 from tests.fixtures.events import intent_event
 from tests.fixtures.stripe import SECRET_KEY, StripeLedger
 
@@ -42,7 +41,7 @@ def stripe_app(fake_stripe: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Te
         "framesell.stripe.secret_key": SECRET_KEY,
         "framesell.stripe.api_base": fake_stripe.url,
     }
-    built = TestApp(main({}, **settings))
+    built = TestApp(served(settings))
     yield built
     built.app.registry.framesell_services.close()
 

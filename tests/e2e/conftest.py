@@ -58,8 +58,16 @@ CATALOG = [
 SERVER_START_SECONDS = 60.0
 # Generated next to the fresh database; inherits everything else from development.ini.
 SHOP_INI = """\
-[app:main]
-use = config:{development_ini}#main
+[pipeline:main]
+pipeline =
+    catalog_fast_lane
+    framesell
+
+[filter:catalog_fast_lane]
+use = config:{development_ini}#catalog_fast_lane
+
+[app:framesell]
+use = config:{development_ini}#framesell
 framesell.auto_migrate = false
 framesell.stripe.js_url = {stripe_url}/js.stripe.com/v3/
 # Every browser test signs up from 127.0.0.1; sign-up's per-address limit (20 an hour,
@@ -227,9 +235,9 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the shop did not start:\n{log_path.read_text()}", pytrace=False)
             time.sleep(0.1)
-        from pyramid.paster import get_appsettings
+        from framesell.entrypoints.cli import app_settings
 
-        settings = dict(get_appsettings(str(ini), name="main"))
+        settings = app_settings(str(ini))
         with urllib.request.urlopen(f"{url}/api/product/", timeout=10) as response:
             products = json.load(response)
         yield Shop(

@@ -9,10 +9,10 @@ from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
 from framesell.application.orders import OrderService
 from framesell.application.payments import PaymentService
-from framesell.bootstrap import ConfigurationError, Settings
 from framesell.domain.errors import InvalidInput, ProductNotFound
 from framesell.domain.models import CartLine, FormatKind, ShippingAddress
 from framesell.domain.money import Money
+from framesell.settings import ConfigurationError, Settings
 
 FLAT_SHIPPING = Money(900)
 HOME = ShippingAddress.new(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.config import Configurator
+from pyramid.router import Router
 
 from framesell.entrypoints.http.bodies import strict_json_body
-from framesell.entrypoints.http.fastlane import CatalogFastLane
 from framesell.entrypoints.http.frontend import include_frontend
 from framesell.entrypoints.http.security import JwtSecurityPolicy
 from framesell.entrypoints.http.speedups import (
@@ -29,11 +29,11 @@ def includeme(config: Configurator) -> None:
     config.include("framesell.entrypoints.http.apidocs")
 
 
-def make_app(services: Any, settings: dict[str, Any] | None = None) -> CatalogFastLane:
-    """The WSGI app over already-built services (from ``framesell.bootstrap``).
+def make_app(services: Any, settings: dict[str, Any] | None = None) -> Router:
+    """Pyramid's router over already-built services (from ``framesell.bootstrap``).
 
-    Pyramid's router, behind the catalog's fast lane (``fastlane.py``); ``.registry`` is
-    the router's.
+    The ini files put the catalog's fast lane (``fastlane.py``) in front of it, as a filter
+    of their ``[pipeline:main]``.
     """
     with Configurator(settings=settings or {}) as config:
         config.registry.framesell_services = services  # for the tests and the CLI's peers
@@ -46,4 +46,4 @@ def make_app(services: Any, settings: dict[str, Any] | None = None) -> CatalogFa
         config.commit()
         bake_request_properties(config.registry)
         check_predicates_before_calling(config.registry)
-        return CatalogFastLane(config.make_wsgi_app())
+        return config.make_wsgi_app()

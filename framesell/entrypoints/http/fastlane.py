@@ -1,5 +1,8 @@
 """The catalog's fast lane: a plain ``GET /api/product/`` answered before Pyramid's router.
 
+Mounted the PasteDeploy way, as the filter ``catalog_fast_lane`` in front of the app in
+production.ini's ``[pipeline:main]`` (development.ini inherits it).
+
 The catalog is the shop's most requested page and, while unchanged, a copy of bytes kept
 in memory (``catalog.current_encoded_catalog``). Through Pyramid each copy still costs the
 router, four events, Cornice's view wrapper and webob's request and response objects:
@@ -48,7 +51,7 @@ def _plain_catalog_get(environ: dict[str, Any]) -> bool:
 
 
 class CatalogFastLane:
-    """The shop's WSGI app: the router, with the catalog's plainest GET answered first."""
+    """A WSGI filter: the router, with the catalog's plainest GET answered first."""
 
     def __init__(self, router: Router) -> None:
         self.router = router
@@ -92,3 +95,14 @@ class CatalogFastLane:
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answer: Iterable[bytes] = self.router(environ, start_response)
         return answer
+
+
+def filter_factory(
+    global_config: dict[str, Any] | None, **settings: Any
+) -> Callable[[Router], CatalogFastLane]:
+    """The PasteDeploy filter factory (``egg:framesell#catalog_fast_lane``); no settings.
+
+    The app it wraps must be FrameSell's router (``framesell:main``): the lane answers from
+    that app's own services.
+    """
+    return CatalogFastLane
