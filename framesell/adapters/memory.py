@@ -758,10 +758,12 @@ class MemoryLoginThrottle:
                 return ThrottleClaim(retry_after)
             return ThrottleClaim(0, tuple(self._record(keys, at, forget_before)))
 
-    def release(self, claim: ThrottleClaim) -> None:
-        """Forget the failures the claim recorded."""
+    def release(self, claim: ThrottleClaim, *, forget: str | None = None) -> None:
+        """Forget the failures the claim recorded, and every failure of ``forget``."""
         handles = set(claim.recorded)
         with self._lock:
+            if forget is not None:
+                self._failures.pop(forget, None)
             for key in list(self._failures):
                 kept = [entry for entry in self._failures[key] if entry[1] not in handles]
                 if kept:

@@ -468,8 +468,10 @@ class LoginThrottle(Protocol):
         more tries than serial ones.
         """
 
-    def release(self, claim: ThrottleClaim) -> None:
-        """Forget the failures a claim recorded (the password was right after all)."""
+    def release(self, claim: ThrottleClaim, *, forget: str | None = None) -> None:
+        """Forget the failures a claim recorded (the password was right after all), and
+        with ``forget`` every failure of that key too, as ``reset`` would, in the same
+        transaction."""
 
 
 class EventCounter(Protocol):
