@@ -146,7 +146,8 @@ def test_releasing_a_claim_can_forget_one_keys_failures_as_reset_does(
 ) -> None:
     email, address, other = a_key(), a_key(), a_key()
     throttle.record_failure((email, address, other), T0, forget_before=T0 - DAY)
-    claim = throttle.claim((email, address), T0 + timedelta(seconds=1), forget_before=T0 - DAY, wait=never_wait)
+    at = T0 + timedelta(seconds=1)
+    claim = throttle.claim((email, address), at, forget_before=T0 - DAY, wait=never_wait)
     throttle.release(claim, forget=email)
     assert throttle.failures((email, address, other), since=T0 - DAY) == {
         email: [],
