@@ -131,7 +131,7 @@ class SqlLoginThrottle:
 
     def release(self, claim: ThrottleClaim, *, forget: str | None = None) -> None:
         """Delete the rows the claim inserted, and every row of ``forget``: one DELETE."""
-        conditions = []
+        conditions: list[sa.ColumnElement[bool]] = []
         if claim.recorded:
             conditions.append(login_failures.c.id.in_(claim.recorded))
         if forget is not None:
