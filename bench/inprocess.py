@@ -7,7 +7,7 @@ file or MariaDB database, with the fake payment gateway and the JSON request log
 
     python -m bench.inprocess                      # both databases: (a), (b), a purchase
     python -m bench.inprocess --threads 1,2,8      # the same requests from N threads at once
-    python -m bench.inprocess --profile b          # cProfile of (a), (b) or buy, top 30
+    python -m bench.inprocess --profile b          # cProfile of (a), (b), buy or login, top 30
 """
 
 from __future__ import annotations
@@ -137,6 +137,14 @@ class Shop:
         """
         self._buy(self.buyer)
 
+    def login(self) -> None:
+        """(d) with argon2 at 1 MiB and one pass: the work around the hash, nearly alone."""
+        self.client.post_json(
+            "/api/api-token-auth/",
+            {"username": "reader@example.com", "password": shop.PASSWORD},
+            status=200,
+        )
+
     def _buy(self, authorization: str) -> None:
         self.client.post_json(
             "/api/order/",
@@ -174,7 +182,7 @@ def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--databases", default="sqlite,mysql")
     parser.add_argument("--threads", default="1", help="comma-separated thread counts")
-    parser.add_argument("--profile", choices=["a", "b", "buy"])
+    parser.add_argument("--profile", choices=["a", "b", "buy", "login"])
     parser.add_argument("--mysql-server", default=shop.DEFAULT_MYSQL_SERVER)
     args = parser.parse_args()
     _configure_logging()
@@ -184,6 +192,7 @@ def main_() -> None:
             "a": (bench.catalog, 3000),
             "b": (bench.orders, 600),
             "buy": (bench.buy, 100),
+            "login": (bench.login, 200),
         }
         if args.profile:
             call, count = cases[args.profile]

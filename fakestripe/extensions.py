@@ -12,6 +12,7 @@ import hashlib
 import re
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -444,6 +445,95 @@ def install_private_store() -> None:
     _SPENT_TOKENS.clear()
 
 
+# Appended to localstripe's Stripe.js stand-in, whose createPaymentMethod answers nothing:
+# the method as Stripe.js documents it, for a card Element (both of its call forms).
+STRIPE_JS_CREATE_PAYMENT_METHOD = """
+// fakestripe: stripe.createPaymentMethod as Stripe.js answers it ({paymentMethod} or {error}).
+(function () {
+  const makeStripe = Stripe;
+  Stripe = function (apiKey, options) {
+    const stripe = makeStripe(apiKey, options);
+    stripe.createPaymentMethod = async function (data, element, extra) {
+      const params = typeof data === 'string'
+        ? {type: data, card: element, ...(extra || {})} : (data || {});
+      const value = params.card && params.card.value;
+      if (params.type !== 'card' || !value || !value.card) {
+        return {error: {type: 'validation_error', message: 'Your card number is incomplete.'}};
+      }
+      const body = new URLSearchParams({type: 'card', key: apiKey,
+                                        payment_user_agent: 'localstripe'});
+      for (const field of ['number', 'exp_month', 'exp_year', 'cvc']) {
+        body.append(`card[${field}]`, value.card[field]);
+      }
+      if (value.postal_code) {
+        body.append('billing_details[address][postal_code]', value.postal_code);
+      }
+      try {
+        const response = await fetch(`${LOCALSTRIPE_BASE_API}/v1/payment_methods`, {
+          method: 'POST',
+          headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+          body,
+        });
+        const answer = await response.json().catch(() => ({}));
+        if (response.status !== 200 || answer.error) {
+          return {error: answer.error || {message: 'Your card details could not be read.'}};
+        }
+        return {paymentMethod: answer};
+      } catch (err) {
+        return {error: {type: 'api_connection_error', message: String(err)}};
+      }
+    };
+    return stripe;
+  };
+})();
+"""
+# What the stand-in's publishable-key requests are let in as: localstripe checks secret
+# keys by their prefix only, and one fake Stripe is one account.
+_STRIPE_JS_AUTHORIZATION = "Bearer sk_test_stripe_js_stand_in"
+
+
+def install_stripe_js_payment_methods(app: web.Application) -> None:
+    """Stripe.js "Create a PaymentMethod": ``stripe.createPaymentMethod({type: "card", card})``.
+
+    Stripe.js posts the card Element's details to ``/v1/payment_methods`` with the
+    publishable key (``key=pk_…``) and resolves to ``{paymentMethod}`` (a ``pm_…``) or
+    ``{error}``; the server then needs one call, the PaymentIntent's. localstripe's Stripe.js
+    stand-in returns nothing from ``createPaymentMethod``, and its API accepts a publishable
+    key only for tokens and sources: this serves the stand-in with the method added and
+    lets a publishable key create a PaymentMethod, as Stripe does.
+    """
+    script = (
+        Path(resources.__file__).with_name("localstripe-v3.js").read_text()
+        + STRIPE_JS_CREATE_PAYMENT_METHOD
+    )
+
+    @web.middleware
+    async def stripe_js_payment_methods(
+        request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if request.method == "GET" and request.path == "/js.stripe.com/v3/":
+            return web.Response(text=script, content_type="application/javascript")
+        if (
+            request.method == "POST"
+            and request.path == "/v1/payment_methods"
+            and "Authorization" not in request.headers
+        ):
+            # A request cannot be cloned once read: clone first, then read the clone.
+            let_in = request.clone(
+                headers={**request.headers, "Authorization": _STRIPE_JS_AUTHORIZATION}
+            )
+            raw = await let_in.read()
+            key = dict(parse_qsl(raw.decode("utf-8", "replace"))).get("key", "")
+            if not key.startswith("pk_"):
+                raise UserError(401, "Unauthorized")  # as localstripe answers it
+            return await handler(let_in)
+        return await handler(request)
+
+    # Just before localstripe's authentication (so inside its error handling).
+    names = [getattr(middleware, "__name__", "") for middleware in app.middlewares]
+    app.middlewares.insert(names.index("auth_middleware"), stripe_js_payment_methods)
+
+
 def install_all(app: web.Application) -> web.Application:
     """Apply every extension to localstripe's app and return it."""
     install_private_store()
@@ -455,6 +545,7 @@ def install_all(app: web.Application) -> web.Application:
     install_payment_intent_listing()
     install_cancel_events(app)
     install_disputes(app)
+    install_stripe_js_payment_methods(app)
     install_idempotency_keys(app)
     return app
 
@@ -470,5 +561,6 @@ __all__ = [
     "install_payment_methods_from_tokens",
     "install_private_store",
     "install_refunds_as_stripe_makes_them",
+    "install_stripe_js_payment_methods",
     "install_unknown_payment_details",
 ]

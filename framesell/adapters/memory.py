@@ -20,6 +20,7 @@ from framesell.domain.models import (
     Format,
     FormatKind,
     Order,
+    OrderList,
     OrderSearch,
     OrderSummary,
     PaymentAttempt,
@@ -43,6 +44,8 @@ class _Tables:
     catalog_version: int = 0
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     password_resets: dict[int, PasswordReset] = field(default_factory=dict)
+    # Per user id: the order list version, bumped with every change to one of their orders.
+    order_list_versions: dict[int, int] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         # Entities are frozen, so copying the dicts is a full snapshot.
@@ -56,6 +59,7 @@ class _Tables:
             self.catalog_version,
             dict(self.outbox),
             dict(self.password_resets),
+            dict(self.order_list_versions),
         )
 
 
@@ -194,7 +198,12 @@ class MemoryOrderRepository:
         """Store a new order with a fresh id."""
         stored = replace(order, id=self._store.next_id(), updated_at=order.created_at)
         self._store.tables.orders[stored.id or 0] = stored
+        self._bump(stored)
         return stored
+
+    def _bump(self, order: Order) -> None:
+        versions = self._store.tables.order_list_versions
+        versions[order.user_id] = versions.get(order.user_id, 0) + 1
 
     def get(self, order_id: int) -> Order | None:
         """Return the order with this id, or None."""
@@ -210,6 +219,20 @@ class MemoryOrderRepository:
         if user_id not in self._store.tables.users:
             return None
         return [order.summary() for order in self.list_for_user(user_id)]
+
+    def order_list(self, user_id: int) -> OrderList | None:
+        """The account's list version and order summaries, oldest first; None if no account."""
+        version = self.list_version(user_id)
+        if version is None:
+            return None
+        orders = tuple(order.summary() for order in self.list_for_user(user_id))
+        return OrderList(user_id, version, orders)
+
+    def list_version(self, user_id: int) -> int | None:
+        """The account's order list version, or None if there is no such account."""
+        if user_id not in self._store.tables.users:
+            return None
+        return self._store.tables.order_list_versions.get(user_id, 0)
 
     def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
         """One page of every shopper's matching orders, newest first, and the match count."""
@@ -255,6 +278,7 @@ class MemoryOrderRepository:
         self._store.tables.orders[order_id] = replace(
             order, status=target, attempt=attempt, updated_at=at
         )
+        self._bump(order)
         return True
 
     def settle(
@@ -287,6 +311,7 @@ class MemoryOrderRepository:
         self._store.tables.orders[order_id] = replace(
             order, status=target, refunded_cents=refunded_cents, attempt=attempt, updated_at=at
         )
+        self._bump(order)
         return True
 
     def record_dispute(self, order_id: int, dispute: DisputeStatus, *, at: datetime) -> None:
@@ -294,6 +319,7 @@ class MemoryOrderRepository:
         orders = self._store.tables.orders
         if order_id in orders:
             orders[order_id] = replace(orders[order_id], dispute=dispute, updated_at=at)
+            self._bump(orders[order_id])
 
     def find_by_payment_id(self, payment_id: str) -> Order | None:
         """Return the order whose current attempt is this payment, or None."""
@@ -732,10 +758,12 @@ class MemoryLoginThrottle:
                 return ThrottleClaim(retry_after)
             return ThrottleClaim(0, tuple(self._record(keys, at, forget_before)))
 
-    def release(self, claim: ThrottleClaim) -> None:
-        """Forget the failures the claim recorded."""
+    def release(self, claim: ThrottleClaim, *, forget: str | None = None) -> None:
+        """Forget the failures the claim recorded, and every failure of ``forget``."""
         handles = set(claim.recorded)
         with self._lock:
+            if forget is not None:
+                self._failures.pop(forget, None)
             for key in list(self._failures):
                 kept = [entry for entry in self._failures[key] if entry[1] not in handles]
                 if kept:

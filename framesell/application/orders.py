@@ -36,8 +36,8 @@ from framesell.domain.models import (
     FormatKind,
     Order,
     OrderItem,
+    OrderList,
     OrderSearch,
-    OrderSummary,
     PaymentAttempt,
     PaymentStatus,
     Product,
@@ -311,17 +311,28 @@ class OrderService:
         with self._uow() as uow:
             return uow.orders.list_for_user(user_id)
 
-    def list_orders_of_account(self, user_id: int) -> list[OrderSummary]:
-        """The orders of the account a token named, as its list shows them, oldest first.
+    def list_orders_of_account(self, user_id: int) -> OrderList:
+        """The orders of the account a token named, as its list shows them, oldest first,
+        with the list's version.
 
         One query for what ``UserService.authenticate`` then ``list_orders`` would read:
         NotAuthenticated if the account no longer exists.
         """
         with self._uow() as uow:
-            found = uow.orders.list_for_account(user_id)
+            found = uow.orders.order_list(user_id)
         if found is None:
             raise NotAuthenticated(ACCOUNT_GONE)
         return found
+
+    def order_list_version(self, user_id: int) -> int:
+        """The version of the account's order list, one primary-key read: whatever was
+        derived from a list of this version is still current. NotAuthenticated if the
+        account no longer exists."""
+        with self._uow() as uow:
+            version = uow.orders.list_version(user_id)
+        if version is None:
+            raise NotAuthenticated(ACCOUNT_GONE)
+        return version
 
     def search_orders(self, search: OrderSearch) -> OrderPage:
         """Every shopper's orders for the owner, newest first, one page at a time."""

@@ -14,6 +14,7 @@ from framesell.domain.models import (
     DisputeStatus,
     Format,
     Order,
+    OrderList,
     OrderSearch,
     OrderSummary,
     PaymentAttempt,
@@ -95,6 +96,21 @@ class OrderRepository(Protocol):
         """The account's orders as its list shows them, oldest first, in one query.
 
         None if there is no such account (an empty list if it has no orders).
+        """
+
+    def order_list(self, user_id: int) -> OrderList | None:
+        """The account's order list with its version, read together in one query.
+
+        None if there is no such account.
+        """
+
+    def list_version(self, user_id: int) -> int | None:
+        """The version of the account's order list: one primary-key read; None if no account.
+
+        It changes in the same transaction as every ``add``, ``transition``, ``settle`` and
+        ``record_dispute`` of one of the account's orders, in every process on the store,
+        so a copy of the list made at one version is current exactly while it is unchanged.
+        (``record_attempt`` and the reconcile leases touch nothing the list shows.)
         """
 
     def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
@@ -452,8 +468,10 @@ class LoginThrottle(Protocol):
         more tries than serial ones.
         """
 
-    def release(self, claim: ThrottleClaim) -> None:
-        """Forget the failures a claim recorded (the password was right after all)."""
+    def release(self, claim: ThrottleClaim, *, forget: str | None = None) -> None:
+        """Forget the failures a claim recorded (the password was right after all), and
+        with ``forget`` every failure of that key too, as ``reset`` would, in the same
+        transaction."""
 
 
 class EventCounter(Protocol):

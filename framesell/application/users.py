@@ -149,9 +149,9 @@ class UserService:
         except BaseException:
             self._release(claim)  # not a wrong password: the attempt does not count
             raise
-        self._release(claim)
-        if self._throttle is not None:
-            self._throttle.reset(keys[0])  # the email's counter; the address keeps its own
+        # The attempt is no failure, and the email's counter starts again (the address keeps
+        # its own): one write for both.
+        self._release(claim, forget=keys[0])
         return self._tokens.issue(user)
 
     def _check_password(self, normalized_email: str, password: str) -> User:
@@ -188,9 +188,9 @@ class UserService:
             raise TooManyAttempts(claim.retry_after_seconds)
         return claim
 
-    def _release(self, claim: ThrottleClaim | None) -> None:
+    def _release(self, claim: ThrottleClaim | None, *, forget: str | None = None) -> None:
         if claim is not None and self._throttle is not None:
-            self._throttle.release(claim)
+            self._throttle.release(claim, forget=forget)
 
     def request_password_reset(self, email: str, client_address: str | None = None) -> None:
         """Mail a one-time link to choose a new password, if the account exists.

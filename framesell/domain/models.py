@@ -510,6 +510,19 @@ class OrderSummary:
 
 
 @dataclass(frozen=True)
+class OrderList:
+    """One shopper's orders as their list shows them, oldest first, at one list version.
+
+    The version changes in the same transaction as any change to one of the shopper's
+    orders, so whatever is derived from this list stays current while the version does.
+    """
+
+    user_id: int
+    version: int
+    orders: tuple[OrderSummary, ...]
+
+
+@dataclass(frozen=True)
 class ShopperOrder:
     """An order as the owner's list shows it: the whole order and its shopper's email."""
 

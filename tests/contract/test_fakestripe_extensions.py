@@ -360,6 +360,41 @@ def test_the_dispute_test_card_is_disputed_and_closing_the_dispute_loses_it(fake
     assert event["data"]["object"]["status"] == "lost"
 
 
+# Stripe.js's createPaymentMethod
+
+
+def test_the_stripe_js_stand_in_creates_payment_methods(fake_stripe):
+    script = requests.get(f"{fake_stripe.url}/js.stripe.com/v3/", timeout=10)
+
+    assert script.status_code == 200
+    assert script.headers["Content-Type"].startswith("application/javascript")
+    assert "stripe.createPaymentMethod = async function" in script.text
+    assert "/v1/payment_methods" in script.text
+
+
+def test_a_publishable_key_creates_a_card_payment_method_as_stripe_js_does(fake_stripe):
+    made = post(fake_stripe.url, "/v1/payment_methods",
+                {"type": "card", "key": "pk_test_shop", "payment_user_agent": "stripe.js",
+                 **card_form("4242424242424242")}, auth={})
+
+    assert made.status_code == 200, made.text
+    method = made.json()
+    assert method["id"].startswith("pm_")
+    assert method["card"]["last4"] == "4242"
+    paid = post(fake_stripe.url, "/v1/payment_intents", an_intent(payment_method=method["id"]))
+    assert paid.json()["status"] == "succeeded"
+
+
+def test_without_any_key_a_payment_method_is_unauthorized(fake_stripe):
+    refused = post(fake_stripe.url, "/v1/payment_methods",
+                   {"type": "card", **card_form("4242424242424242")}, auth={})
+    with_secret_as_key = post(fake_stripe.url, "/v1/payment_methods",
+                              {"type": "card", "key": SECRET_KEY,
+                               **card_form("4242424242424242")}, auth={})
+
+    assert (refused.status_code, with_secret_as_key.status_code) == (401, 401)
+
+
 # localstripe's own features still work behind the extensions
 
 

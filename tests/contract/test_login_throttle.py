@@ -141,6 +141,21 @@ def test_releasing_a_claim_forgets_only_its_own_failures(throttle: LoginThrottle
     assert throttle.failures((email, address), since=T0 - DAY) == {email: [T0], address: [T0]}
 
 
+def test_releasing_a_claim_can_forget_one_keys_failures_as_reset_does(
+    throttle: LoginThrottle,
+) -> None:
+    email, address, other = a_key(), a_key(), a_key()
+    throttle.record_failure((email, address, other), T0, forget_before=T0 - DAY)
+    at = T0 + timedelta(seconds=1)
+    claim = throttle.claim((email, address), at, forget_before=T0 - DAY, wait=never_wait)
+    throttle.release(claim, forget=email)
+    assert throttle.failures((email, address, other), since=T0 - DAY) == {
+        email: [],
+        address: [T0],
+        other: [T0],
+    }
+
+
 def test_parallel_claims_get_no_more_tries_than_serial_ones(throttle: LoginThrottle) -> None:
     key, limit = a_key(), 5
 

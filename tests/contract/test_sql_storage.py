@@ -58,7 +58,9 @@ def test_listing_a_shoppers_orders_takes_one_statement_however_many_there_are(
     assert counts == {0: (1, 1), 1: (1, 1), 7: (1, 1)}
 
 
-def test_a_transition_is_one_update_statement(sql_engine: Engine) -> None:
+def test_a_transition_is_one_update_of_the_order_and_one_of_its_shoppers_list_version(
+    sql_engine: Engine,
+) -> None:
     with SqlUnitOfWork(sql_engine) as uow:
         order = save_order(uow)
         with count_statements(sql_engine) as log:
@@ -66,8 +68,24 @@ def test_a_transition_is_one_update_statement(sql_engine: Engine) -> None:
                 order.id or 0, PENDING, PAID, payment_id="pi_one", at=T0
             )
     assert moved is True
+    assert [s.lstrip().upper().split()[:2] for s in log.statements] == [
+        ["UPDATE", "ORDERS"],
+        ["UPDATE", "USERS"],
+    ]
+
+
+def test_a_transition_that_does_not_happen_leaves_the_list_version_alone(
+    sql_engine: Engine,
+) -> None:
+    with SqlUnitOfWork(sql_engine) as uow:
+        order = save_order(uow)
+        with count_statements(sql_engine) as log:
+            moved = uow.orders.transition(
+                order.id or 0, PAID, PaymentStatus.REFUNDED, payment_id=None, at=T0
+            )
+    assert moved is False
     assert len(log.statements) == 1
-    assert log.statements[0].lstrip().upper().startswith("UPDATE")
+    assert log.statements[0].lstrip().upper().startswith("UPDATE ORDERS")
 
 
 def test_taking_over_a_request_key_is_one_update_statement(sql_engine: Engine) -> None:

@@ -273,3 +273,17 @@ def test_a_shopper_on_a_phone_buys_a_photo(open_page: Callable[..., Any], shop: 
     expect(row.get_by_test_id("order-price")).to_have_text("$59.99")
     expect(phone.get_by_test_id("orders-greeting")).to_have_text("Hello, Grace Hopper")
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_the_card_form_pays_with_a_payment_method_made_by_stripe_js(
+    page: Page, shop: Shop
+) -> None:
+    sign_up(page)
+    open_card_form(page, shop, BRIDGE)
+    with page.expect_request(
+        lambda r: r.method == "POST" and r.url.endswith("/api/order/")
+    ) as sent:
+        pay(page, VISA)
+    # A pm_ from createPaymentMethod, so the server makes one Stripe call, not a tok_.
+    assert sent.value.post_data_json["token"].startswith("pm_")
+    expect(page.get_by_test_id("order-success")).to_contain_text(SUBMITTED)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from framesell.adapters.sql.order_lists import bump_for_order, bump_for_user, list_version
 from framesell.adapters.sql.tables import (
     catalog_version,
     mail_outbox,
@@ -30,6 +31,7 @@ from framesell.domain.models import (
     FormatKind,
     Order,
     OrderItem,
+    OrderList,
     OrderSearch,
     OrderSummary,
     PaymentAttempt,
@@ -91,14 +93,16 @@ _SETTLE_OF_PAYMENT = _SETTLE.where(
         else_=sa.func.coalesce(orders.c.payment_id, sa.bindparam("payment")),
     )
 )
-# The account and its orders in one round trip: one row per order, or one row with NULL
-# order columns for an account without orders; none for an unknown account. Only the
+# The account's list version and its orders in one round trip: one row per order, or one
+# row with NULL order columns for an account without orders; none for an unknown account.
+# Read in one statement, so the version is never newer than the orders beside it. Only the
 # columns a summary shows: PyMySQL parses every column's description and value in Python,
 # so on MySQL the listing's cost follows the column count. Not sorted by the database: an
 # ORDER BY on the joined table costs MariaDB a temporary table and a filesort, while the
 # few rows of one shopper are sorted by id in Python for nothing.
 _ACCOUNT_WITH_ORDERS = (
     sa.select(
+        users.c.order_list_version,
         orders.c.id,
         orders.c.product_id,
         orders.c.product_description,
@@ -502,6 +506,7 @@ class SqlOrderRepository:
     def add(self, order: Order) -> Order:
         """Store a new order and return it with its id (updated_at starts at created_at)."""
         snapshot = order.product
+        bump_for_user(self._connection(), order.user_id)
         result = self._connection().execute(
             _INSERT_ORDER,
             {
@@ -551,6 +556,15 @@ class SqlOrderRepository:
 
     def list_for_account(self, user_id: int) -> list[OrderSummary] | None:
         """The account's order summaries, oldest first, in one SELECT (a LEFT JOIN)."""
+        found = self.order_list(user_id)
+        return None if found is None else list(found.orders)
+
+    def list_version(self, user_id: int) -> int | None:
+        """The account's order list version: one primary-key read of ``users``."""
+        return list_version(self._connection(), user_id)
+
+    def order_list(self, user_id: int) -> OrderList | None:
+        """The account's list version and order summaries, oldest first, in one SELECT."""
         rows = self._connection().execute(_ACCOUNT_WITH_ORDERS, {"user_id": user_id}).all()
         if not rows:
             return None
@@ -567,13 +581,13 @@ class SqlOrderRepository:
                 shipping_price=_shipping_price(shipping_cents, currency),
             )
             for (
-                order_id, product_id, description, url, cents, currency, created_at, status,
+                _, order_id, product_id, description, url, cents, currency, created_at, status,
                 refunded, items, shipping, shipping_cents,
             ) in rows
             if order_id is not None  # NULL when the account has no orders
         ]
         listed.sort(key=_summary_id)  # oldest first (ids grow), whatever order rows came in
-        return listed
+        return OrderList(user_id, int(rows[0][0]), tuple(listed))
 
     def search(self, search: OrderSearch) -> tuple[list[ShopperOrder], int]:
         """One page of every shopper's matching orders, newest first: a COUNT and a SELECT.
@@ -639,7 +653,7 @@ class SqlOrderRepository:
             result = self._connection().execute(
                 _TRANSITION_OF_PAYMENT, {**values, "payment": payment_id}
             )
-        return result.rowcount == 1
+        return self._bumped(order_id, result.rowcount == 1)
 
     def settle(
         self,
@@ -671,7 +685,7 @@ class SqlOrderRepository:
             result = self._connection().execute(
                 _SETTLE_OF_PAYMENT, {**values, "payment": payment_id}
             )
-        return result.rowcount == 1
+        return self._bumped(order_id, result.rowcount == 1)
 
     def record_dispute(self, order_id: int, dispute: DisputeStatus, *, at: datetime) -> None:
         """Remember where a chargeback on the order's payment stands."""
@@ -680,6 +694,13 @@ class SqlOrderRepository:
             .where(orders.c.id == order_id)
             .values(dispute_status=dispute.value, updated_at=at)
         )
+        bump_for_order(self._connection(), order_id)
+
+    def _bumped(self, order_id: int, changed: bool) -> bool:
+        """Bump the shopper's list version if the order changed; return ``changed``."""
+        if changed:
+            bump_for_order(self._connection(), order_id)
+        return changed
 
     def find_by_payment_id(self, payment_id: str) -> Order | None:
         """Return the order whose current attempt is this payment, or None."""

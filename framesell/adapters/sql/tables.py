@@ -78,6 +78,10 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # Added by 0009: grows in the same transaction as every change to one of the user's
+    # orders, so a process can tell with one primary-key read whether the list it keeps
+    # encoded is still the stored one.
+    sa.Column("order_list_version", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index(None, "email", unique=True),
     **MYSQL_TABLE_OPTIONS,
 )

@@ -129,16 +129,19 @@ class SqlLoginThrottle:
 
         return _rerun_on_conflict(write)
 
-    def release(self, claim: ThrottleClaim) -> None:
-        """Delete the rows the claim inserted."""
-        if not claim.recorded:
+    def release(self, claim: ThrottleClaim, *, forget: str | None = None) -> None:
+        """Delete the rows the claim inserted, and every row of ``forget``: one DELETE."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if claim.recorded:
+            conditions.append(login_failures.c.id.in_(claim.recorded))
+        if forget is not None:
+            conditions.append(login_failures.c.throttle_key == forget)
+        if not conditions:
             return
 
         def write() -> None:
             with self._engine.begin() as connection:
-                connection.execute(
-                    login_failures.delete().where(login_failures.c.id.in_(claim.recorded))
-                )
+                connection.execute(login_failures.delete().where(sa.or_(*conditions)))
 
         _rerun_on_conflict(write)
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from cornice.validators import colander_body_validator
@@ -16,6 +13,7 @@ from pyramid.response import Response
 from framesell.application.catalog import CatalogListing, CatalogService
 from framesell.domain.errors import FormatNotFound, ProductNotFound
 from framesell.domain.money import Money
+from framesell.entrypoints.http.encoded import EncodedJson, cacheable_json
 from framesell.entrypoints.http.errors import ApiService, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import (
@@ -92,39 +90,6 @@ def _fields(request: Request) -> tuple[str, str, Money]:
     return body["description"], body["url"], Money.from_major(body["price"], body["currency"])
 
 
-@dataclass(frozen=True)
-class EncodedJson:
-    """A JSON body encoded once, with its strong ETag."""
-
-    body: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, data: Any) -> EncodedJson:
-        """Encode ``data`` compactly and derive the ETag from the bytes."""
-        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-        return cls(body, hashlib.sha256(body).hexdigest()[:32])
-
-    @cached_property
-    def headers(self) -> tuple[tuple[str, str], ...]:
-        """The 200's headers, as setting content type, ETag and Cache-Control makes them."""
-        return (
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(self.body))),
-            *self.not_modified_headers,
-        )
-
-    @cached_property
-    def quoted_etag(self) -> str:
-        """The ETag as the header carries it."""
-        return f'"{self.etag}"'
-
-    @cached_property
-    def not_modified_headers(self) -> tuple[tuple[str, str], ...]:
-        """The 304's headers: the ETag, and revalidate every time (may be stored)."""
-        return (("ETag", self.quoted_etag), ("Cache-Control", "no-cache"))
-
-
 @dataclass
 class EncodedCatalog:
     """The JSON of one CatalogListing (the list, and each product on demand)."""
@@ -165,14 +130,6 @@ def current_encoded_catalog(
         encoded = EncodedCatalog(listing, everything)
         cache[_ENCODED_CATALOG] = encoded
     return encoded
-
-
-def cacheable_json(request: Request, encoded: EncodedJson) -> Response:
-    """A JSON response with a strong ETag; a matching If-None-Match gets 304 without a body."""
-    # The header lists are built once per encoding; each response gets its own copy.
-    if encoded.etag in request.if_none_match:
-        return Response(status=304, headerlist=list(encoded.not_modified_headers))
-    return Response(app_iter=[encoded.body], headerlist=list(encoded.headers))
 
 
 @products.get(permission=PUBLIC)

@@ -24,8 +24,10 @@ from framesell.domain.errors import (
 from framesell.domain.models import CHARGED_STATUSES, CartLine, PaymentStatus, ShippingAddress
 from framesell.domain.money import Money
 from framesell.entrypoints.http.client_addresses import client_address
+from framesell.entrypoints.http.encoded import cacheable_json
 from framesell.entrypoints.http.errors import ApiService, FailureShape, validation_failed
 from framesell.entrypoints.http.openapi import responses
+from framesell.entrypoints.http.order_lists import encoded_order_lists
 from framesell.entrypoints.http.response_schemas import (
     AuthenticationRequiredJson,
     ErrorsJson,
@@ -36,7 +38,12 @@ from framesell.entrypoints.http.response_schemas import (
     OrderPlacedJson,
     PaymentFailedJson,
 )
-from framesell.entrypoints.http.schemas import IDEMPOTENCY_KEY, PlaceOrderSchema, RefundSchema
+from framesell.entrypoints.http.schemas import (
+    IDEMPOTENCY_KEY,
+    IF_NONE_MATCH,
+    PlaceOrderSchema,
+    RefundSchema,
+)
 from framesell.entrypoints.http.security import (
     ADMIN,
     SHOPPER,
@@ -116,14 +123,14 @@ def _json(request: Request, status: int, payload: dict[str, Any]) -> dict[str, A
 
 
 @orders.get(permission=SHOPPER)
-@responses({200: OrderListJson, 503: FailureJson})
-def list_orders(request: Request) -> list[dict[str, Any]]:
-    """The caller's orders, oldest first."""
-    # The account and its orders are read in one query.
+@responses({200: OrderListJson, 304: None, 503: FailureJson}, headers=[IF_NONE_MATCH])
+def list_orders(request: Request) -> Response:
+    """The caller's orders, oldest first (304 if the client's ETag is still current)."""
+    # Unchanged since this process last encoded it: one primary-key read, no orders read.
     user_id = authenticated_user_id(request)
-    listed = request.services.orders.list_orders_of_account(user_id)
+    encoded = encoded_order_lists(request).current(user_id)
     remember_user_id(request, user_id)
-    return [order_json(o) for o in listed]
+    return cacheable_json(request, encoded)
 
 
 @orders.post(
