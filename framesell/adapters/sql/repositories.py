@@ -39,6 +39,7 @@ from framesell.domain.models import (
     ShippingAddress,
     ShopperOrder,
     User,
+    may_settle,
     normalize_email,
 )
 from framesell.domain.money import Money
@@ -653,9 +654,7 @@ class SqlOrderRepository:
         at: datetime,
     ) -> bool:
         """Compare-and-swap status and refunded amount in one UPDATE, guarded by payment id."""
-        if refunded_cents < expected_refunded_cents or (
-            target is not expected and not expected.can_become(target)
-        ):
+        if not may_settle(expected, expected_refunded_cents, target, refunded_cents):
             return False
         values: dict[str, Any] = {
             "order_id": order_id,
