@@ -467,7 +467,7 @@ def _sql_storage(settings: Settings) -> Storage:
         upgrade_to_head(settings.database_url)
     engine = make_engine(settings.database_url)
     return Storage(
-        SqlUnitOfWorkFactory(engine),
+        SqlUnitOfWorkFactory(engine, SystemClock()),
         ping=lambda: database_is_reachable(engine),
         close=engine.dispose,
         throttle=SqlLoginThrottle(engine),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from framesell.adapters.sql.tables import (
     request_keys,
     users,
 )
+from framesell.application.ports import Clock
 from framesell.domain.errors import EmailTaken
 from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
@@ -116,10 +117,6 @@ _ACCOUNT_WITH_ORDERS = (
     .select_from(users.outerjoin(orders, orders.c.user_id == users.c.id))
     .where(users.c.id == sa.bindparam("user_id"))
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _user(row: RowMapping | dict[str, Any]) -> User:
@@ -285,8 +282,9 @@ def _attempt_values(attempt: PaymentAttempt | None) -> dict[str, Any]:
 class SqlUserRepository:
     """UserRepository over the ``users`` table; the email is stored normalized."""
 
-    def __init__(self, connection: ConnectionSource) -> None:
+    def __init__(self, connection: ConnectionSource, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def add(self, user: User) -> User:
         """Store a new user; EmailTaken when the unique email index refuses it."""
@@ -300,7 +298,7 @@ class SqlUserRepository:
                     last_name=user.last_name,
                     password_hash=user.password_hash,
                     is_admin=user.is_admin,
-                    created_at=_now(),
+                    created_at=self._clock.now(),
                 )
             )
         except IntegrityError:
@@ -346,8 +344,9 @@ class SqlUserRepository:
 class SqlProductRepository:
     """ProductRepository over the ``products`` table."""
 
-    def __init__(self, connection: ConnectionSource) -> None:
+    def __init__(self, connection: ConnectionSource, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def list_active(self) -> list[Product]:
         """Return every product on sale with its formats, ordered by id (two SELECTs)."""
@@ -366,7 +365,7 @@ class SqlProductRepository:
 
     def add(self, product: Product) -> Product:
         """Store a new product and its formats (a digital one if it has none)."""
-        now = _now()
+        now = self._clock.now()
         result = self._connection().execute(
             products.insert().values(
                 description=product.description,
@@ -411,7 +410,7 @@ class SqlProductRepository:
                 price_cents=product.price.cents,
                 currency=product.price.currency,
                 active=product.active,
-                updated_at=_now(),
+                updated_at=self._clock.now(),
                 file_url=product.file_url,
             )
         )
