@@ -28,6 +28,7 @@ from framesell.application.catalog import DEFAULT_RECHECK as CATALOG_RECHECK
 from framesell.application.catalog import CatalogService
 from framesell.application.downloads import DownloadService
 from framesell.application.health import HealthService
+from framesell.application.idempotency import IdempotentRequests, PlaceOrderOnce
 from framesell.application.mail import MailOutbox, ShopMail
 from framesell.application.orders import AfterCharge, OrderService, no_fault
 from framesell.application.payments import PaymentService
@@ -40,7 +41,6 @@ from framesell.application.ports import (
     PaymentGateway,
     UnitOfWorkFactory,
 )
-from framesell.application.requests import IdempotentRequests, PlaceOrderOnce
 from framesell.application.throttles import PaymentFailureLimit, SignupLimit
 from framesell.application.users import UserService
 from framesell.domain.money import Money

@@ -12,16 +12,16 @@ from framesell.adapters.fake_payments import FakePaymentGateway
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
 from framesell.application.errors import PaymentEventTooEarly
-from framesell.application.orders import OrderService, Placement, Purchase
-from framesell.application.payments import PaymentService
-from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import (
+from framesell.application.idempotency import (
     Answer,
     IdempotentRequests,
     PlacedOnce,
     PlaceOrderOnce,
     Start,
 )
+from framesell.application.orders import OrderService, Placement, Purchase
+from framesell.application.payments import PaymentService
+from framesell.application.ports import PaymentOutcome
 from framesell.domain.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,

@@ -12,9 +12,9 @@ from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.request import Request
 from pyramid.response import Response
 
+from framesell.application.idempotency import MAX_KEY_LENGTH, Answer
 from framesell.application.orders import Placement, Purchase
 from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import MAX_KEY_LENGTH, Answer
 from framesell.domain.errors import (
     InvalidInput,
     OrderNotFound,
