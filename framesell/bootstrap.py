@@ -1,7 +1,7 @@
 """The composition root: one adapter table per port, chosen by an ini key, and ``bootstrap``.
 
 Takes ``Settings`` already parsed and checked (``framesell.settings``), picks one adapter per
-port and builds the services. The only module that knows every layer. Pyramid's ``main``,
+port and wires the shop. The only module that knows every layer. Pyramid's ``main``,
 the ``framesell`` command and the tests all build the shop through ``bootstrap``.
 """
 
@@ -181,8 +181,8 @@ def _payment_factory(name: str) -> Callable[[Settings], PaymentGateway]:
 
 
 @dataclass
-class Services:
-    """The shop's services, wired to one adapter per port."""
+class Shop:
+    """The shop, wired to one adapter per port: its use-case services and what they run on."""
 
     settings: Settings
     users: UserService
@@ -191,7 +191,7 @@ class Services:
     downloads: DownloadService
     # The payment service, for pshell sessions (entrypoints/pshell.py); the views use orders.
     payments: PaymentService
-    requests: IdempotentRequests
+    idempotency: IdempotentRequests
     place_order_once: PlaceOrderOnce
     events: PaymentEventParser
     uow: UnitOfWorkFactory
@@ -220,7 +220,7 @@ def bootstrap(
     gateway: PaymentGateway | None = None,
     storage: Storage | None = None,
     mailer: Mailer | None = None,
-) -> Services:
+) -> Shop:
     """Build every service from settings; tests may pass their own clock, gateway, storage
     or mailer."""
     clock = clock or SystemClock()
@@ -258,7 +258,7 @@ def bootstrap(
         hashlib.sha256(b"framesell-download-links:" + settings.jwt_secret.encode()).digest(),
         lifetime=timedelta(seconds=settings.download_link_seconds),
     )
-    requests = IdempotentRequests(
+    idempotency = IdempotentRequests(
         storage.uow,
         clock,
         lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
@@ -270,7 +270,7 @@ def bootstrap(
         per_shopper=settings.payment_failure_limits()[0],
         per_address=settings.payment_failure_limits()[1],
     )
-    return Services(
+    return Shop(
         settings=settings,
         users=UserService(
             storage.uow,
@@ -288,8 +288,8 @@ def bootstrap(
         orders=orders,
         downloads=downloads,
         payments=payments,
-        requests=requests,
-        place_order_once=PlaceOrderOnce(orders, requests, payment_failures),
+        idempotency=idempotency,
+        place_order_once=PlaceOrderOnce(orders, idempotency, payment_failures),
         events=EVENT_PARSERS.get(settings.payment, _stripe_events)(settings, clock),
         uow=storage.uow,
         gateway=gateway,

@@ -39,7 +39,7 @@ class NoteSchema(colander.MappingSchema):
 
 def app_with_service(path: str, shape: ErrorShape | None) -> TestApp:
     """The API plus one service at ``path`` that declares ``shape`` (or nothing)."""
-    services = bootstrap(Settings.from_mapping(SETTINGS))
+    shop = bootstrap(Settings.from_mapping(SETTINGS))
     declared = {} if shape is None else {"error_shape": shape}
     service = ApiService(
         name=path.strip("/").replace("/", "_"),
@@ -61,8 +61,8 @@ def app_with_service(path: str, shape: ErrorShape | None) -> TestApp:
         raise errors.ProductNotFound()
 
     with Configurator(settings=dict(SETTINGS)) as config:
-        config.registry.framesell_services = services
-        config.add_request_method(lambda request: services, "services", reify=True)
+        config.registry.framesell_shop = shop
+        config.add_request_method(lambda request: shop, "shop", reify=True)
         config.include(includeme)
         config.add_cornice_service(service)
         return TestApp(config.make_wsgi_app())

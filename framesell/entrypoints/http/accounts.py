@@ -68,7 +68,7 @@ refresh = ApiService(
 def log_in(request: Request) -> dict[str, Any]:
     """200 with a token, 400 "authorization failure" for any wrong pair, 429 while locked."""
     body = request.validated
-    token = request.services.users.log_in(
+    token = request.shop.users.log_in(
         body["username"], body["password"], client_address(request)
     )
     return {"token": token}
@@ -88,14 +88,14 @@ def sign_up(request: Request) -> dict[str, Any]:
     """
     body = request.validated
     address = client_address(request)
-    request.services.signups.refuse_if_exceeded(address)
-    request.services.users.register(
+    request.shop.signups.refuse_if_exceeded(address)
+    request.shop.users.register(
         first_name=body["first_name"],
         last_name=body["last_name"],
         email=body["email"],
         password=body["password"],
     )
-    request.services.signups.count(address)
+    request.shop.signups.count(address)
     request.response.status = 201
     return {"success": True}
 
@@ -111,4 +111,4 @@ def show_me(request: Request) -> dict[str, Any]:
 @responses({200: TokenJson, 503: ErrorsJson})
 def refresh_token(request: Request) -> dict[str, Any]:
     """A new token for the holder of a still-valid one."""
-    return {"token": request.services.users.refresh(bearer_token(request))}
+    return {"token": request.shop.users.refresh(bearer_token(request))}

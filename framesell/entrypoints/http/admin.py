@@ -27,7 +27,7 @@ def list_every_order(request: Request) -> dict[str, Any]:
     """One page of every shopper's orders, newest first, filtered by status and searched by
     order id or the beginning of the shopper's email; 400 for a value it cannot use."""
     params = request.GET
-    found = request.services.orders.search_orders(
+    found = request.shop.orders.search_orders(
         order_search(
             status=params.get("status", ""),
             query=params.get("q", ""),

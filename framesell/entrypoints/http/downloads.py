@@ -41,7 +41,7 @@ def _item_id(request: Request) -> int:
 def download_link(request: Request) -> dict[str, Any]:
     """200 with a link valid for minutes; 409 while the order is not paid or once it was
     refunded in full; 404 for another shopper's order, a print or no such line."""
-    link = request.services.downloads.link(
+    link = request.shop.downloads.link(
         _caller_id(request), _order_id(request), _item_id(request)
     )
     request.response.headers["Cache-Control"] = "no-store"
@@ -53,7 +53,7 @@ def download_link(request: Request) -> dict[str, Any]:
 def open_download(request: Request) -> HTTPFound:
     """302 to the file while the link is valid and the order still paid; the link itself
     is the credential (no token needed, so a browser can simply open it)."""
-    location = request.services.downloads.open(str(request.matchdict["token"]))
+    location = request.shop.downloads.open(str(request.matchdict["token"]))
     return HTTPFound(
         location=location,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},

@@ -22,7 +22,7 @@ health = ApiService(
 @responses({200: HealthJson, 503: HealthJson})
 def show_health(request: Request) -> dict[str, Any]:
     """200 ``{"status": "ok", "database": "ok"}``, or 503 when the database is unreachable."""
-    report = request.services.health.check()
+    report = request.shop.health.check()
     request.response.cache_control = "no-store"
     if not report.ok:
         request.response.status = 503

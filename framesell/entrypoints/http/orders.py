@@ -161,7 +161,7 @@ def place_order(request: Request) -> dict[str, Any] | Response:
     body, purchase = _purchase(request.validated)
     key = _idempotency_key(request)
     try:
-        placed = request.services.place_order_once(
+        placed = request.shop.place_order_once(
             user_id,
             purchase,
             body["token"],
@@ -209,12 +209,12 @@ def _answer(placement: Placement) -> Answer:
 
 def refuse_card_testing(request: Request, user_id: int) -> None:
     """429 before the gateway while the shopper or the address has too many declines."""
-    request.services.payment_failures.refuse_if_exceeded(user_id, client_address(request))
+    request.shop.payment_failures.refuse_if_exceeded(user_id, client_address(request))
 
 
 def counted(request: Request, placement: Placement) -> Placement:
     """The placement, its order counted against the shopper and address if it failed."""
-    request.services.payment_failures.count(placement.order, client_address(request))
+    request.shop.payment_failures.count(placement.order, client_address(request))
     return placement
 
 
@@ -245,7 +245,7 @@ def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
 def show_order(request: Request) -> dict[str, Any]:
     """One of the caller's orders; another shopper's or an unknown id is 404."""
     user = authenticated_user(request)
-    return order_json(request.services.orders.get_order(user.id, _order_id(request)))
+    return order_json(request.shop.orders.get_order(user.id, _order_id(request)))
 
 
 @confirm.post(permission=SHOPPER)
@@ -264,7 +264,7 @@ def confirm_order(request: Request) -> dict[str, Any]:
     user_id = _caller_id(request)
     order_id = _order_id(request)
     refuse_card_testing(request, user_id)
-    placement = counted(request, request.services.orders.confirm(user_id, order_id))
+    placement = counted(request, request.shop.orders.confirm(user_id, order_id))
     status, payload = placement_response(placement)
     return _json(request, 200 if status == 201 else status, payload)
 
@@ -297,5 +297,5 @@ def refund_order(request: Request) -> dict[str, Any]:
     order_id = _order_id(request)
     raw = request.validated.get("amount")
     amount = None if raw in (None, colander.null) else Money.from_major(raw)
-    refunded = request.services.orders.refund(order_id, amount)
+    refunded = request.shop.orders.refund(order_id, amount)
     return {"success": True, "order": order_json(refunded)}

@@ -48,7 +48,7 @@ def request_password_reset(request: Request) -> dict[str, Any]:
     """202 for any email, account or not (the mail goes only to an account's address);
     400 for one that could be no account's (sign-up's rule: control and bidi characters
     refused); 429 while the email or the client asked too often, like log-in."""
-    request.services.users.request_password_reset(
+    request.shop.users.request_password_reset(
         request.validated["email"], client_address(request)
     )
     request.response.status = 202
@@ -65,7 +65,7 @@ def request_password_reset(request: Request) -> dict[str, Any]:
 def confirm_password_reset(request: Request) -> dict[str, Any]:
     """200 and the new password works; 400 for a used, expired or unknown token or a
     password that breaks the rules."""
-    request.services.users.reset_password(
+    request.shop.users.reset_password(
         request.validated["token"], request.validated["password"]
     )
     return {"success": True}
