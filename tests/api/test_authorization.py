@@ -130,18 +130,18 @@ def test_the_openapi_document_asks_for_a_token_exactly_where_a_permission_needs_
         assert admins_only is (permission == ADMIN), (pattern, method)
 
 
-def app_with(service: Service) -> TestApp:
+def app_with(endpoint: Service) -> TestApp:
     shop = bootstrap(Settings.from_mapping(SETTINGS, {}))
     with Configurator(settings=dict(SETTINGS)) as config:
         config.registry.framesell_shop = shop
         config.add_request_method(lambda request: shop, "shop", reify=True)
         config.include(includeme)
-        config.add_cornice_service(service)
+        config.add_cornice_service(endpoint)
         return TestApp(config.make_wsgi_app())
 
 
 def test_a_view_is_protected_by_its_permission_even_if_it_checks_nothing_itself() -> None:
-    secret = Service(name="secret", path="/api/secret/", description="A test's own service.")
+    secret = Service(name="secret", path="/api/secret/", description="A test's own endpoint.")
 
     @secret.get(permission=ADMIN)
     @responses({200: ProductJson})
@@ -224,7 +224,7 @@ def test_a_refused_token_gives_the_same_reason_every_time_it_is_asked(
 
 
 def test_a_view_with_a_permission_the_policy_does_not_know_is_refused_to_everyone() -> None:
-    odd = Service(name="odd", path="/api/odd/", description="A test's own service.")
+    odd = Service(name="odd", path="/api/odd/", description="A test's own endpoint.")
 
     @odd.get(permission="staff")
     @responses({200: ProductJson})

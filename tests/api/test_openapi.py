@@ -290,7 +290,7 @@ def test_a_new_cornice_service_appears_in_the_document_without_writing_it_down()
 
         note = colander.SchemaNode(StrictString(), validator=colander.Length(max=10))
 
-    poke = Service(name="poke", path="/api/poke/{id}/", description="A test's own service.")
+    poke = Service(name="poke", path="/api/poke/{id}/", description="A test's own endpoint.")
 
     @poke.post(schema=PokeSchema(), content_type=("application/json",), permission="admin")
     @responses({200: ProductJson, 404: ErrorsJson})

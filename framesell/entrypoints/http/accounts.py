@@ -9,8 +9,8 @@ from pyramid.request import Request
 
 from framesell.entrypoints.http.client_addresses import client_address
 from framesell.entrypoints.http.errors import (
-    ApiService,
     DetailShape,
+    Endpoint,
     FailureShape,
     validation_failed,
 )
@@ -34,7 +34,7 @@ from framesell.entrypoints.http.serializers import user_json
 
 JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded")
 
-login = ApiService(
+login = Endpoint(
     name="login",
     path="/api/api-token-auth/",
     description="Log in with email and password; get a JWT.",
@@ -42,15 +42,15 @@ login = ApiService(
     # The original's: never says which field was wrong, even of a refused body.
     error_shape=DetailShape(refused_body="authorization failure"),
 )
-signup = ApiService(
+signup = Endpoint(
     name="signup",
     path="/api/signup/",
     description="Create a shopper account.",
     error_handler=validation_failed,
     error_shape=FailureShape(),  # the original's
 )
-me = ApiService(name="me", path="/api/me/", description="The calling shopper's account.")
-refresh = ApiService(
+me = Endpoint(name="me", path="/api/me/", description="The calling shopper's account.")
+refresh = Endpoint(
     name="token_refresh",
     path="/api/api-token-refresh/",
     description="Exchange a still-valid JWT for a fresh one.",

@@ -7,14 +7,14 @@ from typing import Any
 from pyramid.request import Request
 
 from framesell.application.orders import order_search
-from framesell.entrypoints.http.errors import ApiService
+from framesell.entrypoints.http.errors import Endpoint
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import ErrorsJson, OrderPageJson
 from framesell.entrypoints.http.schemas import ORDER_SEARCH
 from framesell.entrypoints.http.security import ADMIN
 from framesell.entrypoints.http.serializers import shopper_order_json
 
-admin_orders = ApiService(
+admin_orders = Endpoint(
     name="admin_orders",
     path="/api/admin/orders/",
     description="Every shopper's orders, newest first (admin).",

@@ -14,7 +14,7 @@ from framesell.application.catalog import CatalogListing, CatalogService
 from framesell.domain.errors import FormatNotFound, ProductNotFound
 from framesell.domain.money import Money
 from framesell.entrypoints.http.encoded import EncodedJson, cacheable_json
-from framesell.entrypoints.http.errors import ApiService, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import (
     CatalogProductJson,
@@ -32,13 +32,13 @@ from framesell.entrypoints.http.schemas import (
 from framesell.entrypoints.http.security import ADMIN, PUBLIC
 from framesell.entrypoints.http.serializers import format_json, product_json
 
-products = ApiService(
+products = Endpoint(
     name="products",
     path="/api/product/",
     description="The catalog; admins add products.",
     error_handler=validation_failed,
 )
-product = ApiService(
+product = Endpoint(
     name="product",
     path="/api/product/{id}/",
     description="One product; admins change or withdraw it.",
@@ -46,19 +46,19 @@ product = ApiService(
 )
 
 
-product_formats = ApiService(
+product_formats = Endpoint(
     name="product_formats",
     path="/api/product/{id}/formats/",
     description="Sell a photo as a print in one more size (admin).",
     error_handler=validation_failed,
 )
-product_format = ApiService(
+product_format = Endpoint(
     name="product_format",
     path="/api/product/{id}/formats/{format}/",
     description="Change or stop selling one print size of a photo (admin).",
     error_handler=validation_failed,
 )
-product_file = ApiService(
+product_file = Endpoint(
     name="product_file",
     path="/api/product/{id}/file/",
     description="The full-resolution file a digital purchase delivers (admin).",

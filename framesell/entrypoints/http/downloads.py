@@ -8,20 +8,20 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.request import Request
 
 from framesell.domain.errors import DownloadNotFound
-from framesell.entrypoints.http.errors import ApiService, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.orders import _caller_id, _order_id
 from framesell.entrypoints.http.response_schemas import DownloadLinkJson, ErrorsJson
 from framesell.entrypoints.http.security import PUBLIC, SHOPPER
 from framesell.entrypoints.http.serializers import timestamp_json
 
-item_download = ApiService(
+item_download = Endpoint(
     name="order_download",
     path="/api/order/{id}/download/{item}/",
     description="A signed, expiring link to a paid digital item's file (the buyer only).",
     error_handler=validation_failed,
 )
-signed_download = ApiService(
+signed_download = Endpoint(
     name="signed_download",
     path="/api/download/{token}/",
     description="Open a signed download link: a redirect to the purchased file.",

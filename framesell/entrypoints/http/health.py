@@ -6,12 +6,12 @@ from typing import Any
 
 from pyramid.request import Request
 
-from framesell.entrypoints.http.errors import ApiService
+from framesell.entrypoints.http.errors import Endpoint
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import HealthJson
 from framesell.entrypoints.http.security import PUBLIC
 
-health = ApiService(
+health = Endpoint(
     name="health",
     path="/api/health/",
     description="Whether the shop is up and its database answers (503 when it does not).",

@@ -25,7 +25,7 @@ from framesell.domain.models import CHARGED_STATUSES, CartLine, PaymentStatus, S
 from framesell.domain.money import Money
 from framesell.entrypoints.http.client_addresses import client_address
 from framesell.entrypoints.http.encoded import cacheable_json
-from framesell.entrypoints.http.errors import ApiService, FailureShape, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, FailureShape, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.order_lists import encoded_order_lists
 from framesell.entrypoints.http.response_schemas import (
@@ -53,20 +53,20 @@ from framesell.entrypoints.http.security import (
 )
 from framesell.entrypoints.http.serializers import order_json
 
-orders = ApiService(
+orders = Endpoint(
     name="orders",
     path="/api/order/",
     description="The caller's orders; buy a photo.",
     error_handler=validation_failed,
     error_shape=FailureShape(),  # the original's
 )
-order = ApiService(name="order", path="/api/order/{id}/", description="One of the caller's orders.")
-confirm = ApiService(
+order = Endpoint(name="order", path="/api/order/{id}/", description="One of the caller's orders.")
+confirm = Endpoint(
     name="order_confirm",
     path="/api/order/{id}/confirm/",
     description="Settle an order after 3-D Secure.",
 )
-refund = ApiService(
+refund = Endpoint(
     name="order_refund", path="/api/order/{id}/refund/", description="Refund a paid order (admin)."
 )
 

@@ -8,7 +8,7 @@ from cornice.validators import colander_body_validator
 from pyramid.request import Request
 
 from framesell.entrypoints.http.client_addresses import client_address
-from framesell.entrypoints.http.errors import ApiService, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import (
     ErrorsJson,
@@ -23,13 +23,13 @@ RESET_REQUESTED = (
     " it works once, within an hour."
 )
 
-password_reset = ApiService(
+password_reset = Endpoint(
     name="password_reset",
     path="/api/password-reset/",
     description="Ask for a link to choose a new password.",
     error_handler=validation_failed,
 )
-password_reset_confirm = ApiService(
+password_reset_confirm = Endpoint(
     name="password_reset_confirm",
     path="/api/password-reset/confirm/",
     description="Choose a new password with the link's token.",

@@ -6,13 +6,13 @@ from typing import Any
 
 from pyramid.request import Request
 
-from framesell.entrypoints.http.errors import ApiService
+from framesell.entrypoints.http.errors import Endpoint
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import ErrorsJson, EventReceivedJson
 from framesell.entrypoints.http.schemas import STRIPE_SIGNATURE
 from framesell.entrypoints.http.security import PUBLIC
 
-stripe_webhook = ApiService(
+stripe_webhook = Endpoint(
     name="stripe_webhook",
     path="/api/webhooks/stripe/",
     description="Stripe's payment_intent.* and charge.refunded events.",
