@@ -1,4 +1,4 @@
-"""The composition root: one adapter table per port, chosen by an ini key, and ``bootstrap``.
+"""The composition root: one adapter table per port, chosen by an ini key; ``Shop``; ``bootstrap``.
 
 Takes ``Settings`` already parsed and checked (``framesell.settings``), picks one adapter per
 port and wires the shop. The only module that knows every layer. Pyramid's ``main``,
@@ -47,6 +47,10 @@ from framesell.domain.money import Money
 from framesell.settings import ConfigurationError, Settings
 
 
+def _no_migrations(message: str, autogenerate: bool) -> Path:
+    raise ConfigurationError("migrations are for framesell.storage = sql")
+
+
 @dataclass
 class Storage:
     """A unit-of-work factory and what it needs closed and checked."""
@@ -63,6 +67,9 @@ class Storage:
     catalog_recheck: timedelta = timedelta(0)
     # Brings the schema up to the newest migration (``framesell migrate``); memory has none.
     migrate: Callable[[], None] = lambda: None
+    # Writes the next schema revision, given its message and whether to autogenerate it, and
+    # returns its file (``framesell new-migration``, for developers; docs/development.md).
+    new_migration: Callable[[str, bool], Path] = _no_migrations
 
 
 def _memory_storage(settings: Settings) -> Storage:
@@ -71,12 +78,15 @@ def _memory_storage(settings: Settings) -> Storage:
 
 def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.engine import database_is_reachable, make_engine
-    from framesell.adapters.sql.migrate import upgrade_to_head
+    from framesell.adapters.sql.migrate import new_revision, upgrade_to_head
     from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
     def migrate() -> None:
         upgrade_to_head(settings.database_url)
+
+    def new_migration(message: str, autogenerate: bool) -> Path:
+        return new_revision(settings.database_url, message, autogenerate=autogenerate)
 
     if settings.auto_migrate:
         migrate()
@@ -89,6 +99,7 @@ def _sql_storage(settings: Settings) -> Storage:
         events=SqlEventCounter(engine),
         catalog_recheck=CATALOG_RECHECK,
         migrate=migrate,
+        new_migration=new_migration,
     )
 
 
@@ -300,13 +311,4 @@ def bootstrap(
         mail=mail,
         mailer=mailer,
     )
-
-
-def new_migration(settings: Settings, message: str, *, autogenerate: bool = False) -> Path:
-    """Write the next Alembic revision of the SQL schema (developers; see docs/development.md)."""
-    if settings.storage != "sql":
-        raise ConfigurationError("migrations are for framesell.storage = sql")
-    from framesell.adapters.sql.migrate import new_revision
-
-    return new_revision(settings.database_url, message, autogenerate=autogenerate)
 

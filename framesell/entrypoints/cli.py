@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from framesell.bootstrap import Shop, bootstrap, new_migration
+from framesell.bootstrap import Shop, bootstrap
 from framesell.domain.errors import DomainError
 from framesell.domain.money import Money
 from framesell.settings import ConfigurationError, Settings
@@ -97,26 +97,22 @@ def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
     return products
 
 
-def cmd_migrate(shop: Shop | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_migrate(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
-    assert shop is not None
     shop.storage.migrate()
     print("database schema is up to date")
     return 0
 
 
-def cmd_new_migration(
-    shop: Shop | None, settings: Settings, args: argparse.Namespace
-) -> int:
+def cmd_new_migration(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Write the next schema revision for you to fill in (or to check, with --autogenerate)."""
-    path = new_migration(settings, args.message, autogenerate=args.autogenerate)
+    path = shop.storage.new_migration(args.message, args.autogenerate)
     print(f"wrote {path}")
     return 0
 
 
-def cmd_seed(shop: Shop | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_seed(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Load the sample catalog into an empty shop."""
-    assert shop is not None
     if not shop.catalog.is_empty():
         print("catalog already has products; nothing seeded")
         return 0
@@ -125,19 +121,15 @@ def cmd_seed(shop: Shop | None, settings: Settings, args: argparse.Namespace) ->
     return 0
 
 
-def cmd_import(shop: Shop | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_import(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Add every product of a CSV or JSON file, all or nothing."""
-    assert shop is not None
     added = shop.catalog.import_products(read_catalog(Path(args.file)))
     print(f"imported {len(added)} products")
     return 0
 
 
-def cmd_create_admin(
-    shop: Shop | None, settings: Settings, args: argparse.Namespace
-) -> int:
+def cmd_create_admin(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Create an admin account, or make an existing account an admin."""
-    assert shop is not None
     password = os.environ.get("FRAMESELL_ADMIN_PASSWORD") or ""
     existing = shop.users.find_by_email(args.email)
     if existing is not None:
@@ -161,9 +153,8 @@ def cmd_create_admin(
     return 0
 
 
-def cmd_reconcile(shop: Shop | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_reconcile(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Settle PENDING orders from Stripe's truth; safe on several machines at once."""
-    assert shop is not None
     report = shop.orders.reconcile(
         older_than=timedelta(seconds=args.older_than),
         give_up_after=timedelta(hours=args.give_up_after_hours),
@@ -178,16 +169,14 @@ def cmd_reconcile(shop: Shop | None, settings: Settings, args: argparse.Namespac
     return 0
 
 
-def cmd_purge_keys(shop: Shop | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_purge_keys(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Delete Idempotency-Keys older than the keeping period (24 hours by default)."""
-    assert shop is not None
     print(f"purged {shop.idempotency.purge()} idempotency keys")
     return 0
 
 
-def cmd_send_mail(shop: Shop | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_send_mail(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Deliver the queued mails that are due (retries included); safe on several machines."""
-    assert shop is not None
     if shop.mail is None:
         print("mail is off (framesell.mail): nothing to send")
         return 0
@@ -288,13 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise FileNotFoundError(f"{ini} ({chosen_by}): no such file")
         print(f"framesell: settings from {Path(ini).resolve()} ({chosen_by})", file=sys.stderr)
         settings = load_settings(ini)
-        without_shop = {"new-migration"}
-        shop = None if args.command in without_shop else bootstrap(settings)
+        shop = bootstrap(settings)
         try:
             return HANDLERS[args.command](shop, settings, args)
         finally:
-            if shop is not None:
-                shop.close()
+            shop.close()
     except (ConfigurationError, FileNotFoundError) as error:
         print(f"framesell: {error}", file=sys.stderr)
         return 2

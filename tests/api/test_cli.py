@@ -237,3 +237,15 @@ def test_new_migration_autogenerate_finds_nothing_on_a_database_at_head(
 
     text = (migrations / "versions" / f"{head + 1:04d}_nothing_yet.py").read_text()
     assert text.count("    pass\n") == 2  # tables.py and the migrations agree
+
+
+def test_new_migration_on_memory_storage_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in ("FRAMESELL_DATABASE_URL", "FRAMESELL_STORAGE", "FRAMESELL_PAYMENT"):
+        monkeypatch.delenv(variable, raising=False)
+    settings = {"framesell.storage": "memory", "framesell.payment": "fake"}
+    memory = write_ini(tmp_path, "memory", settings, port=6543)
+
+    assert main(["-c", str(memory), "new-migration", "add gift wrapping"]) == 2
+    assert "migrations are for framesell.storage = sql" in capsys.readouterr().err
