@@ -311,4 +311,3 @@ def bootstrap(
         mail=mail,
         mailer=mailer,
     )
-
