@@ -11,7 +11,7 @@ FAKE_STRIPE_PORT ?= 8420
 # RELOAD=1: restart the shop when its code changes (pserve --reload).
 RELOAD ?=
 
-.PHONY: install run test lint unit contract api system e2e mutation bench clean
+.PHONY: install run test lint unit cli contract api system e2e mutation bench clean
 
 $(RUN_READY): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || { \
@@ -39,11 +39,11 @@ run: $(RUN_READY)
 	@echo "==> starting the fake Stripe, the local SMTP server (mails in var/mail/) and the shop; Ctrl-C stops all"
 	$(BIN)/python -m fakestripe.devrun --ini $(INI) --port $(FAKE_STRIPE_PORT)$(if $(RELOAD), --reload)
 
-## test: every test layer (unit, contract, api, e2e). CI=true makes missing MariaDB/localstripe/Chromium a failure.
+## test: every test layer (unit, cli, contract, api, system, e2e). CI=true makes missing MariaDB/localstripe/Chromium a failure.
 test: $(TEST_READY)
 	$(BIN)/pytest
 
-unit contract api system e2e: $(TEST_READY)
+unit cli contract api system e2e: $(TEST_READY)
 	$(BIN)/pytest tests/$@
 
 ## lint: ruff, mypy (strict on domain and application) and the import-linter layer contracts.

@@ -92,7 +92,7 @@ def _sql_storage(settings: Settings) -> Storage:
         migrate()
     engine = make_engine(settings.database_url)
     return Storage(
-        SqlUnitOfWorkFactory(engine),
+        SqlUnitOfWorkFactory(engine, SystemClock()),
         ping=lambda: database_is_reachable(engine),
         close=engine.dispose,
         throttle=SqlLoginThrottle(engine),

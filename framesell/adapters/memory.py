@@ -28,6 +28,7 @@ from framesell.domain.models import (
     Product,
     ShopperOrder,
     User,
+    may_settle,
     normalize_email,
 )
 from framesell.domain.records import RequestRecord
@@ -299,9 +300,7 @@ class MemoryOrderRepository:
             expected_refunded_cents,
         ):
             return False
-        if refunded_cents < expected_refunded_cents or (
-            target is not expected and not expected.can_become(target)
-        ):
+        if not may_settle(expected, expected_refunded_cents, target, refunded_cents):
             return False
         attempt = order.attempt
         if payment_id is not None and attempt is not None:

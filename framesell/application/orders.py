@@ -306,17 +306,12 @@ class OrderService:
 
     # --- reading --------------------------------------------------------------------------
 
-    def list_orders(self, user_id: int) -> list[Order]:
-        """Return one shopper's orders, oldest first."""
-        with self._uow() as uow:
-            return uow.orders.list_for_user(user_id)
-
     def list_orders_of_account(self, user_id: int) -> OrderList:
         """The orders of the account a token named, as its list shows them, oldest first,
         with the list's version.
 
-        One query for what ``UserService.authenticate`` then ``list_orders`` would read:
-        NotAuthenticated if the account no longer exists.
+        One query for the account and its orders: NotAuthenticated if the account no longer
+        exists.
         """
         with self._uow() as uow:
             found = uow.orders.order_list(user_id)

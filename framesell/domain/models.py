@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from types import MappingProxyType
 
-from framesell.domain.errors import InvalidInput, InvalidTransition
+from framesell.domain.errors import InvalidInput
 from framesell.domain.money import MINIMUM_CHARGE_CENTS, Money
 from framesell.domain.payments import Payment, PaymentState
 
@@ -259,26 +261,47 @@ class PaymentStatus(enum.Enum):
 
     def can_become(self, target: PaymentStatus) -> bool:
         """Whether moving from this status to ``target`` is a forward step."""
-        return target in _ALLOWED_TRANSITIONS[self]
+        return target in PAYMENT_TRANSITIONS[self]
 
 
-# Forward only. A PENDING order may jump straight to a refunded state (the payment's events
-# can arrive in any order, and Stripe may report it already refunded); a FAILED order may
-# only become REFUNDED: money that still arrived for it is given back.
-_ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
-    PaymentStatus.PENDING: frozenset(
-        {
-            PaymentStatus.PAID,
-            PaymentStatus.FAILED,
-            PaymentStatus.PARTIALLY_REFUNDED,
-            PaymentStatus.REFUNDED,
-        }
-    ),
-    PaymentStatus.PAID: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
-    PaymentStatus.FAILED: frozenset({PaymentStatus.REFUNDED}),
-    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.REFUNDED}),
-    PaymentStatus.REFUNDED: frozenset(),
-}
+# The forward-only rule, as data: the statuses each status may move to. Every store's
+# compare-and-swap asks this table (through ``can_become`` and ``may_settle``).
+# A PENDING order may jump straight to a refunded state (the payment's events can arrive in
+# any order, and Stripe may report it already refunded); a FAILED order may only become
+# REFUNDED: money that still arrived for it is given back.
+PAYMENT_TRANSITIONS: Mapping[PaymentStatus, frozenset[PaymentStatus]] = MappingProxyType(
+    {
+        PaymentStatus.PENDING: frozenset(
+            {
+                PaymentStatus.PAID,
+                PaymentStatus.FAILED,
+                PaymentStatus.PARTIALLY_REFUNDED,
+                PaymentStatus.REFUNDED,
+            }
+        ),
+        PaymentStatus.PAID: frozenset(
+            {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+        ),
+        PaymentStatus.FAILED: frozenset({PaymentStatus.REFUNDED}),
+        PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.REFUNDED}),
+        PaymentStatus.REFUNDED: frozenset(),
+    }
+)
+
+
+def may_settle(
+    status: PaymentStatus,
+    refunded_cents: int,
+    target: PaymentStatus,
+    target_refunded_cents: int,
+) -> bool:
+    """Whether an order in ``status`` with ``refunded_cents`` given back may be settled at
+    ``target`` with ``target_refunded_cents``: the refunded amount never shrinks, and the
+    status stays or moves forward."""
+    return target_refunded_cents >= refunded_cents and (
+        target is status or status.can_become(target)
+    )
+
 
 # Which statuses mean the money was taken; their order is the order refunds move through.
 CHARGED_STATUSES = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
@@ -456,14 +479,6 @@ class Order:
         if self.dispute is not None and self.dispute.closed and not status.closed:
             return self
         return replace(self, dispute=status)
-
-    def moved_to(self, target: PaymentStatus) -> Order:
-        """Return this order in status ``target``, or raise InvalidTransition."""
-        if not self.status.can_become(target):
-            raise InvalidTransition(
-                f"an order cannot go from {self.status.value} to {target.value}"
-            )
-        return replace(self, status=target)
 
     def summary(self) -> OrderSummary:
         """What a shopper's list of orders shows of this order."""

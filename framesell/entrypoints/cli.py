@@ -26,6 +26,11 @@ INI_VARIABLE = "FRAMESELL_INI"
 DEPLOYMENT_VARIABLE = "FRAMESELL_DATABASE_URL"
 
 
+class CommandError(Exception):
+    """A command cannot go on: a file it reads is malformed, or an answer it needs is
+    missing. One line on stderr and exit status 1, as a refused domain rule."""
+
+
 def choose_ini(named: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
     """The ini file to read and why: ``-c``, then FRAMESELL_INI, then development.ini.
 
@@ -77,9 +82,9 @@ def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
     else:
-        raise DomainError(f"{path}: expected a .json or .csv file")
+        raise CommandError(f"{path}: expected a .json or .csv file")
     if not isinstance(rows, list):
-        raise DomainError(f"{path}: expected a list of products")
+        raise CommandError(f"{path}: expected a list of products")
     products = []
     for number, row in enumerate(rows, start=1):
         try:
@@ -91,9 +96,9 @@ def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
                 )
             )
         except (KeyError, TypeError) as error:
-            raise DomainError(f"product {number}: missing field {error}") from None
-        except DomainError as error:
-            raise DomainError(f"product {number}: {error.message}") from None
+            raise CommandError(f"product {number}: missing field {error}") from None
+        except DomainError as error:  # a price Money refuses
+            raise CommandError(f"product {number}: {error.message}") from None
     return products
 
 
@@ -138,10 +143,10 @@ def cmd_create_admin(shop: Shop, settings: Settings, args: argparse.Namespace) -
         return 0
     if not password:
         if not sys.stdin.isatty():
-            raise DomainError("set FRAMESELL_ADMIN_PASSWORD or run in a terminal to be asked")
+            raise CommandError("set FRAMESELL_ADMIN_PASSWORD or run in a terminal to be asked")
         password = getpass.getpass("Password: ")
         if password != getpass.getpass("Repeat password: "):
-            raise DomainError("the passwords do not match")
+            raise CommandError("the passwords do not match")
     user = shop.users.register(
         first_name=args.first_name,
         last_name=args.last_name,
@@ -285,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigurationError, FileNotFoundError) as error:
         print(f"framesell: {error}", file=sys.stderr)
         return 2
+    except CommandError as error:
+        print(f"framesell: {error}", file=sys.stderr)
+        return 1
     except DomainError as error:
         print(f"framesell: {error.message}", file=sys.stderr)
         return 1

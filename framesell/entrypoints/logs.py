@@ -12,12 +12,12 @@ import json
 import logging
 import re
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
+from queue import SimpleQueue
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -183,6 +183,8 @@ class RedactSecrets(logging.Filter):
 
 
 _HEAD_TEXTS = ("level", "logger", "message", "request_id")
+# One encoder for every line: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def log_time(created: float) -> str:
@@ -192,6 +194,13 @@ def log_time(created: float) -> str:
         .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z")
     )
+
+
+def request_id_of(record: logging.LogRecord) -> str | None:
+    """The id of the request a record was logged in: its own (a record made in one thread
+    and written by another carries it) or the one being served by this thread."""
+    request_id: str | None = record.__dict__.get("request_id")
+    return request_id if request_id is not None else current_request_id.get()
 
 
 class JsonFormatter(logging.Formatter):
@@ -209,7 +218,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": message,
         }
-        request_id = current_request_id.get()
+        request_id = request_id_of(record)
         if request_id is not None:
             entry["request_id"] = request_id
         # Extras RedactSecrets has already redacted are not walked through a second time;
@@ -235,7 +244,7 @@ class JsonFormatter(logging.Formatter):
             entry["stack"] = self.formatStack(record.stack_info)
         if not already_redacted or "exception" in entry or "stack" in entry:
             entry = redact_value(entry)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _ENCODER.encode(entry)
 
 
 class TextFormatter(logging.Formatter):
@@ -255,8 +264,9 @@ class TextFormatter(logging.Formatter):
             for name, value in vars(record).items()
             if name not in _STANDARD_ATTRIBUTES and value is not None
             and name not in {"method", "path", "status"}  # already in a request's message
+            and name != "request_id"  # last, as for a line logged without one
         ]
-        request_id = current_request_id.get()
+        request_id = request_id_of(record)
         if request_id is not None:
             extras.append(f"request_id={request_id}")
         if extras:
@@ -273,19 +283,16 @@ def install_secret_filter(logger: logging.Logger | None = None) -> None:
 
 
 class AccessLog:
-    """The request log: one line per request, as JsonFormatter writes it, without its cost.
+    """The request log: one INFO line per request, written by one background thread.
 
-    Through ``logging`` a request line costs a LogRecord, the caller lookup, the redaction
-    filter and the formatter's walk over the record: a large share of a cached catalog
-    request (bench/RESULTS.md). When every handler the line would reach is a plain
-    StreamHandler with JsonFormatter (and RedactSecrets or no filter), as the ini files
-    configure it, the line is built here from its few known fields, redacted as the filter
-    would: the same JSON. Such lines are written in batches, at most ``BATCH_SECONDS``
-    after the request, like nginx's ``access_log … buffer= flush=``: a write per line under
+    The request's thread only makes the record (no caller lookup) and queues it through a
+    ``QueueHandler``; one ``QueueListener`` thread, shared by every AccessLog of the
+    process, hands each record to its logger, whose filters, handlers and formatters
+    (``JsonFormatter`` in the ini files) write it as any other line. A write per line under
     the handler's lock made the server's threads queue for that lock and for the GIL around
-    each system call (bench/RESULTS.md). Call ``flush_access_logs`` to have them written
-    now. Any other set-up (another formatter or handler class, a filter on a logger) gets
-    an ordinary, immediate ``logger.info``.
+    each system call (bench/RESULTS.md); now only the listener writes. The record carries
+    its request's id, so the line shows it though another thread formats it. Call
+    ``flush_access_logs`` to have the queued lines written now.
     """
 
     def __init__(self, logger: logging.Logger) -> None:
@@ -298,117 +305,85 @@ class AccessLog:
         logger = self.logger
         if not logger.isEnabledFor(logging.INFO):
             return
-        handlers = self._json_stream_handlers()
-        if handlers is None:
-            logger.info(
-                "%s %s %s",
-                method,
-                path,
-                status,
-                extra={
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "user_id": user_id,
-                },
-            )
-            return
-        method, path = redact(method), redact(path)
-        entry: dict[str, Any] = {
-            "time": log_time(time.time()),
-            "level": "INFO",
-            "logger": logger.name,
-            "message": redact(f"{method} {path} {status}"),
+        extra: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "user_id": user_id,
         }
         request_id = current_request_id.get()
         if request_id is not None:
-            entry["request_id"] = redact(request_id)
-        entry["method"] = method
-        entry["path"] = path
-        entry["status"] = status
-        entry["duration_ms"] = duration_ms
-        entry["user_id"] = user_id
-        line = json.dumps(entry, ensure_ascii=False, default=str)
-        for handler in handlers:
-            _BATCHES.add(handler, line + handler.terminator)
-
-    def _json_stream_handlers(self) -> list[logging.StreamHandler[Any]] | None:
-        """The handlers an INFO line reaches, if all are JSON stream handlers; else None."""
-        found: list[logging.StreamHandler[Any]] = []
-        current: logging.Logger | None = self.logger
-        while current is not None:
-            if current.filters:
-                return None
-            for handler in current.handlers:
-                if handler.level > logging.INFO:
-                    continue
-                if (
-                    type(handler) is not logging.StreamHandler
-                    or type(handler.formatter) is not JsonFormatter
-                    or any(type(f) is not RedactSecrets for f in handler.filters)
-                ):
-                    return None
-                found.append(handler)
-            current = current.parent if current.propagate else None
-        return found
+            extra["request_id"] = request_id
+        record = logger.makeRecord(
+            logger.name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status), None,
+            extra=extra,
+        )  # fmt: skip
+        _ACCESS_LINES.queue(record)
 
 
-BATCH_SECONDS = 0.05
+class _ToItsLogger(logging.Handler):
+    """Hands a queued record to the logger that made it, on the listener's thread."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Let the record's logger filter it and pass it to its handlers."""
+        logging.getLogger(record.name).handle(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Unused: ``handle`` passes the record on."""
 
 
-class _Batches:
-    """Lines waiting for their stream handlers, written by one background thread."""
+class _AsItIs(QueueHandler):
+    """Queues a record unchanged: AccessLog's records hold only texts and numbers, which
+    another thread may read as they are (the default ``prepare`` formats and copies)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """The record itself."""
+        return record
+
+
+class _AccessLines:
+    """The queue of request log lines and the one listener thread that writes them."""
 
     def __init__(self) -> None:
-        self._pending: deque[tuple[logging.StreamHandler[Any], str]] = deque()
-        self._writer: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        lines: SimpleQueue[logging.LogRecord] = SimpleQueue()
+        self._handler = _AsItIs(lines)
+        self._listener = QueueListener(lines, _ToItsLogger())
+        self._started = False
+        self._lock = threading.Lock()
 
-    def add(self, handler: logging.StreamHandler[Any], line: str) -> None:
-        """Queue a line (appending to a deque takes no lock the threads could queue for)."""
-        self._pending.append((handler, line))
-        if self._writer is None:
+    def queue(self, record: logging.LogRecord) -> None:
+        """Queue a record for the listener, starting it with the first one."""
+        if not self._started:
             self._start()
+        self._handler.handle(record)
 
     def flush(self) -> None:
-        """Write every queued line, each handler's lines in one write, in order."""
-        by_handler: dict[logging.StreamHandler[Any], list[str]] = {}
-        pending = self._pending
-        while pending:
-            try:
-                handler, line = pending.popleft()
-            except IndexError:  # another flush took the last one
-                break
-            by_handler.setdefault(handler, []).append(line)
-        for handler, lines in by_handler.items():
-            handler.acquire()
-            try:
-                handler.stream.write("".join(lines))
-                handler.flush()
-            except Exception:  # as StreamHandler.emit does: reported, never raised
-                handler.handleError(logging.makeLogRecord({"msg": lines[0]}))
-            finally:
-                handler.release()
+        """Write every record queued so far (the listener stops after them and restarts)."""
+        with self._lock:
+            if self._started:
+                self._listener.stop()
+                self._listener.start()
 
     def _start(self) -> None:
-        with self._start_lock:
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_forever, name="framesell-access-log", daemon=True
-                )
-                self._writer.start()
-                atexit.register(self.flush)
+        with self._lock:
+            if not self._started:
+                self._listener.start()
+                self._started = True
+                atexit.register(self._stop)
 
-    def _write_forever(self) -> None:
-        while True:
-            time.sleep(BATCH_SECONDS)
-            self.flush()
+    def _stop(self) -> None:
+        """Write what is queued and end the listener (at exit: its thread is a daemon)."""
+        with self._lock:
+            if self._started:
+                self._listener.stop()
+                self._started = False
 
 
-_BATCHES = _Batches()
+_ACCESS_LINES = _AccessLines()
 
 
 def flush_access_logs() -> None:
-    """Write the request log lines still waiting for their batch."""
-    _BATCHES.flush()
+    """Write the request log lines still waiting in the queue."""
+    _ACCESS_LINES.flush()

@@ -5,16 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from framesell.adapters.memory import FixedClock
 from framesell.adapters.sql.engine import database_is_reachable, make_engine
 from framesell.adapters.sql.repositories import _ACCOUNT_WITH_ORDERS, _ORDERS_OF_USER
-from framesell.adapters.sql.tables import metadata
+from framesell.adapters.sql.tables import metadata, products, users
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from framesell.application.errors import StorageUnavailable
 from framesell.application.transactions import retrying
@@ -86,6 +87,28 @@ def test_a_transition_that_does_not_happen_leaves_the_list_version_alone(
     assert moved is False
     assert len(log.statements) == 1
     assert log.statements[0].lstrip().upper().startswith("UPDATE ORDERS")
+
+
+def test_users_and_products_are_stamped_with_the_unit_of_works_clock(
+    sql_engine: Engine,
+) -> None:
+    start = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    clock = FixedClock(start)
+    with SqlUnitOfWorkFactory(sql_engine, clock)() as uow:
+        user, product = save_shopper_and_product(uow)
+        clock.advance(timedelta(minutes=3))
+        uow.products.update(product)
+        uow.commit()
+    with sql_engine.connect() as connection:
+        user_row = connection.execute(sa.select(users).where(users.c.id == user.id)).one()
+        product_row = connection.execute(
+            sa.select(products).where(products.c.id == product.id)
+        ).one()
+    assert user_row.created_at == start
+    assert (product_row.created_at, product_row.updated_at) == (
+        start,
+        start + timedelta(minutes=3),
+    )
 
 
 def test_taking_over_a_request_key_is_one_update_statement(sql_engine: Engine) -> None:

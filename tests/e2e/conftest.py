@@ -14,13 +14,8 @@ does not apply) on what the page shows and fails the test on any violation.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +26,8 @@ import pytest
 
 from tests.conftest import missing_component
 from tests.e2e.photos import PHOTO_HOST, photo_svg, photo_url
+from tests.fixtures.network import free_port
+from tests.fixtures.processes import AppProcess, framesell_command
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts" / "e2e"
@@ -142,44 +139,26 @@ class Shop:
             return json.load(response)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _shop_environment(
     database_url: str, stripe_url: str, port: int, mail_port: int
 ) -> dict[str, str]:
-    # The developer's own FRAMESELL_* variables must not leak into the test server.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMESELL_")}
-    env.update(
-        FRAMESELL_DATABASE_URL=database_url,
-        FRAMESELL_STRIPE_API_BASE=stripe_url,
-        FRAMESELL_PORT=str(port),
-        FRAMESELL_SMTP_PORT=str(mail_port),
-        FRAMESELL_SHOP_URL=f"http://127.0.0.1:{port}/",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    """The FRAMESELL_* variables the test server and its commands read (the developer's own
+    are left out by tests/fixtures/processes.py)."""
+    return {
+        "FRAMESELL_DATABASE_URL": database_url,
+        "FRAMESELL_STRIPE_API_BASE": stripe_url,
+        "FRAMESELL_PORT": str(port),
+        "FRAMESELL_SMTP_PORT": str(mail_port),
+        "FRAMESELL_SHOP_URL": f"http://127.0.0.1:{port}/",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def _framesell(ini: Path, env: dict[str, str], *args: str) -> None:
-    command = [sys.executable, "-m", "framesell.entrypoints.cli", "-c", str(ini), *args]
-    done = subprocess.run(
-        command, env=env, cwd=REPOSITORY, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        pytest.fail(f"framesell {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    try:
+        framesell_command(ini, *args, extra_env=env)
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -201,7 +180,7 @@ def e2e_stripe() -> Iterator[Any]:
 def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     """FrameSell under pserve on a free port: fresh SQLite, migrated, with the test catalog."""
     folder = tmp_path_factory.mktemp("shop")
-    port = _free_port()
+    port = free_port()
     ini = folder / "shop.ini"
     ini.write_text(
         SHOP_INI.format(
@@ -210,46 +189,30 @@ def shop(e2e_stripe: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )
     from fakestripe.devmail import DevMailServer
 
-    mail = DevMailServer(folder / "mail", port=_free_port(), announce=lambda line: None).start()
+    mail = DevMailServer(folder / "mail", port=free_port(), announce=lambda line: None).start()
     env = _shop_environment(
         f"sqlite:///{folder / 'shop.sqlite'}", e2e_stripe.url, port, mail.port
     )
     catalog = folder / "catalog.json"
     catalog.write_text(json.dumps(CATALOG))
-    _framesell(ini, env, "migrate")
-    _framesell(ini, env, "products", "import", str(catalog))
-
-    log_path = folder / "pserve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pyramid.scripts.pserve", str(ini)],
-            env=env,
-            cwd=REPOSITORY,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    app = AppProcess(ini=ini, port=port, log_path=folder / "pserve.log", extra_env=env)
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _answers(f"{url}/api/health/"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the shop did not start:\n{log_path.read_text()}", pytrace=False)
-            time.sleep(0.1)
+        _framesell(ini, env, "migrate")
+        _framesell(ini, env, "products", "import", str(catalog))
+        try:
+            app.start(timeout=SERVER_START_SECONDS)
+        except RuntimeError as error:
+            pytest.fail(f"the shop did not start: {error}", pytrace=False)
         from framesell.entrypoints.cli import app_settings
 
         settings = app_settings(str(ini))
-        with urllib.request.urlopen(f"{url}/api/product/", timeout=10) as response:
+        with urllib.request.urlopen(f"{app.url}/api/product/", timeout=10) as response:
             products = json.load(response)
         yield Shop(
-            url=url, ini=ini, settings=settings, products=products, env=env, mail=mail
+            url=app.url, ini=ini, settings=settings, products=products, env=env, mail=mail
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        app.stop()
         mail.stop()
 
 

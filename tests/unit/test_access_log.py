@@ -1,17 +1,17 @@
-"""The request log's direct JSON line is the line logging + JsonFormatter would write."""
+"""The request log's queued line is the line logging + JsonFormatter would write."""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from framesell.entrypoints.logs import (
-    BATCH_SECONDS,
     AccessLog,
     JsonFormatter,
     RedactSecrets,
@@ -59,7 +59,7 @@ def _through_logging(logger: logging.Logger, method: str, path: str) -> dict[str
 @pytest.mark.parametrize(
     "path", ["/api/order/", f"/api/product/{JWT}/", "/api/ünïcode/\"quoted\"/", "/tok_visa123/"]
 )
-def test_the_direct_line_is_the_line_json_logging_writes(logger: logging.Logger, path: str) -> None:
+def test_the_queued_line_is_the_line_json_logging_writes(logger: logging.Logger, path: str) -> None:
     with request_id_bound("req-1"):
         expected = _through_logging(logger, "POST", path)
         stream = io.StringIO()
@@ -73,7 +73,7 @@ def test_the_direct_line_is_the_line_json_logging_writes(logger: logging.Logger,
     assert JWT not in stream.getvalue() and "tok_visa123" not in stream.getvalue()
 
 
-def test_a_handler_without_the_json_formatter_gets_an_ordinary_log_record(
+def test_a_handler_with_another_formatter_gets_an_ordinary_log_record(
     logger: logging.Logger,
 ) -> None:
     stream = io.StringIO()
@@ -81,7 +81,24 @@ def test_a_handler_without_the_json_formatter_gets_an_ordinary_log_record(
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s %(status)s"))
     logger.addHandler(handler)
     AccessLog(logger).write("GET", "/api/product/", 200, 0.3, None)
+    flush_access_logs()
     assert stream.getvalue() == "INFO GET /api/product/ 200 200\n"
+
+
+def test_a_line_written_by_the_listener_keeps_its_requests_id_and_thread(
+    logger: logging.Logger,
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(threadName)s %(message)s"))
+    logger.addHandler(handler)
+    json_stream = io.StringIO()
+    logger.addHandler(_json_handler(json_stream))
+    with request_id_bound("req-from-the-caller"):
+        AccessLog(logger).write("GET", "/api/order/", 200, 0.3, 7)
+    flush_access_logs()
+    assert stream.getvalue() == f"{threading.current_thread().name} GET /api/order/ 200\n"
+    assert json.loads(json_stream.getvalue())["request_id"] == "req-from-the-caller"
 
 
 def test_handlers_above_info_and_disabled_loggers_get_nothing(logger: logging.Logger) -> None:
@@ -112,7 +129,7 @@ def test_a_filter_on_the_logger_is_honoured(logger: logging.Logger) -> None:
     ]
 
 
-def test_batched_lines_are_written_within_a_moment_in_order_without_a_flush(
+def test_queued_lines_are_written_within_a_moment_in_order_without_a_flush(
     logger: logging.Logger,
 ) -> None:
     stream = io.StringIO()
@@ -122,6 +139,6 @@ def test_batched_lines_are_written_within_a_moment_in_order_without_a_flush(
         access.write("GET", f"/api/order/{number}/", 200, 0.3, number)
     deadline = time.monotonic() + 5
     while len(stream.getvalue().splitlines()) < 50 and time.monotonic() < deadline:
-        time.sleep(BATCH_SECONDS)
+        time.sleep(0.01)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["user_id"] for line in lines] == list(range(50))

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from framesell.domain.errors import InvalidTransition
-from framesell.domain.models import Order, PaymentStatus, ProductSnapshot
+from framesell.domain.models import Order, PaymentStatus, ProductSnapshot, may_settle
 from framesell.domain.money import Money
 
 P, F, R, N = PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.REFUNDED, PaymentStatus.PENDING
@@ -30,14 +29,28 @@ def order(status: PaymentStatus) -> Order:
     return Order(1, 1, snapshot, datetime.now(UTC), status, reference="r")
 
 
+@pytest.mark.parametrize("source", list(PaymentStatus))
+@pytest.mark.parametrize("target", list(PaymentStatus))
+def test_settling_at_the_same_refund_keeps_the_status_or_moves_it_forward(
+    source: PaymentStatus, target: PaymentStatus
+) -> None:
+    allowed = source is target or (source, target) in FORWARD
+    assert may_settle(source, 300, target, 300) is allowed
+
+
+def test_settling_may_give_back_more_but_never_less() -> None:
+    assert may_settle(P, 0, PR, 250) is True
+    assert may_settle(PR, 250, PR, 400) is True
+    assert may_settle(PR, 250, PR, 249) is False
+    assert may_settle(PR, 250, R, 100) is False
+
+
 def test_a_paid_order_cannot_become_failed() -> None:
-    with pytest.raises(InvalidTransition):
-        order(P).moved_to(F)
+    assert may_settle(P, 0, F, 0) is False
 
 
 def test_a_refunded_order_cannot_become_paid_again() -> None:
-    with pytest.raises(InvalidTransition):
-        order(R).moved_to(P)
+    assert may_settle(R, 100, P, 100) is False
 
 
 def test_payment_keys_differ_per_attempt_and_per_order() -> None:

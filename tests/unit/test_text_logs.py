@@ -45,6 +45,18 @@ def test_a_request_line_reads_as_text_with_its_extras_and_request_id() -> None:
     )
 
 
+def test_a_request_line_formatted_on_another_thread_shows_its_own_request_id_once() -> None:
+    formatter = TextFormatter("%(levelname)s [%(name)s] %(message)s")
+    record = a_record("%s %s %s", "GET", "/api/order/", 200, method="GET", path="/api/order/",
+                      status=200, duration_ms=3.25, user_id=7, request_id="req-abc")  # fmt: skip
+
+    line = formatter.format(record)
+
+    assert line == (
+        "INFO [framesell.access] GET /api/order/ 200  duration_ms=3.25 user_id=7 request_id=req-abc"
+    )
+
+
 def test_text_lines_carry_no_secret() -> None:
     formatter = TextFormatter("%(message)s")
     record = a_record("charging with %s", "tok_visa_secret", card="pm_1234567890")

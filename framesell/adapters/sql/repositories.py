@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from framesell.adapters.sql.tables import (
     request_keys,
     users,
 )
+from framesell.application.ports import Clock
 from framesell.domain.errors import EmailTaken
 from framesell.domain.mail import Mail, OutboxMessage, PasswordReset
 from framesell.domain.models import (
@@ -41,6 +42,7 @@ from framesell.domain.models import (
     ShippingAddress,
     ShopperOrder,
     User,
+    may_settle,
     normalize_email,
 )
 from framesell.domain.money import Money
@@ -119,10 +121,6 @@ _ACCOUNT_WITH_ORDERS = (
     .select_from(users.outerjoin(orders, orders.c.user_id == users.c.id))
     .where(users.c.id == sa.bindparam("user_id"))
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _user(row: RowMapping | dict[str, Any]) -> User:
@@ -288,8 +286,9 @@ def _attempt_values(attempt: PaymentAttempt | None) -> dict[str, Any]:
 class SqlUserRepository:
     """UserRepository over the ``users`` table; the email is stored normalized."""
 
-    def __init__(self, connection: ConnectionSource) -> None:
+    def __init__(self, connection: ConnectionSource, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def add(self, user: User) -> User:
         """Store a new user; EmailTaken when the unique email index refuses it."""
@@ -303,7 +302,7 @@ class SqlUserRepository:
                     last_name=user.last_name,
                     password_hash=user.password_hash,
                     is_admin=user.is_admin,
-                    created_at=_now(),
+                    created_at=self._clock.now(),
                 )
             )
         except IntegrityError:
@@ -349,8 +348,9 @@ class SqlUserRepository:
 class SqlProductRepository:
     """ProductRepository over the ``products`` table."""
 
-    def __init__(self, connection: ConnectionSource) -> None:
+    def __init__(self, connection: ConnectionSource, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def list_active(self) -> list[Product]:
         """Return every product on sale with its formats, ordered by id (two SELECTs)."""
@@ -369,7 +369,7 @@ class SqlProductRepository:
 
     def add(self, product: Product) -> Product:
         """Store a new product and its formats (a digital one if it has none)."""
-        now = _now()
+        now = self._clock.now()
         result = self._connection().execute(
             products.insert().values(
                 description=product.description,
@@ -414,7 +414,7 @@ class SqlProductRepository:
                 price_cents=product.price.cents,
                 currency=product.price.currency,
                 active=product.active,
-                updated_at=_now(),
+                updated_at=self._clock.now(),
                 file_url=product.file_url,
             )
         )
@@ -667,9 +667,7 @@ class SqlOrderRepository:
         at: datetime,
     ) -> bool:
         """Compare-and-swap status and refunded amount in one UPDATE, guarded by payment id."""
-        if refunded_cents < expected_refunded_cents or (
-            target is not expected and not expected.can_become(target)
-        ):
+        if not may_settle(expected, expected_refunded_cents, target, refunded_cents):
             return False
         values: dict[str, Any] = {
             "order_id": order_id,

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from framesell.adapters.clock import SystemClock
 from framesell.adapters.sql.repositories import (
     SqlOrderRepository,
     SqlOutbox,
@@ -18,6 +19,7 @@ from framesell.adapters.sql.repositories import (
     SqlUserRepository,
 )
 from framesell.application.errors import StorageUnavailable, WriteConflict
+from framesell.application.ports import Clock
 
 # Failures of the database rather than of our statements: connection refused or lost, pool
 # exhausted, lock wait timeout, deadlock (OperationalError covers the last two on MySQL).
@@ -44,11 +46,12 @@ def storage_error(error: BaseException) -> StorageUnavailable:
 class SqlUnitOfWork:
     """One transaction on one pooled connection: rolls back on exit unless committed."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self._engine = engine
         self._connection: Connection | None = None
-        self.users = SqlUserRepository(self._current_connection)
-        self.products = SqlProductRepository(self._current_connection)
+        clock = clock or SystemClock()
+        self.users = SqlUserRepository(self._current_connection, clock)
+        self.products = SqlProductRepository(self._current_connection, clock)
         self.orders = SqlOrderRepository(self._current_connection)
         self.request_keys = SqlRequestKeyRepository(self._current_connection)
         self.payment_events = SqlPaymentEventRepository(self._current_connection)
@@ -115,12 +118,16 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    """Makes a fresh SqlUnitOfWork per call, so no transaction is shared across requests."""
+    """Makes a fresh SqlUnitOfWork per call, so no transaction is shared across requests.
 
-    def __init__(self, engine: Engine) -> None:
+    ``clock`` stamps the rows' creation and update times (the system's clock when None).
+    """
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
+        self.clock = clock or SystemClock()
 
     def __call__(self) -> SqlUnitOfWork:
         """Return a new, not yet entered, unit of work."""
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self.clock)
 

@@ -61,6 +61,36 @@ def test_products_import_reads_csv_and_json_all_or_nothing(ini: Path, tmp_path: 
     assert (parrot.description, parrot.price.cents) == ("Parrot", 5999)
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("photos.txt", "Parrot", "photos.txt: expected a .json or .csv file"),
+        ("photos.json", '{"description": "Parrot"}', "photos.json: expected a list of products"),
+        ("photos.json", '[{"description": "Parrot"}]', "product 1: missing field 'url'"),
+        (
+            "photos.csv",
+            "description,url,price\nParrot,https://x.example/p.jpg,lots\n",
+            "product 1: a price must be a number",
+        ),
+    ],
+)
+def test_a_malformed_products_file_is_one_line_and_exit_status_1(
+    ini: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: str,
+    message: str,
+) -> None:
+    products = tmp_path / name
+    products.write_text(content)
+    capsys.readouterr()
+    assert main(["-c", str(ini), "products", "import", str(products)]) == 1
+    [line] = capsys.readouterr().err.splitlines()[1:]  # after the line naming the ini file
+    assert line.startswith("framesell: ") and message in line
+    assert shop_of(ini).catalog.list_products() == []
+
+
 def test_create_admin_takes_the_password_from_the_environment(
     ini: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
