@@ -171,7 +171,7 @@ def test_a_decline_fails_the_order_and_keeps_it(shop: Rig) -> None:
     placement = shop.orders.place_order(user_id, product.id or 0, "tok_chargeDeclined")
     assert placement.outcome is PaymentOutcome.DECLINED
     assert placement.message == "Your card was declined."
-    assert shop.orders.list_orders_of_account(user_id) == [placement.order.summary()]
+    assert shop.orders.list_orders_of_account(user_id).orders == (placement.order.summary(),)
     assert placement.order.status is PaymentStatus.FAILED
 
 
