@@ -84,9 +84,9 @@ class Shop:
             },
         )
         self.app = filter_factory({})(router)  # production.ini's [pipeline:main]
-        services = self.app.registry.framesell_services
+        catalog = self.app.registry.framesell_shop.catalog
         for number in range(shop.CATALOG_SIZE):
-            services.catalog.add_product(
+            catalog.add_product(
                 f"Photo {number}", f"https://photos.example.com/{number}.jpg", Money(5999)
             )
         self.client = TestApp(self.app)

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def main(global_config: dict[str, Any] | None, **settings: Any) -> Router:
-    """The Pyramid/PasteDeploy app factory: settings → adapters → services → WSGI app.
+    """The Pyramid/PasteDeploy app factory: settings → adapters → the shop → WSGI app.
 
     The ini files' ``[pipeline:main]`` puts the catalog's fast lane in front of it
     (``egg:framesell#catalog_fast_lane``).
@@ -18,5 +18,5 @@ def main(global_config: dict[str, Any] | None, **settings: Any) -> Router:
     from framesell.entrypoints.http import make_app
     from framesell.settings import Settings
 
-    services = bootstrap(Settings.from_mapping(settings))
-    return make_app(services, settings)
+    shop = bootstrap(Settings.from_mapping(settings))
+    return make_app(shop, settings)

@@ -1,7 +1,7 @@
-"""The composition root: one adapter table per port, chosen by an ini key, and ``bootstrap``.
+"""The composition root: one adapter table per port, chosen by an ini key; ``Shop``; ``bootstrap``.
 
 Takes ``Settings`` already parsed and checked (``framesell.settings``), picks one adapter per
-port and builds the services. The only module that knows every layer. Pyramid's ``main``,
+port and wires the shop. The only module that knows every layer. Pyramid's ``main``,
 the ``framesell`` command and the tests all build the shop through ``bootstrap``.
 """
 
@@ -28,6 +28,7 @@ from framesell.application.catalog import DEFAULT_RECHECK as CATALOG_RECHECK
 from framesell.application.catalog import CatalogService
 from framesell.application.downloads import DownloadService
 from framesell.application.health import HealthService
+from framesell.application.idempotency import IdempotentRequests, PlaceOrderOnce
 from framesell.application.mail import MailOutbox, ShopMail
 from framesell.application.orders import AfterCharge, OrderService, no_fault
 from framesell.application.payments import PaymentService
@@ -40,11 +41,14 @@ from framesell.application.ports import (
     PaymentGateway,
     UnitOfWorkFactory,
 )
-from framesell.application.requests import IdempotentRequests, PlaceOrderOnce
 from framesell.application.throttles import PaymentFailureLimit, SignupLimit
 from framesell.application.users import UserService
 from framesell.domain.money import Money
 from framesell.settings import ConfigurationError, Settings
+
+
+def _no_migrations(message: str, autogenerate: bool) -> Path:
+    raise ConfigurationError("migrations are for framesell.storage = sql")
 
 
 @dataclass
@@ -63,6 +67,9 @@ class Storage:
     catalog_recheck: timedelta = timedelta(0)
     # Brings the schema up to the newest migration (``framesell migrate``); memory has none.
     migrate: Callable[[], None] = lambda: None
+    # Writes the next schema revision, given its message and whether to autogenerate it, and
+    # returns its file (``framesell new-migration``, for developers; docs/development.md).
+    new_migration: Callable[[str, bool], Path] = _no_migrations
 
 
 def _memory_storage(settings: Settings) -> Storage:
@@ -71,12 +78,15 @@ def _memory_storage(settings: Settings) -> Storage:
 
 def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.engine import database_is_reachable, make_engine
-    from framesell.adapters.sql.migrate import upgrade_to_head
+    from framesell.adapters.sql.migrate import new_revision, upgrade_to_head
     from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
     def migrate() -> None:
         upgrade_to_head(settings.database_url)
+
+    def new_migration(message: str, autogenerate: bool) -> Path:
+        return new_revision(settings.database_url, message, autogenerate=autogenerate)
 
     if settings.auto_migrate:
         migrate()
@@ -89,6 +99,7 @@ def _sql_storage(settings: Settings) -> Storage:
         events=SqlEventCounter(engine),
         catalog_recheck=CATALOG_RECHECK,
         migrate=migrate,
+        new_migration=new_migration,
     )
 
 
@@ -181,8 +192,8 @@ def _payment_factory(name: str) -> Callable[[Settings], PaymentGateway]:
 
 
 @dataclass
-class Services:
-    """The shop's services, wired to one adapter per port."""
+class Shop:
+    """The shop, wired to one adapter per port: its use-case services and what they run on."""
 
     settings: Settings
     users: UserService
@@ -191,7 +202,7 @@ class Services:
     downloads: DownloadService
     # The payment service, for pshell sessions (entrypoints/pshell.py); the views use orders.
     payments: PaymentService
-    requests: IdempotentRequests
+    idempotency: IdempotentRequests
     place_order_once: PlaceOrderOnce
     events: PaymentEventParser
     uow: UnitOfWorkFactory
@@ -220,7 +231,7 @@ def bootstrap(
     gateway: PaymentGateway | None = None,
     storage: Storage | None = None,
     mailer: Mailer | None = None,
-) -> Services:
+) -> Shop:
     """Build every service from settings; tests may pass their own clock, gateway, storage
     or mailer."""
     clock = clock or SystemClock()
@@ -258,7 +269,7 @@ def bootstrap(
         hashlib.sha256(b"framesell-download-links:" + settings.jwt_secret.encode()).digest(),
         lifetime=timedelta(seconds=settings.download_link_seconds),
     )
-    requests = IdempotentRequests(
+    idempotency = IdempotentRequests(
         storage.uow,
         clock,
         lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
@@ -270,7 +281,7 @@ def bootstrap(
         per_shopper=settings.payment_failure_limits()[0],
         per_address=settings.payment_failure_limits()[1],
     )
-    return Services(
+    return Shop(
         settings=settings,
         users=UserService(
             storage.uow,
@@ -288,8 +299,8 @@ def bootstrap(
         orders=orders,
         downloads=downloads,
         payments=payments,
-        requests=requests,
-        place_order_once=PlaceOrderOnce(orders, requests, payment_failures),
+        idempotency=idempotency,
+        place_order_once=PlaceOrderOnce(orders, idempotency, payment_failures),
         events=EVENT_PARSERS.get(settings.payment, _stripe_events)(settings, clock),
         uow=storage.uow,
         gateway=gateway,
@@ -300,13 +311,3 @@ def bootstrap(
         mail=mail,
         mailer=mailer,
     )
-
-
-def new_migration(settings: Settings, message: str, *, autogenerate: bool = False) -> Path:
-    """Write the next Alembic revision of the SQL schema (developers; see docs/development.md)."""
-    if settings.storage != "sql":
-        raise ConfigurationError("migrations are for framesell.storage = sql")
-    from framesell.adapters.sql.migrate import new_revision
-
-    return new_revision(settings.database_url, message, autogenerate=autogenerate)
-

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from framesell.bootstrap import Services, bootstrap, new_migration
+from framesell.bootstrap import Shop, bootstrap
 from framesell.domain.errors import DomainError
 from framesell.domain.money import Money
 from framesell.settings import ConfigurationError, Settings
@@ -102,51 +102,43 @@ def read_catalog(path: Path | None) -> list[tuple[str, str, Money]]:
     return products
 
 
-def cmd_migrate(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_migrate(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
-    assert services is not None
-    services.storage.migrate()
+    shop.storage.migrate()
     print("database schema is up to date")
     return 0
 
 
-def cmd_new_migration(
-    services: Services | None, settings: Settings, args: argparse.Namespace
-) -> int:
+def cmd_new_migration(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Write the next schema revision for you to fill in (or to check, with --autogenerate)."""
-    path = new_migration(settings, args.message, autogenerate=args.autogenerate)
+    path = shop.storage.new_migration(args.message, args.autogenerate)
     print(f"wrote {path}")
     return 0
 
 
-def cmd_seed(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_seed(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Load the sample catalog into an empty shop."""
-    assert services is not None
-    if not services.catalog.is_empty():
+    if not shop.catalog.is_empty():
         print("catalog already has products; nothing seeded")
         return 0
-    added = services.catalog.import_products(read_catalog(None))
+    added = shop.catalog.import_products(read_catalog(None))
     print(f"seeded {len(added)} products")
     return 0
 
 
-def cmd_import(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_import(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Add every product of a CSV or JSON file, all or nothing."""
-    assert services is not None
-    added = services.catalog.import_products(read_catalog(Path(args.file)))
+    added = shop.catalog.import_products(read_catalog(Path(args.file)))
     print(f"imported {len(added)} products")
     return 0
 
 
-def cmd_create_admin(
-    services: Services | None, settings: Settings, args: argparse.Namespace
-) -> int:
+def cmd_create_admin(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Create an admin account, or make an existing account an admin."""
-    assert services is not None
     password = os.environ.get("FRAMESELL_ADMIN_PASSWORD") or ""
-    existing = services.users.find_by_email(args.email)
+    existing = shop.users.find_by_email(args.email)
     if existing is not None:
-        services.users.make_admin(args.email)
+        shop.users.make_admin(args.email)
         print(f"{existing.email} is now an admin")
         return 0
     if not password:
@@ -155,7 +147,7 @@ def cmd_create_admin(
         password = getpass.getpass("Password: ")
         if password != getpass.getpass("Repeat password: "):
             raise CommandError("the passwords do not match")
-    user = services.users.register(
+    user = shop.users.register(
         first_name=args.first_name,
         last_name=args.last_name,
         email=args.email,
@@ -166,10 +158,9 @@ def cmd_create_admin(
     return 0
 
 
-def cmd_reconcile(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_reconcile(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Settle PENDING orders from Stripe's truth; safe on several machines at once."""
-    assert services is not None
-    report = services.orders.reconcile(
+    report = shop.orders.reconcile(
         older_than=timedelta(seconds=args.older_than),
         give_up_after=timedelta(hours=args.give_up_after_hours),
         limit=args.limit,
@@ -183,20 +174,18 @@ def cmd_reconcile(services: Services | None, settings: Settings, args: argparse.
     return 0
 
 
-def cmd_purge_keys(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_purge_keys(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Delete Idempotency-Keys older than the keeping period (24 hours by default)."""
-    assert services is not None
-    print(f"purged {services.requests.purge()} idempotency keys")
+    print(f"purged {shop.idempotency.purge()} idempotency keys")
     return 0
 
 
-def cmd_send_mail(services: Services | None, settings: Settings, args: argparse.Namespace) -> int:
+def cmd_send_mail(shop: Shop, settings: Settings, args: argparse.Namespace) -> int:
     """Deliver the queued mails that are due (retries included); safe on several machines."""
-    assert services is not None
-    if services.mail is None:
+    if shop.mail is None:
         print("mail is off (framesell.mail): nothing to send")
         return 0
-    report = services.mail.deliver(limit=args.limit)
+    report = shop.mail.deliver(limit=args.limit)
     print(f"sent {len(report.sent)}, failed {len(report.failed)} (to be retried)")
     return 1 if report.failed and not report.sent else 0
 
@@ -293,13 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise FileNotFoundError(f"{ini} ({chosen_by}): no such file")
         print(f"framesell: settings from {Path(ini).resolve()} ({chosen_by})", file=sys.stderr)
         settings = load_settings(ini)
-        without_services = {"new-migration"}
-        services = None if args.command in without_services else bootstrap(settings)
+        shop = bootstrap(settings)
         try:
-            return HANDLERS[args.command](services, settings, args)
+            return HANDLERS[args.command](shop, settings, args)
         finally:
-            if services is not None:
-                services.close()
+            shop.close()
     except (ConfigurationError, FileNotFoundError) as error:
         print(f"framesell: {error}", file=sys.stderr)
         return 2

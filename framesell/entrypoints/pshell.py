@@ -1,8 +1,8 @@
-"""``pshell development.ini``: an interactive shell with the shop's services at hand.
+"""``pshell development.ini``: an interactive shell with the shop at hand.
 
 Named by the ini files' ``[pshell]`` section (``setup = framesell.entrypoints.pshell.setup``).
-The services are the ones the app itself built (``registry.framesell_services``), on the
-ini's database and payment gateway, so whatever is done here is done to that shop.
+The shop is the one the app itself built (``registry.framesell_shop``), on the ini's
+database and payment gateway, so whatever is done here is done to it.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from framesell.domain.money import Money
 
 
 def setup(env: dict[str, Any]) -> Iterator[None]:
-    """Put ``services``, each service, ``settings`` and ``Money`` into the shell."""
-    services = env["registry"].framesell_services
-    env["services"] = services
-    env["settings"] = services.settings
-    for name in ("users", "catalog", "orders", "payments", "requests"):
-        env[name] = getattr(services, name)
+    """Put ``shop``, each of its services, ``settings`` and ``Money`` into the shell."""
+    shop = env["registry"].framesell_shop
+    env["shop"] = shop
+    env["settings"] = shop.settings
+    for name in ("users", "catalog", "orders", "payments", "idempotency"):
+        env[name] = getattr(shop, name)
     env["Money"] = Money
     try:
         yield
     finally:
-        services.close()
+        shop.close()

@@ -14,7 +14,7 @@ import pytest
 from webtest import TestApp
 
 from framesell import main
-from framesell.bootstrap import Services
+from framesell.bootstrap import Shop
 from framesell.domain.models import Product
 from framesell.domain.money import Money
 from framesell.entrypoints.http.fastlane import CatalogFastLane, filter_factory
@@ -60,19 +60,19 @@ def app(monkeypatch: pytest.MonkeyPatch) -> TestApp:
 
 
 @pytest.fixture
-def services(app: TestApp) -> Services:
-    """The services behind ``app`` (to arrange data and look at the fake gateway)."""
-    found: Services = app.app.registry.framesell_services
+def shop(app: TestApp) -> Shop:
+    """The shop behind ``app`` (to arrange data and look at the fake gateway)."""
+    found: Shop = app.app.registry.framesell_shop
     return found
 
 
 @pytest.fixture
-def add_product(services: Services) -> Callable[..., Product]:
+def add_product(shop: Shop) -> Callable[..., Product]:
     """Put a product on sale: ``add_product("Parrot", "59.99")``."""
 
     def add(description: str = "Brooklyn Bridge", price: str = "100") -> Product:
         url = f"https://photos.example.com/{next(_numbers)}.jpg"
-        return services.catalog.add_product(description, url, Money.from_major(price))
+        return shop.catalog.add_product(description, url, Money.from_major(price))
 
     return add
 
@@ -108,10 +108,10 @@ def shopper(sign_up: Callable[..., dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def admin(app: TestApp, services: Services) -> dict[str, Any]:
+def admin(app: TestApp, shop: Shop) -> dict[str, Any]:
     """A logged-in admin (made as ``framesell create-admin`` does)."""
     email = unique_email("admin")
-    services.users.register(
+    shop.users.register(
         first_name="Ada", last_name="Admin", email=email, password=PASSWORD, is_admin=True
     )
     token = app.post_json("/api/api-token-auth/", {"username": email, "password": PASSWORD}).json
@@ -121,7 +121,7 @@ def admin(app: TestApp, services: Services) -> dict[str, Any]:
 @pytest.fixture
 def awaiting_3d_secure(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> tuple[dict[str, Any], str]:
@@ -133,7 +133,7 @@ def awaiting_3d_secure(
         status=402,
     )
     order: dict[str, Any] = placed.json["order"]
-    (payment,) = services.gateway.payments_for_order(order["id"])  # type: ignore[attr-defined]
+    (payment,) = shop.gateway.payments_for_order(order["id"])  # type: ignore[attr-defined]
     return order, payment.id
 
 

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from webtest import TestApp
 
-from framesell.bootstrap import Services
+from framesell.bootstrap import Shop
 from tests.api.conftest import JWT_SECRET, PASSWORD, unique_email
 
 
@@ -28,10 +28,10 @@ def test_signup_accepts_a_form_encoded_body(app: TestApp) -> None:
     assert response.json == {"success": True}
 
 
-def test_signup_stores_only_an_argon2id_hash(app: TestApp, services: Services) -> None:
+def test_signup_stores_only_an_argon2id_hash(app: TestApp, shop: Shop) -> None:
     body = signup_body()
     app.post_json("/api/signup/", body, status=201)
-    user = services.users.find_by_email(body["email"])
+    user = shop.users.find_by_email(body["email"])
     assert user is not None
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
@@ -105,13 +105,13 @@ def registered(app: TestApp) -> str:
     return str(body["email"])
 
 
-def test_login_returns_a_jwt_with_the_promised_claims(app: TestApp, services: Services) -> None:
+def test_login_returns_a_jwt_with_the_promised_claims(app: TestApp, shop: Shop) -> None:
     email = registered(app)
     response = app.post_json("/api/api-token-auth/", {"username": email, "password": PASSWORD})
     assert response.status_code == 200
     assert list(response.json) == ["token"]
     claims = jwt.decode(response.json["token"], JWT_SECRET, algorithms=["HS256"])
-    user = services.users.find_by_email(email)
+    user = shop.users.find_by_email(email)
     assert user is not None
     assert claims["sub"] == str(user.id)
     assert claims["email"] == email

@@ -10,7 +10,7 @@ from cornice import Service
 from pyramid.config import Configurator
 from webtest import TestApp
 
-from framesell.bootstrap import Services, bootstrap
+from framesell.bootstrap import Shop, bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.apidocs import API_DOCS_PATH
@@ -130,18 +130,18 @@ def test_the_openapi_document_asks_for_a_token_exactly_where_a_permission_needs_
         assert admins_only is (permission == ADMIN), (pattern, method)
 
 
-def app_with(service: Service) -> TestApp:
-    services = bootstrap(Settings.from_mapping(SETTINGS, {}))
+def app_with(endpoint: Service) -> TestApp:
+    shop = bootstrap(Settings.from_mapping(SETTINGS, {}))
     with Configurator(settings=dict(SETTINGS)) as config:
-        config.registry.framesell_services = services
-        config.add_request_method(lambda request: services, "services", reify=True)
+        config.registry.framesell_shop = shop
+        config.add_request_method(lambda request: shop, "shop", reify=True)
         config.include(includeme)
-        config.add_cornice_service(service)
+        config.add_cornice_service(endpoint)
         return TestApp(config.make_wsgi_app())
 
 
 def test_a_view_is_protected_by_its_permission_even_if_it_checks_nothing_itself() -> None:
-    secret = Service(name="secret", path="/api/secret/", description="A test's own service.")
+    secret = Service(name="secret", path="/api/secret/", description="A test's own endpoint.")
 
     @secret.get(permission=ADMIN)
     @responses({200: ProductJson})
@@ -171,7 +171,7 @@ def test_a_view_without_a_permission_stops_the_openapi_document(
 
 
 def test_pyramids_authenticated_userid_is_the_tokens_account_and_none_without_one(
-    app: TestApp, services: Services, shopper: dict[str, Any]
+    app: TestApp, shop: Shop, shopper: dict[str, Any]
 ) -> None:
     from pyramid.interfaces import IRequestFactory
     from pyramid.request import Request
@@ -179,7 +179,7 @@ def test_pyramids_authenticated_userid_is_the_tokens_account_and_none_without_on
 
     registry = app.app.registry
     request_factory = registry.queryUtility(IRequestFactory, default=Request)
-    user = services.users.find_by_email(shopper["email"])
+    user = shop.users.find_by_email(shopper["email"])
     assert user is not None
     for headers, expected in ((shopper["headers"], user.id), ({}, None)):
         env = prepare(
@@ -224,7 +224,7 @@ def test_a_refused_token_gives_the_same_reason_every_time_it_is_asked(
 
 
 def test_a_view_with_a_permission_the_policy_does_not_know_is_refused_to_everyone() -> None:
-    odd = Service(name="odd", path="/api/odd/", description="A test's own service.")
+    odd = Service(name="odd", path="/api/odd/", description="A test's own endpoint.")
 
     @odd.get(permission="staff")
     @responses({200: ProductJson})
@@ -233,11 +233,11 @@ def test_a_view_with_a_permission_the_policy_does_not_know_is_refused_to_everyon
         return {"odd": True}
 
     app = app_with(odd)
-    services = app.app.registry.framesell_services
-    services.users.register(
+    shop = app.app.registry.framesell_shop
+    shop.users.register(
         first_name="Ada", last_name="Admin", email="odd-admin@example.com",
         password="correct horse battery", is_admin=True,
     )
-    token = services.users.log_in("odd-admin@example.com", "correct horse battery")
+    token = shop.users.log_in("odd-admin@example.com", "correct horse battery")
     refused = app.get("/api/odd/", headers={"Authorization": f"JWT {token}"}, status=403)
     assert refused.json == {"detail": "unknown permission 'staff'"}

@@ -53,11 +53,11 @@ def test_the_catalog_needs_no_token_and_works_without_the_trailing_slash(
 
 
 def test_a_withdrawn_product_leaves_the_catalog(
-    app: TestApp, add_product: Callable[..., Product], services: object
+    app: TestApp, add_product: Callable[..., Product], shop: object
 ) -> None:
     kept = add_product("Kept")
     gone = add_product("Gone")
-    with app.app.registry.framesell_services.uow() as uow:
+    with app.app.registry.framesell_shop.uow() as uow:
         uow.products.update(Product(gone.id, gone.description, gone.url, gone.price, active=False))
         uow.commit()
     assert [p["id"] for p in app.get("/api/product/").json] == [kept.id]

@@ -26,7 +26,7 @@ def test_an_admin_adds_a_product_with_an_exact_price(app: TestApp, admin: dict[s
     }
     assert app.get("/api/product/").json == [response.json]
     assert (
-        app.app.registry.framesell_services.catalog.product_for_sale(
+        app.app.registry.framesell_shop.catalog.product_for_sale(
             response.json["id"]
         ).price.cents
         == 5999
@@ -37,7 +37,7 @@ def test_prices_may_be_strings_or_whole_numbers(app: TestApp, admin: dict[str, A
     for price, cents in (("19.90", 1990), (100, 10000), ("0.50", 50)):
         body = {**PARROT, "price": price}
         created = app.post_json("/api/product/", body, headers=admin["headers"], status=201).json
-        stored = app.app.registry.framesell_services.catalog.product_for_sale(created["id"])
+        stored = app.app.registry.framesell_shop.catalog.product_for_sale(created["id"])
         assert stored.price.cents == cents
 
 

@@ -30,7 +30,7 @@ def shop(add_product: Callable[..., Product]) -> tuple[CatalogFastLane, TestApp,
     """One app: through its fast lane, and straight through its router."""
     fast_lane = served({**SETTINGS, "framesell.cors_origins": "https://shop.example.com"})
     for number in range(3):
-        fast_lane.registry.framesell_services.catalog.add_product(
+        fast_lane.registry.framesell_shop.catalog.add_product(
             f"Photo {number}", f"https://photos.example.com/{number}.jpg", add_product().price
         )
     return fast_lane, TestApp(fast_lane), TestApp(fast_lane.router)
@@ -120,7 +120,7 @@ def test_a_changed_catalog_is_served_by_the_fast_lane_at_once(
 ) -> None:
     fast_lane, through_lane, _ = shop
     before = through_lane.get("/api/product/")
-    catalog = fast_lane.registry.framesell_services.catalog
+    catalog = fast_lane.registry.framesell_shop.catalog
     catalog.withdraw_product(before.json[0]["id"])
     after = through_lane.get("/api/product/", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_int == 200

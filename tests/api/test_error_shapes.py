@@ -1,4 +1,4 @@
-"""Each service answers its errors in the shape it declares; a DomainError's class decides the
+"""Each endpoint answers its errors in the shape it declares; a DomainError's class decides the
 status, the most specific class winning."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from framesell.bootstrap import Settings, bootstrap
 from framesell.domain import errors
 from framesell.entrypoints.http import includeme
 from framesell.entrypoints.http.errors import (
-    ApiService,
     DetailShape,
+    Endpoint,
     ErrorShape,
     FailureShape,
     most_specific,
@@ -37,19 +37,19 @@ class NoteSchema(colander.MappingSchema):
     note = colander.SchemaNode(StrictString(), validator=colander.Length(max=5))
 
 
-def app_with_service(path: str, shape: ErrorShape | None) -> TestApp:
-    """The API plus one service at ``path`` that declares ``shape`` (or nothing)."""
-    services = bootstrap(Settings.from_mapping(SETTINGS))
+def app_with_endpoint(path: str, shape: ErrorShape | None) -> TestApp:
+    """The API plus one endpoint at ``path`` that declares ``shape`` (or nothing)."""
+    shop = bootstrap(Settings.from_mapping(SETTINGS))
     declared = {} if shape is None else {"error_shape": shape}
-    service = ApiService(
+    endpoint = Endpoint(
         name=path.strip("/").replace("/", "_"),
         path=path,
-        description="A test's own service.",
+        description="A test's own endpoint.",
         error_handler=validation_failed,
         **declared,
     )
 
-    @service.post(
+    @endpoint.post(
         schema=NoteSchema(),
         validators=(colander_body_validator,),
         content_type=("application/json",),
@@ -61,15 +61,15 @@ def app_with_service(path: str, shape: ErrorShape | None) -> TestApp:
         raise errors.ProductNotFound()
 
     with Configurator(settings=dict(SETTINGS)) as config:
-        config.registry.framesell_services = services
-        config.add_request_method(lambda request: services, "services", reify=True)
+        config.registry.framesell_shop = shop
+        config.add_request_method(lambda request: shop, "shop", reify=True)
         config.include(includeme)
-        config.add_cornice_service(service)
+        config.add_cornice_service(endpoint)
         return TestApp(config.make_wsgi_app())
 
 
 def test_a_service_answers_refused_bodies_and_domain_errors_in_the_shape_it_declares() -> None:
-    app = app_with_service("/api/test-failure/", FailureShape())
+    app = app_with_endpoint("/api/test-failure/", FailureShape())
 
     refused = app.post_json("/api/test-failure/", {"note": "too long"}, status=400)
     missing = app.post_json("/api/test-failure/", {"note": "ok"}, status=404)
@@ -94,7 +94,7 @@ def test_a_service_answers_refused_bodies_and_domain_errors_in_the_shape_it_decl
 
 
 def test_a_declared_refusal_replaces_the_field_names_in_the_message() -> None:
-    app = app_with_service("/api/test-detail/", DetailShape(refused_body="no good"))
+    app = app_with_endpoint("/api/test-detail/", DetailShape(refused_body="no good"))
 
     refused = app.post_json("/api/test-detail/", {"note": 7}, status=400)
 
@@ -105,7 +105,7 @@ def test_a_declared_refusal_replaces_the_field_names_in_the_message() -> None:
 
 
 def test_a_service_that_declares_no_shape_answers_the_errors_list() -> None:
-    app = app_with_service("/api/test-plain/", None)
+    app = app_with_endpoint("/api/test-plain/", None)
 
     refused = app.post_json("/api/test-plain/", {}, status=400)
     missing = app.post_json("/api/test-plain/", {"note": "ok"}, status=404)

@@ -10,7 +10,7 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock
-from framesell.bootstrap import Services, bootstrap
+from framesell.bootstrap import Shop, bootstrap
 from framesell.domain.models import Product
 from framesell.entrypoints.http import make_app
 from framesell.settings import Settings
@@ -40,8 +40,8 @@ def app(request: pytest.FixtureRequest, clock: FixedClock) -> TestApp:
     if request.param != "memory":
         url = request.getfixturevalue(f"{request.param}_url")
         settings |= {"framesell.storage": "sql", "framesell.database_url": url}
-    services = bootstrap(Settings.from_mapping(settings, environ={}), clock=clock)
-    return TestApp(make_app(services, settings))
+    shop = bootstrap(Settings.from_mapping(settings, environ={}), clock=clock)
+    return TestApp(make_app(shop, settings))
 
 
 def with_sizes(app: TestApp, admin: dict[str, Any], product: Product) -> list[dict[str, Any]]:
@@ -136,7 +136,7 @@ def test_the_catalog_lists_the_download_then_the_print_sizes_admins_manage(
 
 def test_two_prints_in_two_sizes_and_a_download_are_one_order_and_one_payment(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     admin: dict[str, Any],
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
@@ -163,7 +163,7 @@ def test_two_prints_in_two_sizes_and_a_download_are_one_order_and_one_payment(
     assert order["shipping_price"] == 9
     assert order["total"] == 2 * 45 + 99.5 + 20 + 9
     assert order["product"]["id"] == bridge.id  # the first line's photo, for old clients
-    (charge,) = services.gateway.charges_for_order(order["id"])
+    (charge,) = shop.gateway.charges_for_order(order["id"])
     assert charge.amount.cents == 21_850  # computed on the server, in cents
     assert app.get(f"/api/order/{order['id']}/", headers=shopper["headers"]).json == order
     assert app.get("/api/order/", headers=shopper["headers"]).json == [order]
@@ -238,7 +238,7 @@ def test_the_2017_request_buys_the_digital_download(
 )
 def test_a_bad_cart_is_a_400_and_charges_nothing(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     admin: dict[str, Any],
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
@@ -289,7 +289,7 @@ def test_a_download_is_bought_once_and_not_with_a_product_too(
 
 def test_a_cart_is_bought_once_per_idempotency_key(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     admin: dict[str, Any],
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
@@ -300,7 +300,7 @@ def test_a_cart_is_bought_once_per_idempotency_key(
     first = cart(app, shopper, body, **{"Idempotency-Key": "cart-1"})
     again = cart(app, shopper, body, **{"Idempotency-Key": "cart-1"})
     assert again.json == first.json
-    assert len(services.gateway.charges_for_order(first.json["order"]["id"])) == 1
+    assert len(shop.gateway.charges_for_order(first.json["order"]["id"])) == 1
     other = {**body, "items": [{"product": bridge.id, "format": large["id"]}]}
     cart(app, shopper, other, status=422, **{"Idempotency-Key": "cart-1"})
 

@@ -58,4 +58,4 @@ def check_outage_and_recovery(proxied: URL, proxy: TcpProxy) -> None:
     proxy.restore()
     assert app.get("/api/health/", status=200).json == HEALTHY
     assert "token" in app.post_json("/api/api-token-auth/", login, status=200).json
-    app.app.registry.framesell_services.close()
+    app.app.registry.framesell_shop.close()

@@ -1,4 +1,4 @@
-"""GET /api/openapi.json: generated from the registered services, valid, and true to the API."""
+"""GET /api/openapi.json: generated from the registered endpoints, valid, and true to the API."""
 
 from __future__ import annotations
 
@@ -283,14 +283,14 @@ def test_a_content_type_a_view_does_not_read_is_415_in_the_endpoints_shape(app: 
 
 
 def test_a_new_cornice_service_appears_in_the_document_without_writing_it_down() -> None:
-    services = bootstrap(Settings.from_mapping(SETTINGS))
+    shop = bootstrap(Settings.from_mapping(SETTINGS))
 
     class PokeSchema(colander.MappingSchema):
         """A test's own body."""
 
         note = colander.SchemaNode(StrictString(), validator=colander.Length(max=10))
 
-    poke = Service(name="poke", path="/api/poke/{id}/", description="A test's own service.")
+    poke = Service(name="poke", path="/api/poke/{id}/", description="A test's own endpoint.")
 
     @poke.post(schema=PokeSchema(), content_type=("application/json",), permission="admin")
     @responses({200: ProductJson, 404: ErrorsJson})
@@ -299,8 +299,8 @@ def test_a_new_cornice_service_appears_in_the_document_without_writing_it_down()
         return {}
 
     with Configurator(settings=dict(SETTINGS)) as config:
-        config.registry.framesell_services = services
-        config.add_request_method(lambda request: services, "services", reify=True)
+        config.registry.framesell_shop = shop
+        config.add_request_method(lambda request: shop, "shop", reify=True)
         config.include(includeme)
         config.add_cornice_service(poke)
         app = TestApp(config.make_wsgi_app())

@@ -7,7 +7,7 @@ from typing import Any
 
 from webtest import TestApp
 
-from framesell.bootstrap import Services
+from framesell.bootstrap import Shop
 from framesell.domain.models import Product
 
 
@@ -111,11 +111,11 @@ def test_each_shopper_gets_only_their_own_list_whatever_etag_they_send(
 
 
 def test_an_account_gone_since_its_list_was_kept_is_refused(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     _buy(app, shopper, add_product())
     etag = app.get("/api/order/", headers=shopper["headers"], status=200).etag
-    store = services.uow.store  # type: ignore[attr-defined]
+    store = shop.uow.store  # type: ignore[attr-defined]
     (user_id,) = [u.id for u in store.tables.users.values() if u.email == shopper["email"]]
     del store.tables.users[user_id]
     answer = app.get("/api/order/", headers=_with_etag(shopper, etag), status=403)

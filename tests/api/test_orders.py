@@ -15,7 +15,7 @@ from webtest import TestApp, TestRequest
 
 from framesell.adapters.jwt import JwtTokenService
 from framesell.adapters.memory import FixedClock
-from framesell.bootstrap import Services
+from framesell.bootstrap import Shop
 from framesell.domain.errors import PaymentUnavailable
 from framesell.domain.models import Product
 from tests.api.conftest import JWT_SECRET
@@ -39,7 +39,7 @@ def buy(
 
 
 def test_buying_charges_the_card_and_answers_201_with_the_paid_order(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     parrot = add_product("Parrot", "59.99")
     response = buy(app, shopper, parrot)
@@ -86,7 +86,7 @@ def test_buying_charges_the_card_and_answers_201_with_the_paid_order(
     }
     placed = datetime.strptime(order["orderdate"], ISO_UTC).replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - placed) < timedelta(minutes=1)
-    (charge,) = services.gateway.charges_for_order(order["id"])
+    (charge,) = shop.gateway.charges_for_order(order["id"])
     assert charge.amount.cents == 5999
     assert charge.order_id == order["id"]
 
@@ -105,23 +105,23 @@ def test_the_product_may_be_a_numeric_string(
 
 
 def test_a_declined_card_gives_402_and_keeps_a_failed_order_that_is_listed(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     product = add_product()
     response = buy(app, shopper, product, token="tok_chargeDeclined", status=402)
     order = response.json["order"]
     assert response.json == {"success": False, "error": "Your card was declined.", "order": order}
     assert order["paymentstatus"] == "FAILED"
-    assert services.gateway.charges_for_order(order["id"]) == []
+    assert shop.gateway.charges_for_order(order["id"]) == []
     listed = app.get("/api/order/", headers=shopper["headers"]).json
     assert listed == [order]
 
 
 def test_an_unreachable_payment_service_gives_503_and_a_pending_order(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     product = add_product()
-    services.gateway.fail_next_with(PaymentUnavailable)
+    shop.gateway.fail_next_with(PaymentUnavailable)
     response = buy(app, shopper, product, status=503)
     assert response.json == {
         "success": False,
@@ -155,7 +155,7 @@ def test_orders_list_only_the_callers_own_oldest_first(
 
 
 def test_an_order_keeps_the_price_paid_after_the_catalog_changes(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     product = add_product("Bridge", "100")
     buy(app, shopper, product)
@@ -163,7 +163,7 @@ def test_an_order_keeps_the_price_paid_after_the_catalog_changes(
 
     from framesell.domain.money import Money
 
-    with services.uow() as uow:
+    with shop.uow() as uow:
         uow.products.update(replace(product, price=Money(25000), description="Renamed"))
         uow.commit()
     (order,) = app.get("/api/order/", headers=shopper["headers"]).json
@@ -264,7 +264,7 @@ EXTRA_FIELDS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("extra", EXTRA_FIELDS, ids=lambda extra: ",".join(extra))
 def test_client_sent_prices_and_currencies_never_change_what_is_charged_or_stored(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
     extra: dict[str, Any],
@@ -281,9 +281,9 @@ def test_client_sent_prices_and_currencies_never_change_what_is_charged_or_store
         "url": photo.url,
         "currency": "usd",
     }
-    (charge,) = services.gateway.charges_for_order(order["id"])
+    (charge,) = shop.gateway.charges_for_order(order["id"])
     assert (charge.amount.cents, charge.amount.currency) == (10_000, "usd")
-    stored = services.orders.get_order(order["user"], order["id"])
+    stored = shop.orders.get_order(order["user"], order["id"])
     assert (stored.amount.cents, stored.amount.currency) == (10_000, "usd")
     (listed,) = app.get("/api/order/", headers=shopper["headers"]).json
     assert listed == order
@@ -291,13 +291,13 @@ def test_client_sent_prices_and_currencies_never_change_what_is_charged_or_store
 
 def test_a_client_sent_user_never_buys_for_or_as_another_shopper(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     sign_up: Callable[..., dict[str, Any]],
     add_product: Callable[..., Product],
 ) -> None:
     buyer, victim = sign_up(), sign_up()
-    victim_user = services.users.find_by_email(victim["email"])
-    buyer_user = services.users.find_by_email(buyer["email"])
+    victim_user = shop.users.find_by_email(victim["email"])
+    buyer_user = shop.users.find_by_email(buyer["email"])
     assert victim_user is not None and buyer_user is not None
     photo = add_product()
     body = {"token": "tok_visa", "product": photo.id, "user": victim_user.id}
@@ -435,9 +435,9 @@ def test_a_forged_token_is_forbidden(app: TestApp, shopper: dict[str, Any], case
 
 
 def test_an_expired_token_is_forbidden(
-    app: TestApp, services: Services, shopper: dict[str, Any]
+    app: TestApp, shop: Shop, shopper: dict[str, Any]
 ) -> None:
-    user = services.users.find_by_email(shopper["email"])
+    user = shop.users.find_by_email(shopper["email"])
     assert user is not None
     past = FixedClock(datetime.now(UTC) - timedelta(hours=2))
     expired = JwtTokenService(JWT_SECRET, past, timedelta(hours=1)).issue(user)

@@ -13,7 +13,7 @@ from webtest import TestApp
 
 from framesell.adapters.memory import FixedClock, MemoryMailer
 from framesell.application.users import reset_token_hash
-from framesell.bootstrap import Services, bootstrap
+from framesell.bootstrap import Shop, bootstrap
 from framesell.domain.errors import InvalidResetToken
 from framesell.entrypoints.http import make_app
 from framesell.settings import Settings
@@ -26,16 +26,16 @@ ANSWER = {
 NEW_PASSWORD = "a brand new password"
 
 
-def _mailer(services: Services) -> MemoryMailer:
-    assert isinstance(services.mailer, MemoryMailer)
-    return services.mailer
+def _mailer(shop: Shop) -> MemoryMailer:
+    assert isinstance(shop.mailer, MemoryMailer)
+    return shop.mailer
 
 
-def _token_from_mail(services: Services, email: str) -> str:
+def _token_from_mail(shop: Shop, email: str) -> str:
     deadline = time.monotonic() + 5
-    while not _mailer(services).to(email) and time.monotonic() < deadline:
+    while not _mailer(shop).to(email) and time.monotonic() < deadline:
         time.sleep(0.01)  # delivered on a thread of its own
-    mail = _mailer(services).to(email)[0]
+    mail = _mailer(shop).to(email)[0]
     (link,) = re.findall(r"https://\S+", mail.text)
     assert link.startswith("https://shop.example.com/#/reset-password?token=")
     assert link in mail.html
@@ -49,14 +49,14 @@ def _log_in(app: TestApp, email: str, password: str, status: int) -> None:
 
 
 def test_a_reset_link_sets_a_new_password_once(
-    app: TestApp, services: Services, shopper: dict[str, Any]
+    app: TestApp, shop: Shop, shopper: dict[str, Any]
 ) -> None:
     answer = app.post_json(
         "/api/password-reset/", {"email": shopper["email"].upper()}, status=202
     )
     assert answer.json == ANSWER
-    token = _token_from_mail(services, shopper["email"])
-    (mail,) = _mailer(services).to(shopper["email"])
+    token = _token_from_mail(shop, shopper["email"])
+    (mail,) = _mailer(shop).to(shopper["email"])
     assert mail.subject == "Choose a new FrameSell password"
     assert "within 60 minutes" in mail.text
 
@@ -80,20 +80,20 @@ def test_a_reset_link_sets_a_new_password_once(
 
 
 def test_an_unknown_email_gets_the_same_answer_and_no_mail(
-    app: TestApp, services: Services
+    app: TestApp, shop: Shop
 ) -> None:
     answer = app.post_json("/api/password-reset/", {"email": "nobody@example.com"}, status=202)
     assert answer.json == ANSWER
     time.sleep(0.05)
-    assert _mailer(services).sent == []
+    assert _mailer(shop).sent == []
 
 
 def test_only_the_tokens_hash_is_stored(
-    app: TestApp, services: Services, shopper: dict[str, Any]
+    app: TestApp, shop: Shop, shopper: dict[str, Any]
 ) -> None:
     app.post_json("/api/password-reset/", {"email": shopper["email"]}, status=202)
-    token = _token_from_mail(services, shopper["email"])
-    with services.uow() as uow:
+    token = _token_from_mail(shop, shopper["email"])
+    with shop.uow() as uow:
         stored = uow.password_resets.get_by_hash(reset_token_hash(token))
         assert uow.password_resets.get_by_hash(token) is None
     assert stored is not None and stored.token_hash != token
@@ -101,10 +101,10 @@ def test_only_the_tokens_hash_is_stored(
 
 
 def test_an_expired_or_wrong_token_and_a_short_password_are_400(
-    app: TestApp, services: Services, shopper: dict[str, Any]
+    app: TestApp, shop: Shop, shopper: dict[str, Any]
 ) -> None:
     app.post_json("/api/password-reset/", {"email": shopper["email"]}, status=202)
-    token = _token_from_mail(services, shopper["email"])
+    token = _token_from_mail(shop, shopper["email"])
     short = app.post_json(
         "/api/password-reset/confirm/", {"token": token, "password": "short"}, status=400
     )
@@ -120,29 +120,29 @@ def test_an_expired_or_wrong_token_and_a_short_password_are_400(
 
 def test_a_link_works_for_an_hour_only() -> None:
     clock = FixedClock()
-    services = bootstrap(Settings.from_mapping(SETTINGS, environ={}), clock=clock)
-    user = services.users.register(
+    shop = bootstrap(Settings.from_mapping(SETTINGS, environ={}), clock=clock)
+    user = shop.users.register(
         first_name="Ada", last_name="L", email="late@example.com", password=PASSWORD
     )
-    services.users.request_password_reset(user.email)
-    token = _token_from_mail(services, user.email)
+    shop.users.request_password_reset(user.email)
+    token = _token_from_mail(shop, user.email)
     clock.advance(timedelta(minutes=59, seconds=59))
-    services.users.request_password_reset(user.email)
-    second = _second_token(services, user.email)
+    shop.users.request_password_reset(user.email)
+    second = _second_token(shop, user.email)
     assert second != token
     clock.advance(timedelta(seconds=1))
 
     with pytest.raises(InvalidResetToken):
-        services.users.reset_password(token, NEW_PASSWORD)  # exactly an hour old
-    services.users.reset_password(second, NEW_PASSWORD)  # a minute old
-    assert services.users.log_in(user.email, NEW_PASSWORD)
+        shop.users.reset_password(token, NEW_PASSWORD)  # exactly an hour old
+    shop.users.reset_password(second, NEW_PASSWORD)  # a minute old
+    assert shop.users.log_in(user.email, NEW_PASSWORD)
 
 
-def _second_token(services: Services, email: str) -> str:
+def _second_token(shop: Shop, email: str) -> str:
     deadline = time.monotonic() + 5
-    while len(_mailer(services).to(email)) < 2 and time.monotonic() < deadline:
+    while len(_mailer(shop).to(email)) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    link = re.findall(r"https://\S+", _mailer(services).to(email)[1].text)[0]
+    link = re.findall(r"https://\S+", _mailer(shop).to(email)[1].text)[0]
     return parse_qs(urlsplit(link.replace("#/", "")).query)["token"][0]
 
 
@@ -169,9 +169,9 @@ class SlowMailer(MemoryMailer):
 
 def test_the_answer_does_not_wait_for_the_mail_server_so_it_tells_nothing() -> None:
     mailer = SlowMailer()
-    services = bootstrap(Settings.from_mapping(SETTINGS, environ={}), mailer=mailer)
-    app = TestApp(make_app(services, SETTINGS))
-    services.users.register(
+    shop = bootstrap(Settings.from_mapping(SETTINGS, environ={}), mailer=mailer)
+    app = TestApp(make_app(shop, SETTINGS))
+    shop.users.register(
         first_name="Ada", last_name="L", email="known@example.com", password=PASSWORD
     )
     timings = {}
@@ -189,9 +189,9 @@ def test_the_answer_does_not_wait_for_the_mail_server_so_it_tells_nothing() -> N
 
 def test_one_address_asking_for_many_emails_gets_log_ins_address_limit_per_64() -> None:
     settings = {**SETTINGS, "framesell.login.address_max_failures": "20"}
-    services = bootstrap(Settings.from_mapping(settings, environ={}), clock=FixedClock())
-    app = TestApp(make_app(services, settings))
-    services.users.register(
+    shop = bootstrap(Settings.from_mapping(settings, environ={}), clock=FixedClock())
+    app = TestApp(make_app(shop, settings))
+    shop.users.register(
         first_name="Ada", last_name="L", email="asker@example.com", password=PASSWORD
     )
 

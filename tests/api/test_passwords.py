@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from webtest import TestApp
 
-from framesell.bootstrap import Services, bootstrap
+from framesell.bootstrap import Shop, bootstrap
 from framesell.entrypoints.http import make_app
 from framesell.settings import Settings
 from tests.api.conftest import SETTINGS, unique_email
@@ -42,16 +42,16 @@ def argon2_parameters(password_hash: str) -> str:
 
 
 def test_a_hash_with_older_argon2_parameters_is_replaced_at_the_next_log_in(
-    app: TestApp, services: Services
+    app: TestApp, shop: Shop
 ) -> None:
     password = "correct horse battery"
     email, _ = signup(app, password, 201)
-    old = services.users.find_by_email(email)
+    old = shop.users.find_by_email(email)
     assert old is not None and argon2_parameters(old.password_hash) == "m=1024,t=1,p=1"
 
     # The same data, served by a shop restarted with stronger argon2 settings.
     stronger = {**SETTINGS, "framesell.argon2.memory_cost_kib": "2048"}
-    upgraded = bootstrap(Settings.from_mapping(stronger, {}), storage=services.storage)
+    upgraded = bootstrap(Settings.from_mapping(stronger, {}), storage=shop.storage)
     TestApp(make_app(upgraded, stronger)).post_json(
         "/api/api-token-auth/", {"username": email, "password": password}, status=200
     )
@@ -62,11 +62,11 @@ def test_a_hash_with_older_argon2_parameters_is_replaced_at_the_next_log_in(
     assert new.password_hash != old.password_hash
 
 
-def test_a_wrong_password_leaves_an_old_hash_alone(app: TestApp, services: Services) -> None:
+def test_a_wrong_password_leaves_an_old_hash_alone(app: TestApp, shop: Shop) -> None:
     email, _ = signup(app, "correct horse battery", 201)
-    old = services.users.find_by_email(email)
+    old = shop.users.find_by_email(email)
     stronger = {**SETTINGS, "framesell.argon2.memory_cost_kib": "2048"}
-    upgraded = bootstrap(Settings.from_mapping(stronger, {}), storage=services.storage)
+    upgraded = bootstrap(Settings.from_mapping(stronger, {}), storage=shop.storage)
     TestApp(make_app(upgraded, stronger)).post_json(
         "/api/api-token-auth/", {"username": email, "password": "wrong password"}, status=400
     )

@@ -24,16 +24,16 @@ pytestmark = [pytest.mark.stripe, pytest.mark.slow]
 @pytest.fixture
 def misconfigured_app(fake_stripe: Any) -> TestApp:
     gateway = StripeGateway(BAD_KEY, api_base=fake_stripe.url, max_retries=0)
-    services = bootstrap(Settings.from_mapping(SETTINGS, environ={}), gateway=gateway)
-    return TestApp(make_app(services))
+    shop = bootstrap(Settings.from_mapping(SETTINGS, environ={}), gateway=gateway)
+    return TestApp(make_app(shop))
 
 
 def test_a_refused_api_key_is_a_503_with_a_pending_order_and_a_critical_log(
     misconfigured_app: TestApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = misconfigured_app
-    services = app.app.registry.framesell_services
-    product: Product = services.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(100))
+    shop = app.app.registry.framesell_shop
+    product: Product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(100))
     email = unique_email()
     body = {"first_name": "A", "last_name": "B", "email": email, "password": "password12"}
     app.post_json("/api/signup/", body, status=201)

@@ -11,7 +11,7 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.stripe_webhooks import sign
-from framesell.bootstrap import Services
+from framesell.bootstrap import Shop
 from framesell.domain.errors import PaymentUnavailable
 from framesell.domain.models import Product
 from tests.api.conftest import WEBHOOK_SECRET
@@ -37,7 +37,7 @@ def buy(
 
 def test_a_repeated_idempotency_key_replays_the_first_answer_and_buys_once(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
@@ -47,7 +47,7 @@ def test_a_repeated_idempotency_key_replays_the_first_answer_and_buys_once(
     assert again.json == first.json
     assert again.headers["Idempotent-Replayed"] == "true"
     assert len(app.get("/api/order/", headers=shopper["headers"]).json) == 1
-    assert len(services.gateway.charges_for_order(first.json["order"]["id"])) == 1
+    assert len(shop.gateway.charges_for_order(first.json["order"]["id"])) == 1
 
 
 def test_a_replayed_decline_stays_a_decline(
@@ -76,7 +76,7 @@ def test_the_same_key_with_another_body_is_422(
 
 def test_the_same_key_with_another_card_is_422_and_charges_nothing_more(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
@@ -86,7 +86,7 @@ def test_the_same_key_with_another_card_is_422_and_charges_nothing_more(
     refused = buy(app, shopper, product, key="card-k", token="tok_mastercard", status=422)
     assert refused.json["error"] == "this Idempotency-Key was already used for a different request"
     assert "Idempotent-Replayed" not in refused.headers
-    assert len(services.gateway.charges_for_order(first["order"]["id"])) == 1
+    assert len(shop.gateway.charges_for_order(first["order"]["id"])) == 1
     assert [o["id"] for o in app.get("/api/order/", headers=shopper["headers"]).json] == [
         first["order"]["id"]
     ]
@@ -127,12 +127,12 @@ def test_keys_belong_to_one_user(
 
 def test_a_key_still_in_flight_is_409(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     product = add_product()
-    user = services.users.find_by_email(shopper["email"])
+    user = shop.users.find_by_email(shopper["email"])
     assert user is not None and user.id is not None
     # Another process has claimed the key with this very request and not finished yet.
     from framesell.entrypoints.http.orders import _fingerprint
@@ -141,7 +141,7 @@ def test_a_key_still_in_flight_is_409(
         path_info = "/api/order/"
 
     body = {"product": product.id, "token": "tok_visa"}
-    services.requests.begin(user.id, "busy", _fingerprint(FakeRequest(), body))  # type: ignore[arg-type]
+    shop.idempotency.begin(user.id, "busy", _fingerprint(FakeRequest(), body))  # type: ignore[arg-type]
     response = buy(app, shopper, product, key="busy", status=409)
     assert response.headers["Retry-After"] == "1"
     assert app.get("/api/order/", headers=shopper["headers"]).json == []
@@ -162,23 +162,23 @@ def test_a_malformed_idempotency_key_is_400(
 
 def test_a_503_is_not_final_and_a_retry_with_the_key_pays_the_same_order_once(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
 ) -> None:
     product = add_product()
-    services.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
+    shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
     first = buy(app, shopper, product, key="slow", status=503)
     assert first.json["order"]["paymentstatus"] == "PENDING"
     again = buy(app, shopper, product, key="slow", status=201)
     assert again.json["order"]["id"] == first.json["order"]["id"]
     assert again.json["order"]["paymentstatus"] == "PAID"
-    assert len(services.gateway.charges_for_order(first.json["order"]["id"])) == 1
+    assert len(shop.gateway.charges_for_order(first.json["order"]["id"])) == 1
 
 
 def test_confirm_after_3d_secure_settles_the_order(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
@@ -186,19 +186,19 @@ def test_confirm_after_3d_secure_settles_the_order(
     path = f"/api/order/{order['id']}/confirm/"
     still = app.post(path, headers=shopper["headers"], status=402)
     assert still.json["requires_action"] is True
-    services.gateway.complete_authentication(payment_id, succeed=True)
+    shop.gateway.complete_authentication(payment_id, succeed=True)
     done = app.post(path, headers=shopper["headers"], status=200)
     assert done.json == {"success": True, "order": {**order, "paymentstatus": "PAID"}}
 
 
 def test_a_failed_3d_secure_challenge_gives_402_failed(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
     order, payment_id = awaiting_3d_secure
-    services.gateway.complete_authentication(payment_id, succeed=False)
+    shop.gateway.complete_authentication(payment_id, succeed=False)
     failed = app.post(f"/api/order/{order['id']}/confirm/", headers=shopper["headers"], status=402)
     assert failed.json["order"]["paymentstatus"] == "FAILED"
     assert failed.json["success"] is False
@@ -214,7 +214,7 @@ def test_confirming_another_shoppers_order_is_404(
 
 def test_an_admin_refund_gives_the_money_back_once(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     admin: dict[str, Any],
     add_product: Callable[..., Product],
@@ -227,8 +227,8 @@ def test_an_admin_refund_gives_the_money_back_once(
         "order": {**order, "paymentstatus": "REFUNDED", "refunded": 59.99},
     }
     assert app.post(path, headers=admin["headers"], status=200).json == first.json
-    (payment,) = services.gateway.payments_for_order(order["id"])
-    assert services.gateway.refunded_cents(payment.id) == 5999
+    (payment,) = shop.gateway.payments_for_order(order["id"])
+    assert shop.gateway.refunded_cents(payment.id) == 5999
 
 
 def test_only_admins_refund_and_only_paid_orders(
@@ -268,13 +268,13 @@ def webhook(
 
 def test_a_signed_success_event_pays_once_and_a_duplicate_is_a_harmless_200(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
     order, payment_id = awaiting_3d_secure
     order_id = order["id"]
-    services.gateway.complete_authentication(payment_id)  # what the event reports
+    shop.gateway.complete_authentication(payment_id)  # what the event reports
     event = intent_event("evt_ok", "payment_intent.succeeded", payment_id, order_id)
     assert webhook(app, event, status=200).json == {"received": True, "applied": True}
     assert webhook(app, event, status=200).json == {"received": True, "applied": False}

@@ -13,7 +13,7 @@ from webtest import TestApp
 from framesell.adapters.memory import FixedClock
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from framesell.application.catalog import DEFAULT_RECHECK
-from framesell.bootstrap import Services, bootstrap
+from framesell.bootstrap import Shop, bootstrap
 from framesell.domain.money import Money
 from framesell.entrypoints.http import make_app
 from framesell.settings import Settings
@@ -31,29 +31,29 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 10) -> None:
         assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
         time.sleep(0.05)
 
-AppOnDatabase = Callable[..., tuple[TestApp, Services]]
+AppOnDatabase = Callable[..., tuple[TestApp, Shop]]
 
 
 @pytest.fixture
 def app_on(sqlite_url: str) -> AppOnDatabase:
     """Build one app (as one process would) on the test's SQLite file; call it twice for two."""
 
-    def build(clock: FixedClock | None = None) -> tuple[TestApp, Services]:
+    def build(clock: FixedClock | None = None) -> tuple[TestApp, Shop]:
         settings = {**SETTINGS, "framesell.storage": "sql", "framesell.database_url": sqlite_url}
-        services = bootstrap(Settings.from_mapping(settings, environ={}), clock=clock)
-        return TestApp(make_app(services, settings)), services
+        shop = bootstrap(Settings.from_mapping(settings, environ={}), clock=clock)
+        return TestApp(make_app(shop, settings)), shop
 
     return build
 
 
-def _engine(services: Services) -> Any:
-    uow = services.uow
+def _engine(shop: Shop) -> Any:
+    uow = shop.uow
     assert isinstance(uow, SqlUnitOfWorkFactory)
     return uow.engine
 
 
-def _put_on_sale(services: Services, description: str = "Brooklyn Bridge") -> int:
-    product = services.catalog.add_product(
+def _put_on_sale(shop: Shop, description: str = "Brooklyn Bridge") -> int:
+    product = shop.catalog.add_product(
         description, "https://photos.example.com/p.jpg", Money.from_major("59.99")
     )
     assert product.id is not None
@@ -64,11 +64,11 @@ def test_an_unchanged_catalog_is_served_and_revalidated_without_touching_the_dat
     app_on: AppOnDatabase,
 ) -> None:
     clock = FixedClock()
-    app, services = app_on(clock)
-    product_id = _put_on_sale(services)
+    app, shop = app_on(clock)
+    product_id = _put_on_sale(shop)
     first = app.get("/api/product/", status=200)
     one = app.get(f"/api/product/{product_id}/", status=200)
-    with count_statements(_engine(services)) as log:
+    with count_statements(_engine(shop)) as log:
         not_modified = app.get(
             "/api/product/", headers={"If-None-Match": first.headers["ETag"]}, status=304
         )
@@ -80,7 +80,7 @@ def test_an_unchanged_catalog_is_served_and_revalidated_without_touching_the_dat
     assert again.body == first.body
     # Once the recheck interval has passed, one primary-key read of the version is all.
     clock.advance(timedelta(seconds=1))
-    with count_statements(_engine(services)) as log:
+    with count_statements(_engine(shop)) as log:
         app.get("/api/product/", headers={"If-None-Match": first.headers["ETag"]}, status=304)
     assert len(log.statements) == 1
     assert "catalog_version" in log.statements[0]
@@ -114,18 +114,18 @@ def test_a_catalog_change_through_one_process_is_seen_by_another_within_a_second
 
 
 def _statements_to_list_orders(app_on: AppOnDatabase, how_many: int) -> tuple[int, int]:
-    app, services = app_on()
+    app, shop = app_on()
     email = unique_email()
-    shopper = services.users.register(
+    shopper = shop.users.register(
         first_name="Foo", last_name="Bar", email=email, password=PASSWORD
     )
-    token = services.users.log_in(email, PASSWORD)
-    with services.uow() as uow:
+    token = shop.users.log_in(email, PASSWORD)
+    with shop.uow() as uow:
         product = uow.products.add(a_product())
         for minute in range(how_many):
             uow.orders.add(an_order(shopper, product, created_at=later(minute)))
         uow.commit()
-    with count_statements(_engine(services)) as log:
+    with count_statements(_engine(shop)) as log:
         listed = app.get("/api/order/", headers={"Authorization": f"JWT {token}"}, status=200)
     return len(listed.json), log.count
 
@@ -142,12 +142,12 @@ def test_listing_orders_over_http_takes_as_many_statements_for_20_orders_as_for_
 
 
 def test_a_purchase_looks_the_caller_up_once(app_on: AppOnDatabase) -> None:
-    app, services = app_on()
-    product_id = _put_on_sale(services)
+    app, shop = app_on()
+    product_id = _put_on_sale(shop)
     email = unique_email()
-    services.users.register(first_name="Foo", last_name="Bar", email=email, password=PASSWORD)
-    token = services.users.log_in(email, PASSWORD)
-    with count_statements(_engine(services)) as log:
+    shop.users.register(first_name="Foo", last_name="Bar", email=email, password=PASSWORD)
+    token = shop.users.log_in(email, PASSWORD)
+    with count_statements(_engine(shop)) as log:
         app.post_json(
             "/api/order/",
             {"product": product_id, "token": "tok_visa"},
@@ -163,21 +163,21 @@ def test_a_purchase_looks_the_caller_up_once(app_on: AppOnDatabase) -> None:
 
 
 def _statements_for_the_owners_page(app_on: AppOnDatabase, how_many: int) -> tuple[int, int]:
-    app, services = app_on()
+    app, shop = app_on()
     admin_email = unique_email("admin")
-    services.users.register(
+    shop.users.register(
         first_name="Ada", last_name="Admin", email=admin_email, password=PASSWORD, is_admin=True
     )
-    token = services.users.log_in(admin_email, PASSWORD)
-    shopper = services.users.register(
+    token = shop.users.log_in(admin_email, PASSWORD)
+    shopper = shop.users.register(
         first_name="Foo", last_name="Bar", email=unique_email(), password=PASSWORD
     )
-    with services.uow() as uow:
+    with shop.uow() as uow:
         product = uow.products.add(a_product())
         for minute in range(how_many):
             uow.orders.add(an_order(shopper, product, created_at=later(minute)))
         uow.commit()
-    with count_statements(_engine(services)) as log:
+    with count_statements(_engine(shop)) as log:
         listed = app.get(
             "/api/admin/orders/",
             {"per_page": "100", "status": "PENDING", "q": shopper.email},

@@ -9,41 +9,41 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Settings, Shop, bootstrap
 from framesell.domain.money import Money
 from framesell.entrypoints.http import make_app
 from tests.api.conftest import PASSWORD, SETTINGS, unique_email
 from tests.fixtures.database import count_statements
 
-AppOnDatabase = Callable[[], tuple[TestApp, Services]]
+AppOnDatabase = Callable[[], tuple[TestApp, Shop]]
 
 
 @pytest.fixture
 def app_on(sqlite_url: str) -> AppOnDatabase:
     """Build one app (as one process would) on the test's SQLite file; call it twice for two."""
 
-    def build() -> tuple[TestApp, Services]:
+    def build() -> tuple[TestApp, Shop]:
         settings = {**SETTINGS, "framesell.storage": "sql", "framesell.database_url": sqlite_url}
-        services = bootstrap(Settings.from_mapping(settings, environ={}))
-        return TestApp(make_app(services, settings)), services
+        shop = bootstrap(Settings.from_mapping(settings, environ={}))
+        return TestApp(make_app(shop, settings)), shop
 
     return build
 
 
-def _engine(services: Services) -> Any:
-    uow = services.uow
+def _engine(shop: Shop) -> Any:
+    uow = shop.uow
     assert isinstance(uow, SqlUnitOfWorkFactory)
     return uow.engine
 
 
-def _shopper(services: Services) -> dict[str, str]:
+def _shopper(shop: Shop) -> dict[str, str]:
     email = unique_email()
-    services.users.register(first_name="Foo", last_name="Bar", email=email, password=PASSWORD)
-    return {"Authorization": f"JWT {services.users.log_in(email, PASSWORD)}"}
+    shop.users.register(first_name="Foo", last_name="Bar", email=email, password=PASSWORD)
+    return {"Authorization": f"JWT {shop.users.log_in(email, PASSWORD)}"}
 
 
-def _product(services: Services) -> int:
-    product = services.catalog.add_product(
+def _product(shop: Shop) -> int:
+    product = shop.catalog.add_product(
         "Brooklyn Bridge", "https://photos.example.com/p.jpg", Money.from_major("59.99")
     )
     assert product.id is not None
@@ -61,12 +61,12 @@ def _buy(app: TestApp, auth: dict[str, str], product_id: int) -> dict[str, Any]:
 def test_an_unchanged_list_is_served_after_reading_only_the_shoppers_list_version(
     app_on: AppOnDatabase,
 ) -> None:
-    app, services = app_on()
-    auth, product_id = _shopper(services), _product(services)
+    app, shop = app_on()
+    auth, product_id = _shopper(shop), _product(shop)
     for _ in range(3):
         _buy(app, auth, product_id)
     first = app.get("/api/order/", headers=auth, status=200)
-    with count_statements(_engine(services)) as log:
+    with count_statements(_engine(shop)) as log:
         again = app.get("/api/order/", headers=auth, status=200)
         app.get("/api/order/", headers={**auth, "If-None-Match": first.etag}, status=304)
     assert again.body == first.body

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from framesell.bootstrap import Services
+from framesell.bootstrap import Shop
 from framesell.domain.errors import PaymentMisconfigured, PaymentUnavailable
 from framesell.domain.models import Product
 from framesell.domain.money import Money
@@ -32,16 +32,16 @@ def app(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
         settings.update({"framesell.storage": "sql", "framesell.database_url": url})
     built = TestApp(served(settings))
     yield built
-    built.app.registry.framesell_services.close()
+    built.app.registry.framesell_shop.close()
 
 
 @pytest.fixture
 def paid(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> tuple[dict[str, Any], str]:
     """A $100 order paid by card, and the id of its payment at the gateway."""
     order = buy(app, shopper, add_product("Bridge", "100"), status=201).json["order"]
-    (payment,) = services.gateway.payments_for_order(order["id"])
+    (payment,) = shop.gateway.payments_for_order(order["id"])
     return order, payment.id
 
 
@@ -55,7 +55,7 @@ def shown(app: TestApp, shopper: dict[str, Any], order_id: int) -> dict[str, Any
 
 def test_an_admin_refunds_part_then_the_rest_and_the_order_says_how_much(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     admin: dict[str, Any],
     paid: tuple[dict[str, Any], str],
@@ -75,7 +75,7 @@ def test_an_admin_refunds_part_then_the_rest_and_the_order_says_how_much(
     assert rest["order"]["refunded"] == 100
     assert app.post(path, headers=admin["headers"], status=200).json == rest
     app.post_json(path, {"amount": 1}, headers=admin["headers"], status=409)
-    assert services.gateway.refunded_cents(payment_id) == 10_000
+    assert shop.gateway.refunded_cents(payment_id) == 10_000
     listed = app.get("/api/order/", headers=shopper["headers"]).json
     assert [(o["paymentstatus"], o["refunded"]) for o in listed] == [("REFUNDED", 100)]
 
@@ -110,13 +110,13 @@ def test_a_refund_body_that_is_not_json_is_415(
 
 def test_a_dashboard_refund_of_a_quarter_leaves_three_quarters_to_refund(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     admin: dict[str, Any],
     paid: tuple[dict[str, Any], str],
 ) -> None:
     order, payment_id = paid
-    services.gateway.refund_elsewhere(payment_id, 2500)
+    shop.gateway.refund_elsewhere(payment_id, 2500)
 
     event = refund_event("evt_quarter", payment_id, order["id"])
     assert webhook(app, event, status=200).json == {"received": True, "applied": True}
@@ -128,32 +128,32 @@ def test_a_dashboard_refund_of_a_quarter_leaves_three_quarters_to_refund(
         "REFUNDED",
         100,
     )
-    assert services.gateway.refunded_cents(payment_id) == 10_000
+    assert shop.gateway.refunded_cents(payment_id) == 10_000
 
 
 def test_an_admin_refund_counts_a_dashboard_refund_whose_event_has_not_come(
-    app: TestApp, services: Services, admin: dict[str, Any], paid: tuple[dict[str, Any], str]
+    app: TestApp, shop: Shop, admin: dict[str, Any], paid: tuple[dict[str, Any], str]
 ) -> None:
     order, payment_id = paid
-    services.gateway.refund_elsewhere(payment_id, 4000)
+    shop.gateway.refund_elsewhere(payment_id, 4000)
     path = f"/api/order/{order['id']}/refund/"
     app.post_json(path, {"amount": 60.01}, headers=admin["headers"], status=409)
     done = app.post_json(path, {"amount": 60}, headers=admin["headers"], status=200).json
     assert (done["order"]["paymentstatus"], done["order"]["refunded"]) == ("REFUNDED", 100)
-    assert services.gateway.refunded_cents(payment_id) == 10_000
+    assert shop.gateway.refunded_cents(payment_id) == 10_000
 
 
 # --- any event order ----------------------------------------------------------------------
 
 
 def test_refunded_at_stripe_before_the_success_event_ends_refunded(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
     order = placed.json["order"]
-    (payment,) = services.gateway.payments_for_order(order["id"])
-    services.gateway.complete_authentication(payment.id)
-    services.gateway.refund_elsewhere(payment.id, 10_000)
+    (payment,) = shop.gateway.payments_for_order(order["id"])
+    shop.gateway.complete_authentication(payment.id)
+    shop.gateway.refund_elsewhere(payment.id, 10_000)
 
     refunded = refund_event("evt_refund_first", payment.id, order["id"])
     succeeded = intent_event("evt_paid_later", "payment_intent.succeeded", payment.id, order["id"])
@@ -165,12 +165,12 @@ def test_refunded_at_stripe_before_the_success_event_ends_refunded(
 
 
 def test_a_failure_event_of_a_payment_that_succeeded_after_all_pays_the_order(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     placed = buy(app, shopper, add_product(), token="pm_card_threeDSecure2Required", status=402)
     order = placed.json["order"]
-    (payment,) = services.gateway.payments_for_order(order["id"])
-    services.gateway.complete_authentication(payment.id)
+    (payment,) = shop.gateway.payments_for_order(order["id"])
+    shop.gateway.complete_authentication(payment.id)
     failed = intent_event("evt_old_failure", "payment_intent.payment_failed", payment.id,
                           order["id"])
     assert webhook(app, failed, status=200).json == {"received": True, "applied": True}
@@ -179,14 +179,14 @@ def test_a_failure_event_of_a_payment_that_succeeded_after_all_pays_the_order(
 
 def test_an_event_stripe_cannot_be_asked_about_is_503_with_retry_after_and_applies_later(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
     order, payment_id = awaiting_3d_secure
-    services.gateway.complete_authentication(payment_id)
+    shop.gateway.complete_authentication(payment_id)
     event = intent_event("evt_unasked", "payment_intent.succeeded", payment_id, order["id"])
-    services.gateway.fail_next_with(PaymentUnavailable)
+    shop.gateway.fail_next_with(PaymentUnavailable)
 
     deferred = webhook(app, event, status=503)
 
@@ -216,18 +216,18 @@ def test_events_for_payments_the_shop_did_not_make_get_200_and_an_info_line(
 
 def test_a_payment_of_another_amount_naming_a_pending_order_is_not_applied(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     add_product: Callable[..., Product],
     logs: Captured,
 ) -> None:
-    services.gateway.fail_next_with(PaymentUnavailable)
+    shop.gateway.fail_next_with(PaymentUnavailable)
     order = buy(app, shopper, add_product(), status=503).json["order"]
     # Someone else's PaymentIntent carrying this order's id, for one cent... and one with the
     # right amount but not made by the shop for this order (no matching reference).
-    cheap = services.gateway.charge(Money(50), "pm_card_visa", order_id=order["id"],
+    cheap = shop.gateway.charge(Money(50), "pm_card_visa", order_id=order["id"],
                                     idempotency_key="other-app-1")
-    same_amount = services.gateway.charge(Money(10_000), "pm_card_visa", order_id=order["id"],
+    same_amount = shop.gateway.charge(Money(10_000), "pm_card_visa", order_id=order["id"],
                                           idempotency_key="other-app-2")
     for payment in (cheap, same_amount):
         event = intent_event(f"evt_{payment.id}", "payment_intent.succeeded", payment.id,
@@ -239,11 +239,11 @@ def test_a_payment_of_another_amount_naming_a_pending_order_is_not_applied(
 
 
 def test_an_event_from_the_other_mode_is_not_applied(
-    app: TestApp, services: Services, shopper: dict[str, Any], logs: Captured,
+    app: TestApp, shop: Shop, shopper: dict[str, Any], logs: Captured,
     awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
     order, payment_id = awaiting_3d_secure
-    services.gateway.complete_authentication(payment_id)
+    shop.gateway.complete_authentication(payment_id)
     live = intent_event("evt_live", "payment_intent.succeeded", payment_id, order["id"])
     live["livemode"] = True
     assert webhook(app, live, status=200).json == {"received": True, "applied": False}
@@ -259,14 +259,14 @@ def test_an_event_from_the_other_mode_is_not_applied(
 
 
 def test_a_dispute_is_recorded_and_logged_and_a_late_created_never_reopens_it(
-    app: TestApp, services: Services, paid: tuple[dict[str, Any], str], logs: Captured
+    app: TestApp, shop: Shop, paid: tuple[dict[str, Any], str], logs: Captured
 ) -> None:
     order, payment_id = paid
     created = dispute_event("evt_dispute_1", "charge.dispute.created", payment_id, "needs_response")
     closed = dispute_event("evt_dispute_2", "charge.dispute.closed", payment_id, "lost")
     assert webhook(app, closed, status=200).json == {"received": True, "applied": True}
     assert webhook(app, created, status=200).json == {"received": True, "applied": False}
-    with services.uow() as uow:
+    with shop.uow() as uow:
         stored = uow.orders.get(order["id"])
     assert stored is not None and stored.dispute is not None
     assert stored.dispute.value == "lost"
@@ -278,10 +278,10 @@ def test_a_dispute_is_recorded_and_logged_and_a_late_created_never_reopens_it(
 
 
 def test_a_card_token_used_twice_is_a_402_decline_not_an_outage(
-    app: TestApp, services: Services, shopper: dict[str, Any], add_product: Callable[..., Product]
+    app: TestApp, shop: Shop, shopper: dict[str, Any], add_product: Callable[..., Product]
 ) -> None:
     product = add_product()
-    token = services.gateway.create_token("4242424242424242")
+    token = shop.gateway.create_token("4242424242424242")
     buy(app, shopper, product, token=token, status=201)
 
     again = buy(app, shopper, product, token=token, status=402).json
@@ -298,45 +298,45 @@ def test_a_card_token_used_twice_is_a_402_decline_not_an_outage(
 
 def test_a_failed_3d_secure_order_is_canceled_so_its_client_secret_cannot_pay(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     awaiting_3d_secure: tuple[dict[str, Any], str],
 ) -> None:
     order, payment_id = awaiting_3d_secure
-    services.gateway.complete_authentication(payment_id, succeed=False)
+    shop.gateway.complete_authentication(payment_id, succeed=False)
     app.post(f"/api/order/{order['id']}/confirm/", headers=shopper["headers"], status=402)
 
     with pytest.raises(PaymentMisconfigured):
-        services.gateway.pay_again_with_secret(payment_id)
-    assert services.gateway.retrieve(payment_id).state is PaymentState.FAILED
+        shop.gateway.pay_again_with_secret(payment_id)
+    assert shop.gateway.retrieve(payment_id).state is PaymentState.FAILED
 
 
 def test_money_that_arrives_for_a_failed_order_is_refunded_and_logged(
     app: TestApp,
-    services: Services,
+    shop: Shop,
     shopper: dict[str, Any],
     awaiting_3d_secure: tuple[dict[str, Any], str],
     logs: Captured,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     order, payment_id = awaiting_3d_secure
-    services.gateway.complete_authentication(payment_id, succeed=False)
+    shop.gateway.complete_authentication(payment_id, succeed=False)
 
     def cancel_lost(*args: Any, **kwargs: Any) -> Any:
         raise PaymentUnavailable("timed out")
 
     with monkeypatch.context() as patched:  # Stripe does not answer the cancel
-        patched.setattr(services.gateway, "cancel", cancel_lost)
+        patched.setattr(shop.gateway, "cancel", cancel_lost)
         app.post(f"/api/order/{order['id']}/confirm/", headers=shopper["headers"], status=402)
     # So the shopper could still pay with the client secret, and did.
-    services.gateway.pay_again_with_secret(payment_id)
+    shop.gateway.pay_again_with_secret(payment_id)
 
     event = intent_event("evt_late_money", "payment_intent.succeeded", payment_id, order["id"])
     assert webhook(app, event, status=200).json == {"received": True, "applied": True}
 
     assert (shown(app, shopper, order["id"])["paymentstatus"],
             shown(app, shopper, order["id"])["refunded"]) == ("REFUNDED", 100)
-    assert services.gateway.refunded_cents(payment_id) == 10_000
+    assert shop.gateway.refunded_cents(payment_id) == 10_000
     assert any(
         line["level"] == "WARNING" and "which had FAILED: refunding it" in line["message"]
         for line in logs.lines

@@ -48,17 +48,17 @@ def shop(fake_stripe: Any, stripe_calls: list[tuple[str, str]]) -> Iterator[Test
         )
     )
     yield app
-    app.app.registry.framesell_services.close()
+    app.app.registry.framesell_shop.close()
 
 
 def _buy(app: TestApp, payment_token: str) -> dict[str, Any]:
-    services = app.app.registry.framesell_services
-    product = services.catalog.add_product(
+    shop = app.app.registry.framesell_shop
+    product = shop.catalog.add_product(
         "Bridge", "https://photos.example.com/b.jpg", Money.from_major("59.99")
     )
     email = unique_email()
-    services.users.register(first_name="Foo", last_name="Bar", email=email, password=PASSWORD)
-    token = services.users.log_in(email, PASSWORD)
+    shop.users.register(first_name="Foo", last_name="Bar", email=email, password=PASSWORD)
+    token = shop.users.log_in(email, PASSWORD)
     answer = app.post_json(
         "/api/order/",
         {"token": payment_token, "product": product.id},

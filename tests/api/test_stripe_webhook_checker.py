@@ -17,7 +17,7 @@ import pytest
 from webtest import TestApp
 
 from framesell.adapters.stripe_webhooks import TOLERANCE_SECONDS, sign
-from framesell.bootstrap import Services
+from framesell.bootstrap import Shop
 from framesell.domain.money import Money
 from tests.api.conftest import SETTINGS, WEBHOOK_SECRET, served, unique_email
 from tests.fixtures.events import intent_event
@@ -43,7 +43,7 @@ def stripe_app(fake_stripe: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Te
     }
     built = TestApp(served(settings))
     yield built
-    built.app.registry.framesell_services.close()
+    built.app.registry.framesell_shop.close()
 
 
 @pytest.fixture
@@ -55,9 +55,9 @@ def paid_at_stripe(
     Returns a function reading the order's status through the API, and the success event.
     """
     app = stripe_app
-    services: Services = app.app.registry.framesell_services
+    shop: Shop = app.app.registry.framesell_shop
     ledger = StripeLedger(fake_stripe.url)
-    product = services.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(10_000))
+    product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(10_000))
     email = unique_email("hooked")
     body = {"first_name": "A", "last_name": "B", "email": email, "password": PASSWORD}
     app.post_json("/api/signup/", body, status=201)

@@ -30,7 +30,7 @@ def ini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def services_of(ini: Path):  # type: ignore[no-untyped-def]
+def shop_of(ini: Path):  # type: ignore[no-untyped-def]
     return bootstrap(Settings.from_mapping(app_settings(str(ini))))
 
 
@@ -40,7 +40,7 @@ def test_seed_loads_the_sample_catalog_once(ini: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "seeded 14 products" in out
     assert "nothing seeded" in out
-    assert len(services_of(ini).catalog.list_products()) == 14
+    assert len(shop_of(ini).catalog.list_products()) == 14
 
 
 def test_products_import_reads_csv_and_json_all_or_nothing(ini: Path, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_products_import_reads_csv_and_json_all_or_nothing(ini: Path, tmp_path: 
         )
     )
     assert main(["-c", str(ini), "products", "import", str(bad)]) == 1
-    (parrot,) = services_of(ini).catalog.list_products()
+    (parrot,) = shop_of(ini).catalog.list_products()
     assert (parrot.description, parrot.price.cents) == ("Parrot", 5999)
 
 
@@ -88,7 +88,7 @@ def test_a_malformed_products_file_is_one_line_and_exit_status_1(
     assert main(["-c", str(ini), "products", "import", str(products)]) == 1
     [line] = capsys.readouterr().err.splitlines()[1:]  # after the line naming the ini file
     assert line.startswith("framesell: ") and message in line
-    assert services_of(ini).catalog.list_products() == []
+    assert shop_of(ini).catalog.list_products() == []
 
 
 def test_create_admin_takes_the_password_from_the_environment(
@@ -96,17 +96,17 @@ def test_create_admin_takes_the_password_from_the_environment(
 ) -> None:
     monkeypatch.setenv("FRAMESELL_ADMIN_PASSWORD", "admin password 1")
     assert main(["-c", str(ini), "create-admin", "Boss@Example.com"]) == 0
-    services = services_of(ini)
-    admin = services.users.find_by_email("boss@example.com")
+    shop = shop_of(ini)
+    admin = shop.users.find_by_email("boss@example.com")
     assert admin is not None and admin.is_admin
-    assert services.users.log_in("boss@example.com", "admin password 1")
+    assert shop.users.log_in("boss@example.com", "admin password 1")
 
 
 def test_create_admin_promotes_an_existing_account(ini: Path) -> None:
-    services = services_of(ini)
-    services.users.register(first_name="A", last_name="B", email="a@b.com", password="password1")
+    shop = shop_of(ini)
+    shop.users.register(first_name="A", last_name="B", email="a@b.com", password="password1")
     assert main(["-c", str(ini), "create-admin", "a@b.com"]) == 0
-    user = services_of(ini).users.find_by_email("a@b.com")
+    user = shop_of(ini).users.find_by_email("a@b.com")
     assert user is not None and user.is_admin
 
 
@@ -181,7 +181,7 @@ def test_it_reads_the_ini_named_by_framesell_ini(
     captured = capsys.readouterr()
     assert f"framesell: settings from {ini.resolve()} (FRAMESELL_INI)" in captured.err
     assert "seeded 14 products" in captured.out
-    assert len(services_of(ini).catalog.list_products()) == 14
+    assert len(shop_of(ini).catalog.list_products()) == 14
 
 
 def test_c_wins_over_framesell_ini(
@@ -267,3 +267,15 @@ def test_new_migration_autogenerate_finds_nothing_on_a_database_at_head(
 
     text = (migrations / "versions" / f"{head + 1:04d}_nothing_yet.py").read_text()
     assert text.count("    pass\n") == 2  # tables.py and the migrations agree
+
+
+def test_new_migration_on_memory_storage_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in ("FRAMESELL_DATABASE_URL", "FRAMESELL_STORAGE", "FRAMESELL_PAYMENT"):
+        monkeypatch.delenv(variable, raising=False)
+    settings = {"framesell.storage": "memory", "framesell.payment": "fake"}
+    memory = write_ini(tmp_path, "memory", settings, port=6543)
+
+    assert main(["-c", str(memory), "new-migration", "add gift wrapping"]) == 2
+    assert "migrations are for framesell.storage = sql" in capsys.readouterr().err

@@ -143,7 +143,7 @@ def test_production_refuses_to_start_without_smtp_unless_mail_is_turned_off(
                      "framesell.storage": "sql", "framesell.payment": "fake"}  # fmt: skip
     upgrade_to_head(Settings.from_mapping(test_settings).database_url)
     app = get_app(str(REPOSITORY / "production.ini"), "main")
-    assert app.registry.framesell_services.mail is None  # nothing is ever queued or sent
+    assert app.registry.framesell_shop.mail is None  # nothing is ever queued or sent
 
 
 def test_environment_variables_override_the_ini(environment: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""``pshell development.ini`` offers the shop's services, on the ini's own database."""
+"""``pshell development.ini`` offers the shop and its services, on the ini's own database."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[2]
 SESSION = """\
 catalog.add_product("Harbour", "https://photos.example.com/h.jpg", Money.from_major("49.50"))
-print("RESULT", [p.description for p in services.catalog.list_products()], settings.environment)
-print("RESULT", sorted(n for n in ("users", "orders", "payments", "requests") if n in globals()))
+print("RESULT", [p.description for p in shop.catalog.list_products()], settings.environment)
+print("RESULT", sorted(n for n in ("users", "orders", "payments", "idempotency") if n in globals()))
 """
 
 
-def test_pshell_on_development_ini_offers_the_services(tmp_path: Path) -> None:
+def test_pshell_on_development_ini_offers_the_shop(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMESELL_")}
     env["FRAMESELL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'shell.sqlite'}"
     pshell = Path(sys.executable).parent / "pshell"
@@ -29,6 +29,7 @@ def test_pshell_on_development_ini_offers_the_services(tmp_path: Path) -> None:
     results = [line for line in done.stdout.splitlines() if "RESULT" in line]
     assert results == [
         ">>> RESULT ['Harbour'] development",
-        ">>> RESULT ['orders', 'payments', 'requests', 'users']",
+        ">>> RESULT ['idempotency', 'orders', 'payments', 'users']",
     ], done.stdout + done.stderr
-    assert "services     The shop's services" in done.stderr  # listed in pshell's banner
+    # Listed in pshell's banner with the first words of its docstring.
+    assert "shop         The shop, wired to one adapter per port" in done.stderr

@@ -8,6 +8,6 @@ from framesell.settings import Settings
 
 def test_the_health_service_is_built_once() -> None:
     settings = {"framesell.storage": "memory", "framesell.payment": "fake"}
-    services = bootstrap(Settings.from_mapping({**settings, "framesell.jwt.secret": "s"}, {}))
-    assert services.health is services.health
-    assert services.health.check().ok
+    shop = bootstrap(Settings.from_mapping({**settings, "framesell.jwt.secret": "s"}, {}))
+    assert shop.health is shop.health
+    assert shop.health.check().ok

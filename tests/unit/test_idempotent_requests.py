@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
-from framesell.application.requests import IdempotentRequests, KeyedRequest, Start
+from framesell.application.idempotency import IdempotentRequests, KeyedRequest, Start
 from framesell.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 
 LOCK = timedelta(seconds=90)

@@ -12,16 +12,16 @@ from framesell.adapters.fake_payments import FakePaymentGateway
 from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
 from framesell.application.errors import PaymentEventTooEarly
-from framesell.application.orders import OrderService, Placement, Purchase
-from framesell.application.payments import PaymentService
-from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import (
+from framesell.application.idempotency import (
     Answer,
     IdempotentRequests,
     PlacedOnce,
     PlaceOrderOnce,
     Start,
 )
+from framesell.application.orders import OrderService, Placement, Purchase
+from framesell.application.payments import PaymentService
+from framesell.application.ports import PaymentOutcome
 from framesell.domain.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
@@ -47,7 +47,7 @@ class Shop:
     clock: FixedClock
     gateway: FakePaymentGateway
     orders: OrderService
-    requests: IdempotentRequests
+    idempotency: IdempotentRequests
     user_id: int
     product_id: int
 
@@ -63,8 +63,8 @@ def shop() -> Shop:
         user = tx.users.add(User(None, "shopper@example.com", "Foo", "Bar", "hash"))
         tx.commit()
     product = catalog.add_product("Bridge", "https://x.example/b.jpg", Money(5999))
-    requests = IdempotentRequests(uow, clock, lock_timeout=timedelta(seconds=90))
-    return Shop(uow, clock, gateway, orders, requests, user.id or 0, product.id or 0)
+    idempotency = IdempotentRequests(uow, clock, lock_timeout=timedelta(seconds=90))
+    return Shop(uow, clock, gateway, orders, idempotency, user.id or 0, product.id or 0)
 
 
 def status_of(shop: Shop, order_id: int) -> PaymentStatus:
@@ -79,52 +79,52 @@ def event(shop: Shop, event_id: str, kind: str, payment_id: str | None, order_id
 
 
 def test_a_new_key_starts_a_request_and_a_locked_one_is_in_use(shop: Shop) -> None:
-    assert shop.requests.begin(shop.user_id, "k1", "f").start is Start.NEW
+    assert shop.idempotency.begin(shop.user_id, "k1", "f").start is Start.NEW
     with pytest.raises(IdempotencyKeyInUse):
-        shop.requests.begin(shop.user_id, "k1", "f")
+        shop.idempotency.begin(shop.user_id, "k1", "f")
 
 
 def test_the_same_key_with_another_body_is_refused(shop: Shop) -> None:
-    shop.requests.begin(shop.user_id, "k1", "f")
+    shop.idempotency.begin(shop.user_id, "k1", "f")
     with pytest.raises(IdempotencyKeyReused):
-        shop.requests.begin(shop.user_id, "k1", "other")
+        shop.idempotency.begin(shop.user_id, "k1", "other")
 
 
 def test_an_answered_key_replays_the_stored_answer(shop: Shop) -> None:
-    shop.requests.begin(shop.user_id, "k1", "f")
-    shop.requests.answer(shop.user_id, "k1", 201, '{"success": true}')
-    again = shop.requests.begin(shop.user_id, "k1", "f")
+    shop.idempotency.begin(shop.user_id, "k1", "f")
+    shop.idempotency.answer(shop.user_id, "k1", 201, '{"success": true}')
+    again = shop.idempotency.begin(shop.user_id, "k1", "f")
     assert (again.start, again.status, again.body) == (Start.REPLAY, 201, '{"success": true}')
 
 
 def test_a_released_key_resumes_its_order(shop: Shop) -> None:
-    shop.requests.begin(shop.user_id, "k1", "f")
+    shop.idempotency.begin(shop.user_id, "k1", "f")
     shop.gateway.fail_next_with(PaymentUnavailable)
     placed = shop.orders.place_order(shop.user_id, shop.product_id, "tok_visa", request_key="k1")
-    shop.requests.release(shop.user_id, "k1")
-    again = shop.requests.begin(shop.user_id, "k1", "f")
+    shop.idempotency.release(shop.user_id, "k1")
+    again = shop.idempotency.begin(shop.user_id, "k1", "f")
     assert (again.start, again.order_id) == (Start.RESUME, placed.order.id)
 
 
 def test_a_crashed_request_can_be_taken_over_once_its_lock_is_stale(shop: Shop) -> None:
-    shop.requests.begin(shop.user_id, "k1", "f")
+    shop.idempotency.begin(shop.user_id, "k1", "f")
     shop.clock.advance(timedelta(seconds=60))
     with pytest.raises(IdempotencyKeyInUse):
-        shop.requests.begin(shop.user_id, "k1", "f")
+        shop.idempotency.begin(shop.user_id, "k1", "f")
     shop.clock.advance(timedelta(seconds=31))
-    assert shop.requests.begin(shop.user_id, "k1", "f").start is Start.NEW
+    assert shop.idempotency.begin(shop.user_id, "k1", "f").start is Start.NEW
 
 
 def test_keys_are_purged_after_the_keeping_period_only(shop: Shop) -> None:
-    shop.requests.begin(shop.user_id, "old", "f")
+    shop.idempotency.begin(shop.user_id, "old", "f")
     shop.clock.advance(timedelta(hours=23))
-    shop.requests.begin(shop.user_id, "young", "f")
-    assert shop.requests.purge() == 0
+    shop.idempotency.begin(shop.user_id, "young", "f")
+    assert shop.idempotency.purge() == 0
     shop.clock.advance(timedelta(hours=1, seconds=1))
-    assert shop.requests.purge() == 1
+    assert shop.idempotency.purge() == 1
     with pytest.raises(IdempotencyKeyReused):  # still remembered
-        shop.requests.begin(shop.user_id, "young", "another body")
-    assert shop.requests.begin(shop.user_id, "old", "another body").start is Start.NEW
+        shop.idempotency.begin(shop.user_id, "young", "another body")
+    assert shop.idempotency.begin(shop.user_id, "old", "another body").start is Start.NEW
 
 
 # --- the Idempotency-Key protocol as one use case ---------------------------------------
@@ -141,7 +141,7 @@ def download_of(product_id: int) -> Purchase:
 
 
 def test_placing_once_per_key_releases_the_key_while_the_gateway_cannot_say(shop: Shop) -> None:
-    place = PlaceOrderOnce(shop.orders, shop.requests)
+    place = PlaceOrderOnce(shop.orders, shop.idempotency)
     shop.gateway.fail_next_with(PaymentUnavailable, after_charging=True)
 
     first = place(shop.user_id, download_of(shop.product_id), "tok_visa", key="k", fingerprint="f",
@@ -161,7 +161,7 @@ def test_placing_once_per_key_releases_the_key_while_the_gateway_cannot_say(shop
 
 
 def test_placing_once_per_key_stores_a_decline_and_replays_it(shop: Shop) -> None:
-    place = PlaceOrderOnce(shop.orders, shop.requests)
+    place = PlaceOrderOnce(shop.orders, shop.idempotency)
 
     first = place(shop.user_id, download_of(shop.product_id), "tok_chargeDeclined", key="d",
                   fingerprint="f", render=render)
@@ -174,11 +174,11 @@ def test_placing_once_per_key_stores_a_decline_and_replays_it(shop: Shop) -> Non
 
 
 def test_placing_once_per_key_releases_the_key_when_placing_raises(shop: Shop) -> None:
-    place = PlaceOrderOnce(shop.orders, shop.requests)
+    place = PlaceOrderOnce(shop.orders, shop.idempotency)
     with pytest.raises(ProductNotFound):
         place(shop.user_id, download_of(999_999), "tok_visa", key="bad", fingerprint="f",
               render=render)
-    assert shop.requests.begin(shop.user_id, "bad", "f").start is Start.NEW
+    assert shop.idempotency.begin(shop.user_id, "bad", "f").start is Start.NEW
 
 
 # --- charging once ------------------------------------------------------------------------

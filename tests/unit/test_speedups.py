@@ -121,6 +121,6 @@ def test_the_shops_app_has_both_speedups(monkeypatch: pytest.MonkeyPatch) -> Non
     registry = main({}, **SETTINGS).registry
 
     baked = registry.queryUtility(IRequestFactory)
-    assert baked is not None and "services" in vars(baked) and "json_body" in vars(baked)
+    assert baked is not None and "shop" in vars(baked) and "json_body" in vars(baked)
     views = _multiviews(registry)
     assert views and all(type(view) is PrecheckingMultiView for view in views)

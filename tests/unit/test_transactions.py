@@ -19,10 +19,10 @@ from framesell.adapters.memory import (
 )
 from framesell.application.catalog import CatalogService
 from framesell.application.errors import WriteConflict
+from framesell.application.idempotency import Answer, IdempotentRequests, PlaceOrderOnce
 from framesell.application.mail import MailOutbox, ShopMail
 from framesell.application.orders import OrderService, Placement, Purchase
 from framesell.application.payments import PaymentService
-from framesell.application.requests import Answer, IdempotentRequests, PlaceOrderOnce
 from framesell.application.transactions import PAUSE_SECONDS, TRIES, retrying
 from framesell.application.users import UserService
 from framesell.domain.errors import PaymentUnavailable, ProductNotFound

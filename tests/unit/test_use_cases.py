@@ -15,7 +15,7 @@ from framesell.application.catalog import CatalogService
 from framesell.application.orders import OrderService
 from framesell.application.ports import PaymentOutcome
 from framesell.application.users import UserService
-from framesell.bootstrap import Services, Settings, bootstrap
+from framesell.bootstrap import Settings, Shop, bootstrap
 from framesell.domain.errors import (
     AuthenticationFailed,
     EmailTaken,
@@ -42,10 +42,10 @@ SETTINGS = {
 
 
 @dataclass
-class Shop:
-    """The services as the composition root builds them, and the fakes the tests steer."""
+class Rig:
+    """The use cases as the composition root wires them, and the fakes the tests steer."""
 
-    services: Services
+    wired: Shop
     uow: MemoryUnitOfWorkFactory
     clock: FixedClock
     gateway: FakePaymentGateway
@@ -53,38 +53,38 @@ class Shop:
 
     @property
     def users(self) -> UserService:
-        return self.services.users
+        return self.wired.users
 
     @property
     def catalog(self) -> CatalogService:
-        return self.services.catalog
+        return self.wired.catalog
 
     @property
     def orders(self) -> OrderService:
-        return self.services.orders
+        return self.wired.orders
 
 
 @pytest.fixture
-def shop() -> Shop:
+def shop() -> Rig:
     settings = Settings.from_mapping(SETTINGS, environ={})
     clock, gateway = FixedClock(), FakePaymentGateway()
-    services = bootstrap(settings, clock=clock, gateway=gateway)
-    assert isinstance(services.uow, MemoryUnitOfWorkFactory)
+    wired = bootstrap(settings, clock=clock, gateway=gateway)
+    assert isinstance(wired.uow, MemoryUnitOfWorkFactory)
     hasher = Argon2PasswordHasher(
         memory_cost_kib=settings.argon2_memory_cost_kib,
         time_cost=settings.argon2_time_cost,
         parallelism=settings.argon2_parallelism,
     )
-    return Shop(services, services.uow, clock, gateway, hasher)
+    return Rig(wired, wired.uow, clock, gateway, hasher)
 
 
-def register(shop: Shop, email: str = "foo@example.com") -> int:
+def register(shop: Rig, email: str = "foo@example.com") -> int:
     user = shop.users.register(first_name="Foo", last_name="Bar", email=email, password="password")
     assert user.id is not None
     return user.id
 
 
-def test_registering_normalizes_the_email_and_hashes_the_password(shop: Shop) -> None:
+def test_registering_normalizes_the_email_and_hashes_the_password(shop: Rig) -> None:
     register(shop, "  Foo@Example.COM ")
     user = shop.users.find_by_email("foo@example.com")
     assert user is not None and user.email == "foo@example.com"
@@ -92,25 +92,25 @@ def test_registering_normalizes_the_email_and_hashes_the_password(shop: Shop) ->
     assert shop.hasher.verify(user.password_hash, "password")
 
 
-def test_an_email_registers_once_whatever_its_case(shop: Shop) -> None:
+def test_an_email_registers_once_whatever_its_case(shop: Rig) -> None:
     register(shop, "foo@example.com")
     with pytest.raises(EmailTaken):
         register(shop, "FOO@example.com")
 
 
 @pytest.mark.parametrize("password", ["short", "x" * 1025])
-def test_passwords_outside_8_to_1024_characters_are_refused(shop: Shop, password: str) -> None:
+def test_passwords_outside_8_to_1024_characters_are_refused(shop: Rig, password: str) -> None:
     with pytest.raises(InvalidInput):
         shop.users.register(first_name="a", last_name="b", email="a@b.com", password=password)
 
 
-def test_logging_in_returns_a_token_that_authenticates(shop: Shop) -> None:
+def test_logging_in_returns_a_token_that_authenticates(shop: Rig) -> None:
     user_id = register(shop)
     token = shop.users.log_in("FOO@example.com ", "password")
     assert shop.users.authenticate(token).id == user_id
 
 
-def test_a_wrong_password_and_an_unknown_email_fail_alike(shop: Shop) -> None:
+def test_a_wrong_password_and_an_unknown_email_fail_alike(shop: Rig) -> None:
     register(shop)
     with pytest.raises(AuthenticationFailed) as wrong:
         shop.users.log_in("foo@example.com", "wrong-password")
@@ -119,7 +119,7 @@ def test_a_wrong_password_and_an_unknown_email_fail_alike(shop: Shop) -> None:
     assert wrong.value.message == unknown.value.message
 
 
-def test_an_expired_token_no_longer_authenticates(shop: Shop) -> None:
+def test_an_expired_token_no_longer_authenticates(shop: Rig) -> None:
     register(shop)
     token = shop.users.log_in("foo@example.com", "password")
     shop.clock.advance(timedelta(hours=1))
@@ -127,7 +127,7 @@ def test_an_expired_token_no_longer_authenticates(shop: Shop) -> None:
         shop.users.authenticate(token)
 
 
-def test_a_hash_made_with_old_parameters_is_replaced_at_login(shop: Shop) -> None:
+def test_a_hash_made_with_old_parameters_is_replaced_at_login(shop: Rig) -> None:
     user_id = register(shop)
     with shop.uow() as uow:
         weaker = Argon2PasswordHasher(memory_cost_kib=512, time_cost=1, parallelism=1)
@@ -140,7 +140,7 @@ def test_a_hash_made_with_old_parameters_is_replaced_at_login(shop: Shop) -> Non
 
 
 def test_the_order_is_committed_pending_before_money_moves_and_no_transaction_spans_it(
-    shop: Shop,
+    shop: Rig,
 ) -> None:
     user_id = register(shop)
     product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(5999))
@@ -165,7 +165,7 @@ def test_the_order_is_committed_pending_before_money_moves_and_no_transaction_sp
     assert placement.order.attempt.payment_id is not None
 
 
-def test_a_decline_fails_the_order_and_keeps_it(shop: Shop) -> None:
+def test_a_decline_fails_the_order_and_keeps_it(shop: Rig) -> None:
     user_id = register(shop)
     product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(100))
     placement = shop.orders.place_order(user_id, product.id or 0, "tok_chargeDeclined")
@@ -175,7 +175,7 @@ def test_a_decline_fails_the_order_and_keeps_it(shop: Shop) -> None:
     assert placement.order.status is PaymentStatus.FAILED
 
 
-def test_an_unreachable_gateway_leaves_the_order_pending(shop: Shop) -> None:
+def test_an_unreachable_gateway_leaves_the_order_pending(shop: Rig) -> None:
     user_id = register(shop)
     product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(100))
     shop.gateway.fail_next_with(PaymentUnavailable)
@@ -185,7 +185,7 @@ def test_an_unreachable_gateway_leaves_the_order_pending(shop: Shop) -> None:
 
 
 def test_the_amount_comes_from_the_catalog_and_withdrawn_products_cannot_be_bought(
-    shop: Shop,
+    shop: Rig,
 ) -> None:
     user_id = register(shop)
     product = shop.catalog.add_product("Bridge", "https://x.example/b.jpg", Money(1234))
@@ -201,7 +201,7 @@ def test_the_amount_comes_from_the_catalog_and_withdrawn_products_cannot_be_boug
         shop.orders.place_order(user_id, product.id or 0, "tok_visa")
 
 
-def test_catalog_import_is_all_or_nothing(shop: Shop) -> None:
+def test_catalog_import_is_all_or_nothing(shop: Rig) -> None:
     with pytest.raises(InvalidInput):
         shop.catalog.import_products(
             [("Good", "https://x.example/a.jpg", Money(100)), ("Bad", "http://x", Money(100))]
@@ -209,14 +209,14 @@ def test_catalog_import_is_all_or_nothing(shop: Shop) -> None:
     assert shop.catalog.list_products() == []
 
 
-def test_a_new_order_is_charged_as_attempt_1_under_its_own_key_and_reference(shop: Shop) -> None:
+def test_a_new_order_is_charged_as_attempt_1_under_its_own_key_and_reference(shop: Rig) -> None:
     seen: list[tuple[Any, Any]] = []
     # The fault point is a seam the composition root sets only for the crash test; this
     # one order service is built with it, on the composition root's collaborators.
     orders = OrderService(
         shop.uow,
         shop.catalog,
-        shop.services.payments,
+        shop.wired.payments,
         shop.clock,
         after_charge=lambda order, result: seen.append((order, result)),
     )

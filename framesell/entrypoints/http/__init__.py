@@ -1,4 +1,4 @@
-"""The HTTP API: Cornice services, Colander schemas, error views; ``make_app`` builds it."""
+"""The HTTP API: Cornice endpoints, Colander schemas, error views; ``make_app`` builds it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from framesell.entrypoints.logs import install_secret_filter
 
 
 def includeme(config: Configurator) -> None:
-    """Register the API's tweens, services and error views."""
+    """Register the API's tweens, endpoints and error views."""
     config.include("cornice")
     # Who may call each view: its permission= (PUBLIC, SHOPPER, ADMIN), judged from the JWT.
     config.set_security_policy(JwtSecurityPolicy())
@@ -29,20 +29,20 @@ def includeme(config: Configurator) -> None:
     config.include("framesell.entrypoints.http.apidocs")
 
 
-def make_app(services: Any, settings: dict[str, Any] | None = None) -> Router:
-    """Pyramid's router over already-built services (from ``framesell.bootstrap``).
+def make_app(shop: Any, settings: dict[str, Any] | None = None) -> Router:
+    """Pyramid's router over an already-built shop (from ``framesell.bootstrap``).
 
     The ini files put the catalog's fast lane (``fastlane.py``) in front of it, as a filter
     of their ``[pipeline:main]``.
     """
     with Configurator(settings=settings or {}) as config:
-        config.registry.framesell_services = services  # for the tests and the CLI's peers
-        config.add_request_method(lambda request: services, "services", reify=True)
+        config.registry.framesell_shop = shop  # for the tests and the CLI's peers
+        config.add_request_method(lambda request: shop, "shop", reify=True)
         # Hostile JSON (deep nesting, 1e999, lone surrogates) is a 400 (bodies.py).
         config.add_request_method(strict_json_body, "json_body", reify=True)
         config.include(includeme)
-        if services.settings.frontend_dir:
-            include_frontend(config, services.settings.frontend_dir)
+        if shop.settings.frontend_dir:
+            include_frontend(config, shop.settings.frontend_dir)
         config.commit()
         bake_request_properties(config.registry)
         check_predicates_before_calling(config.registry)

@@ -9,8 +9,8 @@ from pyramid.request import Request
 
 from framesell.entrypoints.http.client_addresses import client_address
 from framesell.entrypoints.http.errors import (
-    ApiService,
     DetailShape,
+    Endpoint,
     FailureShape,
     validation_failed,
 )
@@ -34,7 +34,7 @@ from framesell.entrypoints.http.serializers import user_json
 
 JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded")
 
-login = ApiService(
+login = Endpoint(
     name="login",
     path="/api/api-token-auth/",
     description="Log in with email and password; get a JWT.",
@@ -42,15 +42,15 @@ login = ApiService(
     # The original's: never says which field was wrong, even of a refused body.
     error_shape=DetailShape(refused_body="authorization failure"),
 )
-signup = ApiService(
+signup = Endpoint(
     name="signup",
     path="/api/signup/",
     description="Create a shopper account.",
     error_handler=validation_failed,
     error_shape=FailureShape(),  # the original's
 )
-me = ApiService(name="me", path="/api/me/", description="The calling shopper's account.")
-refresh = ApiService(
+me = Endpoint(name="me", path="/api/me/", description="The calling shopper's account.")
+refresh = Endpoint(
     name="token_refresh",
     path="/api/api-token-refresh/",
     description="Exchange a still-valid JWT for a fresh one.",
@@ -68,7 +68,7 @@ refresh = ApiService(
 def log_in(request: Request) -> dict[str, Any]:
     """200 with a token, 400 "authorization failure" for any wrong pair, 429 while locked."""
     body = request.validated
-    token = request.services.users.log_in(
+    token = request.shop.users.log_in(
         body["username"], body["password"], client_address(request)
     )
     return {"token": token}
@@ -88,14 +88,14 @@ def sign_up(request: Request) -> dict[str, Any]:
     """
     body = request.validated
     address = client_address(request)
-    request.services.signups.refuse_if_exceeded(address)
-    request.services.users.register(
+    request.shop.signups.refuse_if_exceeded(address)
+    request.shop.users.register(
         first_name=body["first_name"],
         last_name=body["last_name"],
         email=body["email"],
         password=body["password"],
     )
-    request.services.signups.count(address)
+    request.shop.signups.count(address)
     request.response.status = 201
     return {"success": True}
 
@@ -111,4 +111,4 @@ def show_me(request: Request) -> dict[str, Any]:
 @responses({200: TokenJson, 503: ErrorsJson})
 def refresh_token(request: Request) -> dict[str, Any]:
     """A new token for the holder of a still-valid one."""
-    return {"token": request.services.users.refresh(bearer_token(request))}
+    return {"token": request.shop.users.refresh(bearer_token(request))}

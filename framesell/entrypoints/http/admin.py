@@ -7,14 +7,14 @@ from typing import Any
 from pyramid.request import Request
 
 from framesell.application.orders import order_search
-from framesell.entrypoints.http.errors import ApiService
+from framesell.entrypoints.http.errors import Endpoint
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import ErrorsJson, OrderPageJson
 from framesell.entrypoints.http.schemas import ORDER_SEARCH
 from framesell.entrypoints.http.security import ADMIN
 from framesell.entrypoints.http.serializers import shopper_order_json
 
-admin_orders = ApiService(
+admin_orders = Endpoint(
     name="admin_orders",
     path="/api/admin/orders/",
     description="Every shopper's orders, newest first (admin).",
@@ -27,7 +27,7 @@ def list_every_order(request: Request) -> dict[str, Any]:
     """One page of every shopper's orders, newest first, filtered by status and searched by
     order id or the beginning of the shopper's email; 400 for a value it cannot use."""
     params = request.GET
-    found = request.services.orders.search_orders(
+    found = request.shop.orders.search_orders(
         order_search(
             status=params.get("status", ""),
             query=params.get("q", ""),

@@ -14,7 +14,7 @@ from framesell.application.catalog import CatalogListing, CatalogService
 from framesell.domain.errors import FormatNotFound, ProductNotFound
 from framesell.domain.money import Money
 from framesell.entrypoints.http.encoded import EncodedJson, cacheable_json
-from framesell.entrypoints.http.errors import ApiService, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import (
     CatalogProductJson,
@@ -32,13 +32,13 @@ from framesell.entrypoints.http.schemas import (
 from framesell.entrypoints.http.security import ADMIN, PUBLIC
 from framesell.entrypoints.http.serializers import format_json, product_json
 
-products = ApiService(
+products = Endpoint(
     name="products",
     path="/api/product/",
     description="The catalog; admins add products.",
     error_handler=validation_failed,
 )
-product = ApiService(
+product = Endpoint(
     name="product",
     path="/api/product/{id}/",
     description="One product; admins change or withdraw it.",
@@ -46,19 +46,19 @@ product = ApiService(
 )
 
 
-product_formats = ApiService(
+product_formats = Endpoint(
     name="product_formats",
     path="/api/product/{id}/formats/",
     description="Sell a photo as a print in one more size (admin).",
     error_handler=validation_failed,
 )
-product_format = ApiService(
+product_format = Endpoint(
     name="product_format",
     path="/api/product/{id}/formats/{format}/",
     description="Change or stop selling one print size of a photo (admin).",
     error_handler=validation_failed,
 )
-product_file = ApiService(
+product_file = Endpoint(
     name="product_file",
     path="/api/product/{id}/file/",
     description="The full-resolution file a digital purchase delivers (admin).",
@@ -115,7 +115,7 @@ _ENCODED_CATALOG = "framesell.encoded_catalog"
 
 def encoded_catalog(request: Request) -> EncodedCatalog:
     """The catalog's JSON, encoded again only when the service returns a new listing."""
-    return current_encoded_catalog(request.services.catalog, request.registry)
+    return current_encoded_catalog(request.shop.catalog, request.registry)
 
 
 def current_encoded_catalog(
@@ -148,7 +148,7 @@ def list_products(request: Request) -> Response:
 @responses({201: CatalogProductJson, 503: ErrorsJson})
 def add_product(request: Request) -> dict[str, Any]:
     """201 with the new product (admins only)."""
-    added = request.services.catalog.add_product(*_fields(request))
+    added = request.shop.catalog.add_product(*_fields(request))
     request.response.status = 201
     return product_json(added)
 
@@ -171,7 +171,7 @@ def show_product(request: Request) -> Response:
 @responses({200: CatalogProductJson, 404: ErrorsJson, 503: ErrorsJson})
 def replace_product(request: Request) -> dict[str, Any]:
     """200 with the changed product; orders already placed keep the price they paid."""
-    changed = request.services.catalog.update_product(_product_id(request), *_fields(request))
+    changed = request.shop.catalog.update_product(_product_id(request), *_fields(request))
     return product_json(changed)
 
 
@@ -179,7 +179,7 @@ def replace_product(request: Request) -> dict[str, Any]:
 @responses({204: None, 404: ErrorsJson, 503: ErrorsJson})
 def withdraw_product(request: Request) -> Response:
     """204: the product leaves the catalog; its orders keep their snapshots."""
-    request.services.catalog.withdraw_product(_product_id(request))
+    request.shop.catalog.withdraw_product(_product_id(request))
     return Response(status=204)
 
 
@@ -192,7 +192,7 @@ def withdraw_product(request: Request) -> Response:
 @responses({201: FormatJson, 404: ErrorsJson, 503: ErrorsJson})
 def add_format(request: Request) -> dict[str, Any]:
     """201 with the new print size; the catalog lists it after the digital download."""
-    added = request.services.catalog.add_format(_product_id(request), *_format_fields(request))
+    added = request.shop.catalog.add_format(_product_id(request), *_format_fields(request))
     request.response.status = 201
     return format_json(added)
 
@@ -209,7 +209,7 @@ def replace_format(request: Request) -> dict[str, Any]:
 
     The digital download's price is the photo's ``price``: change it with PUT on the photo.
     """
-    changed = request.services.catalog.update_format(
+    changed = request.shop.catalog.update_format(
         _product_id(request), _format_id(request), *_format_fields(request)
     )
     return format_json(changed)
@@ -219,7 +219,7 @@ def replace_format(request: Request) -> dict[str, Any]:
 @responses({204: None, 400: ErrorsJson, 404: ErrorsJson, 503: ErrorsJson})
 def remove_format(request: Request) -> Response:
     """204: the photo is no longer sold in this size (the download cannot be removed)."""
-    request.services.catalog.remove_format(_product_id(request), _format_id(request))
+    request.shop.catalog.remove_format(_product_id(request), _format_id(request))
     return Response(status=204)
 
 
@@ -228,7 +228,7 @@ def remove_format(request: Request) -> Response:
 def show_file(request: Request) -> dict[str, Any]:
     """The photo's full-resolution file (null while none is set)."""
     product_id = _product_id(request)
-    found = request.services.catalog.product_for_sale(product_id)
+    found = request.shop.catalog.product_for_sale(product_id)
     return {"id": product_id, "file": found.file_url}
 
 
@@ -242,5 +242,5 @@ def show_file(request: Request) -> dict[str, Any]:
 def set_file(request: Request) -> dict[str, Any]:
     """Set the file a paid digital purchase of the photo is sent to (never in the catalog)."""
     product_id = _product_id(request)
-    request.services.catalog.set_file(product_id, request.validated["file"])
+    request.shop.catalog.set_file(product_id, request.validated["file"])
     return {"id": product_id, "file": request.validated["file"]}

@@ -47,7 +47,7 @@ def client_address(request: Request) -> str:
     """
     peer_text = str(request.environ.get("REMOTE_ADDR") or "")
     peer = parse_address(peer_text)
-    networks = trusted_networks(request.services.settings.trusted_proxies)
+    networks = trusted_networks(request.shop.settings.trusted_proxies)
     if peer is None:
         return peer_text or "unknown"
     if not networks or not _is_trusted(peer, networks):

@@ -8,20 +8,20 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.request import Request
 
 from framesell.domain.errors import DownloadNotFound
-from framesell.entrypoints.http.errors import ApiService, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.orders import _caller_id, _order_id
 from framesell.entrypoints.http.response_schemas import DownloadLinkJson, ErrorsJson
 from framesell.entrypoints.http.security import PUBLIC, SHOPPER
 from framesell.entrypoints.http.serializers import timestamp_json
 
-item_download = ApiService(
+item_download = Endpoint(
     name="order_download",
     path="/api/order/{id}/download/{item}/",
     description="A signed, expiring link to a paid digital item's file (the buyer only).",
     error_handler=validation_failed,
 )
-signed_download = ApiService(
+signed_download = Endpoint(
     name="signed_download",
     path="/api/download/{token}/",
     description="Open a signed download link: a redirect to the purchased file.",
@@ -41,7 +41,7 @@ def _item_id(request: Request) -> int:
 def download_link(request: Request) -> dict[str, Any]:
     """200 with a link valid for minutes; 409 while the order is not paid or once it was
     refunded in full; 404 for another shopper's order, a print or no such line."""
-    link = request.services.downloads.link(
+    link = request.shop.downloads.link(
         _caller_id(request), _order_id(request), _item_id(request)
     )
     request.response.headers["Cache-Control"] = "no-store"
@@ -53,7 +53,7 @@ def download_link(request: Request) -> dict[str, Any]:
 def open_download(request: Request) -> HTTPFound:
     """302 to the file while the link is valid and the order still paid; the link itself
     is the credential (no token needed, so a browser can simply open it)."""
-    location = request.services.downloads.open(str(request.matchdict["token"]))
+    location = request.shop.downloads.open(str(request.matchdict["token"]))
     return HTTPFound(
         location=location,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},

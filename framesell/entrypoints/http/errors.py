@@ -66,13 +66,13 @@ def status_of(exc: errors.DomainError) -> int:
     return most_specific(STATUS_OF, exc) or 400
 
 
-# --- the error shapes, declared on each service -----------------------------------------------
+# --- the error shapes, declared on each endpoint ----------------------------------------------
 
 
 class ErrorShape:
-    """How a service words its error answers: ``{"status": "error", "errors": [...]}``.
+    """How an endpoint words its error answers: ``{"status": "error", "errors": [...]}``.
 
-    Each Cornice service declares its shape where it is defined (``ApiService(...,
+    Each endpoint declares its shape where it is defined (``Endpoint(...,
     error_shape=...)``); the error views answer in it and the OpenAPI document describes it
     with ``schema``. This one is the shape of every endpoint the original shop did not have.
     """
@@ -121,8 +121,8 @@ class FailureShape(ErrorShape):
 ERRORS_LIST = ErrorShape()
 
 
-class ApiService(Service):
-    """A Cornice service that declares the shape of its error answers (``error_shape=``)."""
+class Endpoint(Service):
+    """An HTTP endpoint: a Cornice ``Service`` declaring the shape of its error answers."""
 
     def __init__(
         self, name: str, *, error_shape: ErrorShape = ERRORS_LIST, depth: int = 1, **kw: Any
@@ -132,9 +132,9 @@ class ApiService(Service):
         super().__init__(name, depth=depth + 1, **kw)
 
 
-def error_shape_of(service: Service | None) -> ErrorShape:
-    """The shape a service declared; the errors list for any other service or none."""
-    shape = getattr(service, "error_shape", None)
+def error_shape_of(endpoint: Service | None) -> ErrorShape:
+    """The shape an endpoint declared (``error_shape=``); the errors list for any other."""
+    shape = getattr(endpoint, "error_shape", None)
     return shape if isinstance(shape, ErrorShape) else ERRORS_LIST
 
 
@@ -186,7 +186,7 @@ def describe(entries: list[dict[str, str]]) -> str:
 
 
 def error_body(request: Request, message: str, entries: list[dict[str, str]]) -> dict[str, Any]:
-    """The error JSON in the shape the matched endpoint's service declared."""
+    """The error JSON in the shape the matched endpoint declared."""
     return _shape(request).body(message, entries)
 
 

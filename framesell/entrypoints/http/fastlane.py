@@ -56,8 +56,8 @@ class CatalogFastLane:
     def __init__(self, router: Router) -> None:
         self.router = router
         self.registry: Registry = router.registry
-        self._catalog = router.registry.framesell_services.catalog
-        self._proxies = router.registry.framesell_services.settings.trusted_proxies
+        self._catalog = router.registry.framesell_shop.catalog
+        self._proxies = router.registry.framesell_shop.settings.trusted_proxies
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer a plain catalog GET here; anything else goes to Pyramid's router."""
@@ -103,6 +103,6 @@ def filter_factory(
     """The PasteDeploy filter factory (``egg:framesell#catalog_fast_lane``); no settings.
 
     The app it wraps must be FrameSell's router (``framesell:main``): the lane answers from
-    that app's own services.
+    that app's own shop.
     """
     return CatalogFastLane

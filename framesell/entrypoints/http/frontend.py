@@ -12,7 +12,7 @@ from pyramid.static import static_view
 
 def frontend_config(request: Request) -> Response:
     """The frontend's settings: same-origin API, publishable key, Stripe.js URL, shipping."""
-    settings = request.services.settings
+    settings = request.shop.settings
     config = {
         "apiBase": "",
         "stripePublishableKey": settings.stripe_publishable_key,

@@ -1,6 +1,6 @@
-"""GET /api/openapi.json: the OpenAPI document, generated from the Cornice services.
+"""GET /api/openapi.json: the OpenAPI document, generated from the Cornice endpoints.
 
-Nothing in it is written by hand: paths and methods come from the services the app
+Nothing in it is written by hand: paths and methods come from the endpoints the app
 registered, summaries from the views' docstrings, request bodies from their Colander
 ``schema`` (through ``json_schema``, a small Colander → JSON Schema converter), and
 responses from the ``@responses`` decorator next to each view.
@@ -20,7 +20,7 @@ import colander
 from cornice import Service
 from pyramid.request import Request
 
-from framesell.entrypoints.http.errors import ApiService, error_shape_of
+from framesell.entrypoints.http.errors import Endpoint, error_shape_of
 from framesell.entrypoints.http.response_schemas import (
     ClosedMappingSchema,
     DetailJson,
@@ -266,21 +266,21 @@ def _as_list(value: Any) -> list[Any]:
 
 
 class DocumentBuilder:
-    """Builds the OpenAPI document of a set of Cornice services."""
+    """Builds the OpenAPI document of a set of Cornice endpoints."""
 
     def __init__(self) -> None:
         self.converter = JsonSchemaConverter()
         self.tags: dict[str, str] = {}
 
-    def build(self, services: Iterable[Service]) -> dict[str, Any]:
-        """The whole document for the services under /api/."""
+    def build(self, endpoints: Iterable[Service]) -> dict[str, Any]:
+        """The whole document for the endpoints under /api/."""
         paths: dict[str, Any] = {}
-        for service in sorted(services, key=lambda s: s.path):
-            if not service.path.startswith("/api/"):
+        for endpoint in sorted(endpoints, key=lambda s: s.path):
+            if not endpoint.path.startswith("/api/"):
                 continue
-            item = self._path_item(service)
+            item = self._path_item(endpoint)
             if item:
-                paths[service.path] = item
+                paths[endpoint.path] = item
         return {
             "openapi": OPENAPI_VERSION,
             "info": {
@@ -314,11 +314,11 @@ class DocumentBuilder:
         node = schema() if isinstance(schema, type) else schema
         return self.converter.convert(node, "response")
 
-    def _path_item(self, service: Service) -> dict[str, Any]:
+    def _path_item(self, endpoint: Service) -> dict[str, Any]:
         item: dict[str, Any] = {}
-        if service.description:
-            item["description"] = service.description
-        names = PARAMETER.findall(service.path)
+        if endpoint.description:
+            item["description"] = endpoint.description
+        names = PARAMETER.findall(endpoint.path)
         if names:
             item["parameters"] = [
                 {
@@ -330,20 +330,20 @@ class DocumentBuilder:
                 }
                 for name in names
             ]
-        for method, view, args in service.definitions:
+        for method, view, args in endpoint.definitions:
             if method in ("OPTIONS",) or method.lower() in item:
                 continue
-            item[method.lower()] = self._operation(service, method, view, args)
+            item[method.lower()] = self._operation(endpoint, method, view, args)
         return item
 
     def _operation(
-        self, service: Service, method: str, view: Any, args: Mapping[str, Any]
+        self, endpoint: Service, method: str, view: Any, args: Mapping[str, Any]
     ) -> dict[str, Any]:
         found = declared(view)
         if found is None:
-            raise LookupError(f"{service.name} {method}: the view has no @responses")
+            raise LookupError(f"{endpoint.name} {method}: the view has no @responses")
         if args.get("permission") not in PERMISSIONS:
-            raise LookupError(f"{service.name} {method}: the view declares no permission=")
+            raise LookupError(f"{endpoint.name} {method}: the view declares no permission=")
         auth = None if args["permission"] == PUBLIC else args["permission"]
         doc = inspect.getdoc(view) or ""
         summary, _, rest = doc.partition("\n")
@@ -377,7 +377,7 @@ class DocumentBuilder:
         statuses: dict[int, tuple[Body, str]] = {
             status: (body, "") for status, body in found.statuses.items()
         }
-        shape = error_shape_of(service).schema  # the shape its error answers take
+        shape = error_shape_of(endpoint).schema  # the shape its error answers take
         if schema is not None:
             statuses.setdefault(400, (shape, "The body is not what the schema allows."))
         if auth:
@@ -444,9 +444,9 @@ This document is generated from the running application's Cornice services and C
 schemas."""
 
 
-# --- the service ----------------------------------------------------------------------------
+# --- the endpoint ---------------------------------------------------------------------------
 
-openapi = ApiService(
+openapi = Endpoint(
     name="openapi",
     path="/api/openapi.json",
     description="The machine-readable description of every endpoint (this document).",
@@ -455,11 +455,11 @@ _DOCUMENT = "framesell.openapi_document"
 
 
 def openapi_document(request: Request) -> dict[str, Any]:
-    """The document of the services this app registered, built once per app."""
+    """The document of the endpoints this app registered, built once per app."""
     document: dict[str, Any] | None = request.registry.get(_DOCUMENT)
     if document is None:
-        services = request.registry.cornice_services.values()
-        document = request.registry[_DOCUMENT] = DocumentBuilder().build(services)
+        endpoints = request.registry.cornice_services.values()
+        document = request.registry[_DOCUMENT] = DocumentBuilder().build(endpoints)
     return document
 
 

@@ -86,6 +86,6 @@ def encoded_order_lists(request: Request) -> EncodedOrderLists:
     if kept is None:
         # Two first requests may both make one; setdefault keeps the first for both.
         kept = registry.setdefault(
-            _ENCODED_ORDER_LISTS, EncodedOrderLists(request.services.orders)
+            _ENCODED_ORDER_LISTS, EncodedOrderLists(request.shop.orders)
         )
     return kept

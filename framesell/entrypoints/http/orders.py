@@ -12,9 +12,9 @@ from pyramid.httpexceptions import HTTPUnsupportedMediaType
 from pyramid.request import Request
 from pyramid.response import Response
 
+from framesell.application.idempotency import MAX_KEY_LENGTH, Answer
 from framesell.application.orders import Placement, Purchase
 from framesell.application.ports import PaymentOutcome
-from framesell.application.requests import MAX_KEY_LENGTH, Answer
 from framesell.domain.errors import (
     InvalidInput,
     OrderNotFound,
@@ -25,7 +25,7 @@ from framesell.domain.models import CHARGED_STATUSES, CartLine, PaymentStatus, S
 from framesell.domain.money import Money
 from framesell.entrypoints.http.client_addresses import client_address
 from framesell.entrypoints.http.encoded import cacheable_json
-from framesell.entrypoints.http.errors import ApiService, FailureShape, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, FailureShape, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.order_lists import encoded_order_lists
 from framesell.entrypoints.http.response_schemas import (
@@ -53,20 +53,20 @@ from framesell.entrypoints.http.security import (
 )
 from framesell.entrypoints.http.serializers import order_json
 
-orders = ApiService(
+orders = Endpoint(
     name="orders",
     path="/api/order/",
     description="The caller's orders; buy a photo.",
     error_handler=validation_failed,
     error_shape=FailureShape(),  # the original's
 )
-order = ApiService(name="order", path="/api/order/{id}/", description="One of the caller's orders.")
-confirm = ApiService(
+order = Endpoint(name="order", path="/api/order/{id}/", description="One of the caller's orders.")
+confirm = Endpoint(
     name="order_confirm",
     path="/api/order/{id}/confirm/",
     description="Settle an order after 3-D Secure.",
 )
-refund = ApiService(
+refund = Endpoint(
     name="order_refund", path="/api/order/{id}/refund/", description="Refund a paid order (admin)."
 )
 
@@ -161,7 +161,7 @@ def place_order(request: Request) -> dict[str, Any] | Response:
     body, purchase = _purchase(request.validated)
     key = _idempotency_key(request)
     try:
-        placed = request.services.place_order_once(
+        placed = request.shop.place_order_once(
             user_id,
             purchase,
             body["token"],
@@ -209,12 +209,12 @@ def _answer(placement: Placement) -> Answer:
 
 def refuse_card_testing(request: Request, user_id: int) -> None:
     """429 before the gateway while the shopper or the address has too many declines."""
-    request.services.payment_failures.refuse_if_exceeded(user_id, client_address(request))
+    request.shop.payment_failures.refuse_if_exceeded(user_id, client_address(request))
 
 
 def counted(request: Request, placement: Placement) -> Placement:
     """The placement, its order counted against the shopper and address if it failed."""
-    request.services.payment_failures.count(placement.order, client_address(request))
+    request.shop.payment_failures.count(placement.order, client_address(request))
     return placement
 
 
@@ -245,7 +245,7 @@ def placement_response(placement: Placement) -> tuple[int, dict[str, Any]]:
 def show_order(request: Request) -> dict[str, Any]:
     """One of the caller's orders; another shopper's or an unknown id is 404."""
     user = authenticated_user(request)
-    return order_json(request.services.orders.get_order(user.id, _order_id(request)))
+    return order_json(request.shop.orders.get_order(user.id, _order_id(request)))
 
 
 @confirm.post(permission=SHOPPER)
@@ -264,7 +264,7 @@ def confirm_order(request: Request) -> dict[str, Any]:
     user_id = _caller_id(request)
     order_id = _order_id(request)
     refuse_card_testing(request, user_id)
-    placement = counted(request, request.services.orders.confirm(user_id, order_id))
+    placement = counted(request, request.shop.orders.confirm(user_id, order_id))
     status, payload = placement_response(placement)
     return _json(request, 200 if status == 201 else status, payload)
 
@@ -297,5 +297,5 @@ def refund_order(request: Request) -> dict[str, Any]:
     order_id = _order_id(request)
     raw = request.validated.get("amount")
     amount = None if raw in (None, colander.null) else Money.from_major(raw)
-    refunded = request.services.orders.refund(order_id, amount)
+    refunded = request.shop.orders.refund(order_id, amount)
     return {"success": True, "order": order_json(refunded)}

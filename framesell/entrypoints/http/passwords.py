@@ -8,7 +8,7 @@ from cornice.validators import colander_body_validator
 from pyramid.request import Request
 
 from framesell.entrypoints.http.client_addresses import client_address
-from framesell.entrypoints.http.errors import ApiService, validation_failed
+from framesell.entrypoints.http.errors import Endpoint, validation_failed
 from framesell.entrypoints.http.openapi import responses
 from framesell.entrypoints.http.response_schemas import (
     ErrorsJson,
@@ -23,13 +23,13 @@ RESET_REQUESTED = (
     " it works once, within an hour."
 )
 
-password_reset = ApiService(
+password_reset = Endpoint(
     name="password_reset",
     path="/api/password-reset/",
     description="Ask for a link to choose a new password.",
     error_handler=validation_failed,
 )
-password_reset_confirm = ApiService(
+password_reset_confirm = Endpoint(
     name="password_reset_confirm",
     path="/api/password-reset/confirm/",
     description="Choose a new password with the link's token.",
@@ -48,7 +48,7 @@ def request_password_reset(request: Request) -> dict[str, Any]:
     """202 for any email, account or not (the mail goes only to an account's address);
     400 for one that could be no account's (sign-up's rule: control and bidi characters
     refused); 429 while the email or the client asked too often, like log-in."""
-    request.services.users.request_password_reset(
+    request.shop.users.request_password_reset(
         request.validated["email"], client_address(request)
     )
     request.response.status = 202
@@ -65,7 +65,7 @@ def request_password_reset(request: Request) -> dict[str, Any]:
 def confirm_password_reset(request: Request) -> dict[str, Any]:
     """200 and the new password works; 400 for a used, expired or unknown token or a
     password that breaks the rules."""
-    request.services.users.reset_password(
+    request.shop.users.reset_password(
         request.validated["token"], request.validated["password"]
     )
     return {"success": True}

@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import colander
 
-from framesell.application.requests import MAX_KEY_LENGTH
+from framesell.application.idempotency import MAX_KEY_LENGTH
 from framesell.domain.models import MAX_ORDER_LINES, MAX_QUANTITY
 
 PAYMENT_TOKEN = re.compile(r"^(tok|pm|ctoken)_[A-Za-z0-9_]{1,250}$")

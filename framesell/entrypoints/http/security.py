@@ -54,7 +54,7 @@ def authenticated_user(request: Request) -> User:
     """
     user: User | None = request.environ.get(USER_ENVIRON_KEY)
     if user is None:
-        user = request.services.users.account(authenticated_user_id(request))
+        user = request.shop.users.account(authenticated_user_id(request))
         request.environ[USER_ENVIRON_KEY] = user
         remember_user(request, user)
     return user
@@ -70,7 +70,7 @@ def authenticated_user_id(request: Request) -> int:
     environ = request.environ
     if _IDENTITY_KEY not in environ:
         try:
-            environ[_IDENTITY_KEY] = request.services.users.token_user_id(bearer_token(request))
+            environ[_IDENTITY_KEY] = request.shop.users.token_user_id(bearer_token(request))
         except NotAuthenticated as error:
             environ[_IDENTITY_KEY] = None
             environ[_REFUSAL_KEY] = error.message

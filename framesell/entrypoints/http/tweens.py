@@ -181,7 +181,7 @@ def request_tween_factory(handler: Handler, registry: Registry) -> Handler:
     request log line. One tween rather than five: each tween is a layer of calls and
     header scans on every request.
     """
-    settings = registry.framesell_services.settings
+    settings = registry.framesell_shop.settings
     allowed = frozenset(settings.cors_origins)
     proxies = settings.trusted_proxies
     frontend_policy = frontend_content_security_policy(settings.stripe_js_url)
