@@ -17,6 +17,7 @@ import json
 import re
 import time
 import urllib.request
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,6 +303,10 @@ def open_page(
                 path=ARTIFACTS / f"{_artifact_name(request.node.name)}{suffix}.png",
                 animations="disabled",
             )
+        except Exception as error:  # the picture is for people, not a check
+            # Chromium sometimes cannot capture a page just after a download (seen under
+            # load); the test's own assertions already ran, so a missing picture only warns.
+            warnings.warn(f"no screenshot of {request.node.name}: {error}", stacklevel=1)
         finally:
             context.close()
         problems += watch.problems()
