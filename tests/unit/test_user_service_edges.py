@@ -27,6 +27,7 @@ from framesell.application.users import (
     reset_token_hash,
 )
 from framesell.domain.errors import (
+    AuthenticationFailed,
     InvalidResetToken,
     NotAuthenticated,
     TooManyAttempts,
@@ -175,3 +176,50 @@ def test_making_an_unknown_email_admin_is_user_not_found() -> None:
     with pytest.raises(UserNotFound):
         service.make_admin("nobody@example.com")
     assert service.make_admin(EMAIL.upper()).is_admin is True
+
+
+def test_a_rehashed_password_still_logs_in_with_the_same_password() -> None:
+    uow = MemoryUnitOfWorkFactory()
+    clock = FixedClock()
+    old = UserService(uow, FakePasswordHasher("1"), MemoryTokenService(clock, timedelta(days=1)))
+    old.register(first_name="Ada", last_name="Lovelace", email=EMAIL, password=OLD_PASSWORD)
+    new = UserService(uow, FakePasswordHasher("2"), MemoryTokenService(clock, timedelta(days=1)))
+    assert new.log_in(EMAIL, OLD_PASSWORD)  # verified against the old hash, then rehashed
+    with uow() as tx:
+        user = tx.users.get_by_email(EMAIL)
+    assert user is not None and user.password_hash.startswith("fake$2$")
+    assert FakePasswordHasher("2").verify(user.password_hash, OLD_PASSWORD)
+    assert new.log_in(EMAIL, OLD_PASSWORD)
+
+
+def test_an_email_with_a_lone_surrogate_is_a_failed_login_not_an_encoding_error() -> None:
+    service, _, _ = a_service(clock=FixedClock(), throttle=True)
+    with pytest.raises(AuthenticationFailed):
+        service.log_in("ada\ud800@example.com", OLD_PASSWORD, "192.0.2.1")
+
+
+class BrokenHasher(FakePasswordHasher):
+    """Verifies by raising while ``broken`` (as argon2 or storage trouble would)."""
+
+    broken = False
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        if self.broken:
+            raise RuntimeError("the hasher is broken")
+        return super().verify(password_hash, password)
+
+
+def test_attempts_that_fail_for_another_reason_than_the_password_do_not_count() -> None:
+    clock = FixedClock()
+    hasher = BrokenHasher()
+    service = UserService(
+        MemoryUnitOfWorkFactory(), hasher, MemoryTokenService(clock, timedelta(days=1)),
+        clock=clock, throttle=MemoryLoginThrottle(),
+    )
+    service.register(first_name="Ada", last_name="Lovelace", email=EMAIL, password=OLD_PASSWORD)
+    hasher.broken = True
+    for _ in range(15):  # more than the ten failures that lock an email
+        with pytest.raises(RuntimeError):
+            service.log_in(EMAIL, OLD_PASSWORD)
+    hasher.broken = False
+    assert service.log_in(EMAIL, OLD_PASSWORD)
