@@ -28,6 +28,7 @@ from framesell.application.users import (
 )
 from framesell.domain.errors import (
     AuthenticationFailed,
+    InvalidInput,
     InvalidResetToken,
     NotAuthenticated,
     TooManyAttempts,
@@ -223,3 +224,45 @@ def test_attempts_that_fail_for_another_reason_than_the_password_do_not_count() 
             service.log_in(EMAIL, OLD_PASSWORD)
     hasher.broken = False
     assert service.log_in(EMAIL, OLD_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("field", "changes", "message"),
+    [
+        ("first_name", {"first_name": "  "}, "first name may not be blank"),
+        ("last_name", {"last_name": ""}, "last name may not be blank"),
+        ("password", {"password": "short"}, "password must be at least 8 characters"),
+        ("password", {"password": "x" * 1025}, "password must be at most 1024 characters"),
+    ],
+)
+def test_a_refused_sign_up_names_the_field_and_the_rule(
+    field: str, changes: dict[str, str], message: str
+) -> None:
+    service, _, _ = a_service(clock=FixedClock())
+    form = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com",
+            "password": NEW_PASSWORD, **changes}
+    with pytest.raises(InvalidInput) as refused:
+        service.register(**form)
+    assert (refused.value.field, str(refused.value)) == (field, message)
+
+
+def test_a_throttle_without_a_clock_is_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match=r"^a login throttle needs a clock$"):
+        UserService(
+            MemoryUnitOfWorkFactory(), FakePasswordHasher(),
+            MemoryTokenService(FixedClock(), timedelta(days=1)), throttle=MemoryLoginThrottle(),
+        )
+
+
+def test_by_default_a_hundred_failures_from_one_address_lock_it_for_every_email() -> None:
+    service, _, _ = a_service(clock=FixedClock(), throttle=True)
+    address = "198.51.100.7"
+    for n in range(99):  # a different email each time, so no email's own limit is reached
+        with pytest.raises(AuthenticationFailed):
+            service.log_in(f"guess-{n}@example.com", "wrong password", address)
+    assert service.log_in(EMAIL, OLD_PASSWORD, address)  # 99 failures: still open
+    with pytest.raises(AuthenticationFailed):
+        service.log_in("guess-99@example.com", "wrong password", address)
+    with pytest.raises(TooManyAttempts):
+        service.log_in(EMAIL, OLD_PASSWORD, address)  # the hundredth locked the address
+    assert service.log_in(EMAIL, OLD_PASSWORD, "198.51.100.8")
