@@ -366,6 +366,39 @@ def test_a_payment_stripe_refuses_to_cancel_while_it_is_underway_names_it(stripe
     assert misconfigured.value.message == "Stripe refused to cancel pi_busy"
 
 
+def test_a_payment_that_succeeded_before_its_cancel_comes_back_succeeded(stripe_answers):
+    stripe_answers.answers += [
+        stripe_error(400, type="invalid_request_error", code="payment_intent_unexpected_state",
+                     message="You cannot cancel this PaymentIntent because it has a status of "
+                             "succeeded."),
+        (200, an_intent(status="succeeded")),
+    ]
+
+    payment = a_gateway().cancel("pi_1", idempotency_key="cancel-42")
+
+    assert payment.state is PaymentState.SUCCEEDED
+
+
+def test_a_refund_stripe_refuses_for_the_payments_state_is_our_misconfiguration(
+    stripe_answers,
+):
+    stripe_answers.answers.append(stripe_error(
+        400, type="invalid_request_error", code="payment_intent_unexpected_state",
+        message="This PaymentIntent does not have a successful charge to refund.",
+    ))
+
+    # A domain error the payment service turns into an outcome, never an exception of the
+    # adapter's own that would reach the shopper as a 500.
+    with pytest.raises(PaymentMisconfigured) as misconfigured:
+        a_gateway().refund("pi_1", idempotency_key="r-1")
+
+    assert misconfigured.value.message == (
+        "Stripe rejected our request (InvalidRequestError, HTTP 400 "
+        "[payment_intent_unexpected_state]): "
+        "This PaymentIntent does not have a successful charge to refund."
+    )
+
+
 # --- reading a PaymentIntent ----------------------------------------------------------------
 
 
@@ -444,3 +477,4 @@ def test_a_failed_payment_without_stripes_message_is_a_plain_decline(stripe_answ
 
     assert (payment.state, payment.failure_message) == (PaymentState.FAILED,
                                                         PaymentDeclined.message)
+
