@@ -177,14 +177,15 @@ class StripeGateway:
     def cancel(self, payment_id: str, *, idempotency_key: str) -> Payment:
         """Cancel an unfinished PaymentIntent once per key; return it as it now stands."""
         # A PaymentIntent that succeeded (or was canceled) meanwhile cannot be canceled:
-        # Stripe refuses with a 400, and the payment's current state is the answer.
+        # Stripe refuses with a 400 (payment_intent_unexpected_state, which _call makes a
+        # PaymentMisconfigured), and the payment's current state is the answer.
         try:
             self._call(
                 lambda: self._client.v1.payment_intents.cancel(
                     payment_id, options={"idempotency_key": idempotency_key}
                 )
             )
-        except (_UnexpectedState, PaymentMisconfigured):
+        except PaymentMisconfigured:
             payment = self.retrieve(payment_id)
             if payment.state in (PaymentState.REQUIRES_ACTION, PaymentState.PROCESSING):
                 raise PaymentMisconfigured(f"Stripe refused to cancel {payment_id}") from None
@@ -235,8 +236,6 @@ class StripeGateway:
                 ) from None
             if error.code == "charge_already_refunded":
                 raise _AlreadyRefunded() from None
-            if error.code == "payment_intent_unexpected_state":
-                raise _UnexpectedState() from None
             raise self._misconfigured(error) from None
         except (stripe.AuthenticationError, stripe.PermissionError) as error:
             # Stripe's own message quotes part of the key: never pass it on.
@@ -267,10 +266,6 @@ def _log_stripe_answer(request_id: str | None, http_status: int | None, what: st
 
 class _AlreadyRefunded(Exception):
     """Stripe's charge_already_refunded; never leaves this module."""
-
-
-class _UnexpectedState(Exception):
-    """Stripe's payment_intent_unexpected_state (e.g. canceling a succeeded payment)."""
 
 
 def _is_shoppers_mistake(error: stripe.InvalidRequestError) -> bool:
