@@ -6,8 +6,9 @@ failure unless its node id is on ``ALLOWED_TO_SKIP_IN_CI``, which is empty and s
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -80,3 +81,48 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[
         report.longrepr = _failure_text(report, "skipped module")
         report.outcome = "failed"
     return report
+
+
+def _own_handlers(logger: logging.Logger) -> list[logging.Handler]:
+    """A logger's handlers, without pytest's own capturing ones (pytest adds and removes them)."""
+    return [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Put the logging configuration back after each test.
+
+    A test may load an ini file's logging sections (a command run in-process calls Pyramid's
+    ``setup_logging``: new root handlers, other loggers disabled) or put the redacting filter,
+    which rewrites each record in place, on pytest's own capturing handler. Left behind, either
+    changes what later tests' ``caplog`` sees (a message already formatted, or no record).
+    """
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger()] + [
+        logger for logger in manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    saved = {
+        id(logger): (logger.level, _own_handlers(logger), logger.propagate, logger.disabled)
+        for logger in loggers
+    }
+    # pytest's capturing handlers live as long as the session: a test that adds a filter to
+    # ``caplog.handler`` would leave it there for every later test.
+    filters = {id(h): (h, list(h.filters)) for logger in loggers for h in logger.handlers}
+    yield
+    for handler, kept in filters.values():
+        handler.filters[:] = kept
+    now = [logging.getLogger()] + [
+        logger for logger in manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    for logger in now:
+        default = (logging.NOTSET, [], True, False)
+        level, handlers, propagate, disabled = saved.get(id(logger), default)
+        for handler in _own_handlers(logger):
+            if handler not in handlers:
+                logger.removeHandler(handler)
+        for handler in handlers:
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled
