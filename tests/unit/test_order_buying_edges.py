@@ -107,3 +107,47 @@ def test_a_cart_reads_each_photo_from_the_store_once_however_many_lines_name_it(
     assert [(item.label, item.quantity) for item in order.items] == [
         ("Digital download", 1), ("20x30 cm", 2),
     ]
+
+
+def a_priced_photo() -> tuple[OrderService, int, int]:
+    uow = MemoryUnitOfWorkFactory()
+    catalog = CatalogService(uow)
+    photo = catalog.add_product("Bridge", "https://x.example/b.jpg", Money(1000))
+    assert photo.id is not None
+    size = catalog.add_format(photo.id, "20x30 cm", Money(3000))
+    assert size.id is not None
+    return OrderService(uow, catalog, ScriptedPayments(), FixedClock()), photo.id, size.id
+
+
+ADDRESS = ShippingAddress("Ada Lovelace", "1 Main St", "", "London", "N1", "GB")
+
+
+@pytest.mark.parametrize(
+    ("quantities", "message"),
+    [
+        ((50, 50), f"a quantity is a whole number from 1 to {MAX_QUANTITY}"),
+        ((MAX_QUANTITY, 1), f"a quantity is a whole number from 1 to {MAX_QUANTITY}"),
+    ],
+)
+def test_lines_of_one_print_together_over_the_limit_are_refused(
+    quantities: tuple[int, int], message: str
+) -> None:
+    orders, photo, size = a_priced_photo()
+    with pytest.raises(InvalidInput) as refused:
+        orders.price_cart([CartLine(photo, size, q) for q in quantities], ADDRESS)
+    assert (str(refused.value), refused.value.field) == (message, "quantity")
+
+
+def test_lines_of_one_print_together_at_the_limit_are_one_line_of_that_many() -> None:
+    orders, photo, size = a_priced_photo()
+    order = orders.price_cart([CartLine(photo, size, 50), CartLine(photo, size, 49)], ADDRESS)
+    assert [(item.label, item.quantity) for item in order.items] == [("20x30 cm", MAX_QUANTITY)]
+
+
+def test_a_digital_download_in_two_lines_is_refused_naming_the_quantity() -> None:
+    orders, photo, _ = a_priced_photo()
+    with pytest.raises(InvalidInput) as refused:
+        orders.price_cart([CartLine(photo), CartLine(photo)], None)
+    assert (str(refused.value), refused.value.field) == (
+        "a digital download is bought once", "quantity"
+    )
