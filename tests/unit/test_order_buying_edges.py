@@ -14,6 +14,7 @@ from framesell.adapters.memory import FixedClock, MemoryUnitOfWorkFactory
 from framesell.application.catalog import CatalogService
 from framesell.application.orders import OrderService
 from framesell.application.ports import PaymentOutcome, PaymentResult
+from framesell.domain import money
 from framesell.domain.errors import InvalidInput
 from framesell.domain.models import (
     MAX_ORDER_LINES,
@@ -150,4 +151,20 @@ def test_a_digital_download_in_two_lines_is_refused_naming_the_quantity() -> Non
         orders.price_cart([CartLine(photo), CartLine(photo)], None)
     assert (str(refused.value), refused.value.field) == (
         "a digital download is bought once", "quantity"
+    )
+
+
+def test_a_cart_of_two_currencies_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only dollars are sold today; the rule is for the shop with a second currency.
+    monkeypatch.setattr(money, "SUPPORTED_CURRENCIES", frozenset({"usd", "eur"}))
+    orders, photo, _ = a_priced_photo()
+    uow = orders._uow  # the same store the catalog writes to
+    with uow() as tx:
+        euro = tx.products.add(Product.new("Canal", "https://x.example/c.jpg", Money(900, "eur")))
+        tx.commit()
+    assert euro.id is not None
+    with pytest.raises(InvalidInput) as refused:
+        orders.price_cart([CartLine(photo), CartLine(euro.id)], None)
+    assert (str(refused.value), refused.value.field) == (
+        "an order is paid in one currency", "items"
     )
