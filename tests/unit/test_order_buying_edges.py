@@ -168,3 +168,12 @@ def test_a_cart_of_two_currencies_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     assert (str(refused.value), refused.value.field) == (
         "an order is paid in one currency", "items"
     )
+
+
+def test_a_print_without_an_address_is_refused_naming_the_shipping() -> None:
+    orders, photo, size = a_priced_photo()
+    with pytest.raises(InvalidInput) as refused:
+        orders.price_cart([CartLine(photo, size)], None)
+    assert (str(refused.value), refused.value.field) == (
+        "a shipping address is required for prints", "shipping"
+    )
