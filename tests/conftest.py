@@ -88,6 +88,12 @@ def _own_handlers(logger: logging.Logger) -> list[logging.Handler]:
     return [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
 
 
+def _every_logger() -> list[logging.Logger]:
+    """The root logger and every logger made so far (placeholders left out)."""
+    made = logging.Logger.manager.loggerDict.values()
+    return [logging.getLogger()] + [logger for logger in made if isinstance(logger, logging.Logger)]
+
+
 @pytest.fixture(autouse=True)
 def _logging_as_it_was() -> Iterator[None]:
     """Put the logging configuration back after each test.
@@ -97,10 +103,7 @@ def _logging_as_it_was() -> Iterator[None]:
     which rewrites each record in place, on pytest's own capturing handler. Left behind, either
     changes what later tests' ``caplog`` sees (a message already formatted, or no record).
     """
-    manager = logging.Logger.manager
-    loggers = [logging.getLogger()] + [
-        logger for logger in manager.loggerDict.values() if isinstance(logger, logging.Logger)
-    ]
+    loggers = _every_logger()
     saved = {
         id(logger): (logger.level, _own_handlers(logger), logger.propagate, logger.disabled)
         for logger in loggers
@@ -111,10 +114,7 @@ def _logging_as_it_was() -> Iterator[None]:
     yield
     for handler, kept in filters.values():
         handler.filters[:] = kept
-    now = [logging.getLogger()] + [
-        logger for logger in manager.loggerDict.values() if isinstance(logger, logging.Logger)
-    ]
-    for logger in now:
+    for logger in _every_logger():
         default = (logging.NOTSET, [], True, False)
         level, handlers, propagate, disabled = saved.get(id(logger), default)
         for handler in _own_handlers(logger):
