@@ -57,6 +57,10 @@ def bench_ini(
             # The production StripeGateway, with its calls timed (bench/timing.py).
             "framesell.payment": "bench.timing:timed_stripe_gateway",
             "framesell.trusted_proxies": "127.0.0.1",
+            # No SMTP server here: mail is off (production refuses "not set", not "off").
+            # With smtp a PAID order also queues its mail in the settling transaction and
+            # sends it after; that wait is the mail server's, as Stripe's is Stripe's.
+            "framesell.mail": "off",
             **extra,
         }
     )
