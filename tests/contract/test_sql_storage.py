@@ -286,6 +286,64 @@ def test_mysql_talks_utf8mb4_in_read_committed(mysql_url: str) -> None:
     assert set(engines) == {("InnoDB", "utf8mb4_unicode_ci")}
 
 
+def _session_rollbacks(uow: SqlUnitOfWork) -> int:
+    """How many ROLLBACKs this connection's MySQL session has been sent so far."""
+    row = uow._current_connection().exec_driver_sql(
+        "SHOW SESSION STATUS LIKE 'Com_rollback'"
+    ).one()
+    return int(row[1])
+
+
+@pytest.mark.mysql
+def test_a_unit_of_work_that_ends_by_committing_returns_its_connection_without_a_rollback(
+    mysql_url: str,
+) -> None:
+    engine = make_engine(mysql_url, pool_size=1, max_overflow=0)  # one session throughout
+    factory = SqlUnitOfWorkFactory(engine)
+    try:
+        with factory() as uow:
+            before = _session_rollbacks(uow)
+        # That reading unit of work ended with one ROLLBACK; this one commits last.
+        with factory() as uow:
+            kept = uow.users.add(a_user())
+            uow.commit()
+        with factory() as uow:
+            after = _session_rollbacks(uow)
+            in_transaction = uow._current_connection().exec_driver_sql(
+                "SELECT @@in_transaction"
+            ).scalar()
+            assert uow.users.get(kept.id or 0) == kept
+    finally:
+        engine.dispose()
+    assert after == before + 1  # the reader's own, none for the committer
+    assert in_transaction == 0  # and the connection came back with nothing open
+
+
+@pytest.mark.mysql
+def test_work_left_uncommitted_is_rolled_back_before_the_connection_is_used_again(
+    mysql_url: str,
+) -> None:
+    engine = make_engine(mysql_url, pool_size=1, max_overflow=0)
+    factory = SqlUnitOfWorkFactory(engine)
+    try:
+        with factory() as uow:
+            kept = uow.users.add(a_user())
+            uow.commit()
+            lost = uow.users.add(a_user())  # begun after the commit, never committed
+        with factory() as uow:
+            in_transaction = uow._current_connection().exec_driver_sql(
+                "SELECT @@in_transaction"
+            ).scalar()
+            found = (uow.users.get_by_email(kept.email), uow.users.get_by_email(lost.email))
+        with engine.connect() as other:  # the same session: nothing of `lost` anywhere
+            count = other.execute(sa.select(sa.func.count()).select_from(users)).scalar()
+    finally:
+        engine.dispose()
+    assert in_transaction == 0
+    assert found == (kept, None)
+    assert count == 1
+
+
 def _plans_of_listing_a_shoppers_orders(engine: Engine, user_id: int) -> list[str]:
     """The database's plans for the statements ``list_for_user`` and ``list_for_account`` send."""
     plans = []
