@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from framesell.adapters.memory import MemoryLoginThrottle
 from framesell.adapters.sql.engine import make_engine
 from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
+from framesell.application.errors import StorageUnavailable
 from framesell.application.ports import LoginThrottle
 from tests.contract.helpers import T0, unique
 from tests.contract.racing import race
@@ -196,3 +197,55 @@ def test_every_throttle_write_that_loses_to_a_conflict_is_rerun(sql_engine: Engi
     assert len(losses) == 10  # five writes, each of them lost once and then rerun
     assert throttle.failures((key,), since=T0 - DAY) == {key: []}
     assert counter.events((key,), since=T0 - DAY) == {key: [T0]}
+
+
+def test_a_claim_is_its_few_statements_and_one_commit(sql_engine: Engine) -> None:
+    """Record both keys in one INSERT, read, forget old rows; on MySQL one statement takes
+    the named locks and one gives them back."""
+    sent: list[str] = []
+
+    @sa.event.listens_for(sql_engine, "before_cursor_execute")
+    def note(conn, cursor, statement, parameters, context, many):  # type: ignore[no-untyped-def]
+        sent.append(statement.split()[0].upper() + " " + statement.split()[1].upper())
+
+    throttle = SqlLoginThrottle(sql_engine)
+    keys = (a_key(), a_key())
+    claim = throttle.claim(keys, T0, forget_before=T0 - DAY, wait=never_wait)
+    assert len(claim.recorded) == 2
+    assert throttle.failures(keys, since=T0 - DAY) == {keys[0]: [T0], keys[1]: [T0]}
+    core = ["INSERT INTO", "SELECT LOGIN_FAILURES.THROTTLE_KEY,", "DELETE FROM"]
+    locks = ["SELECT GET_LOCK(%S,"] if sql_engine.dialect.name != "sqlite" else []
+    unlocks = ["SELECT RELEASE_LOCK(%S),"] if sql_engine.dialect.name != "sqlite" else []
+    assert sent[: len(locks) + 3 + len(unlocks)] == [*locks, *core, *unlocks]
+
+
+@pytest.mark.mysql
+def test_a_claim_that_cannot_have_every_lock_gives_back_those_it_took(
+    mysql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from framesell.adapters.sql import throttle as sql_throttle
+
+    monkeypatch.setattr(sql_throttle, "LOCK_WAIT_SECONDS", 0)
+    engine = make_engine(mysql_url)
+    first, second = sorted((a_key(), a_key()))
+    try:
+        with engine.connect() as holder:  # another process is in the middle of a claim
+            held = holder.exec_driver_sql(
+                "SELECT GET_LOCK(%s, 0)", (f"framesell-throttle-{second[:40]}",)
+            ).scalar()
+            assert held == 1
+            with pytest.raises(StorageUnavailable):
+                SqlLoginThrottle(engine).claim(
+                    (first, second), T0, forget_before=T0 - DAY, wait=never_wait
+                )
+            with engine.connect() as other:
+                free = other.exec_driver_sql(
+                    "SELECT IS_FREE_LOCK(%s)", (f"framesell-throttle-{first[:40]}",)
+                ).scalar()
+        assert free == 1  # the lock it did get was given back
+        assert SqlLoginThrottle(engine).failures((first, second), since=T0 - DAY) == {
+            first: [],
+            second: [],
+        }
+    finally:
+        engine.dispose()

@@ -61,6 +61,14 @@ _ORDERS_OF_USER = (
 _ORDER_COLUMNS = tuple(orders.c.keys())
 _ORDER_BY_ID = orders.select().where(orders.c.id == sa.bindparam("order_id"))
 _PRODUCT_BY_ID = products.select().where(products.c.id == sa.bindparam("product_id"))
+# The digital download first ("digital" sorts before "print"), then sizes as added.
+_FORMAT_ORDER = (product_formats.c.product_id, product_formats.c.kind, product_formats.c.id)
+_FORMATS_OF_PRODUCT = (
+    product_formats.select()
+    .where(product_formats.c.product_id == sa.bindparam("product_id"))
+    .order_by(*_FORMAT_ORDER)
+)
+_USER_BY_EMAIL = users.select().where(users.c.email == sa.bindparam("email"))
 # The statements of buying, built once too: an INSERT or UPDATE executed with a dict of
 # parameters takes its VALUES or SET columns from the dict's keys.
 _INSERT_ORDER = orders.insert()
@@ -328,8 +336,8 @@ class SqlUserRepository:
 
     def get_by_email(self, email: str) -> User | None:
         """Return the user with this email (compared normalized), or None."""
-        query = users.select().where(users.c.email == normalize_email(email))
-        row = self._connection().execute(query).first()
+        found = self._connection().execute(_USER_BY_EMAIL, {"email": normalize_email(email)})
+        row = found.first()
         return _user(row._mapping) if row else None
 
     def update_password_hash(self, user_id: int, password_hash: str) -> None:
@@ -364,8 +372,8 @@ class SqlProductRepository:
         row = self._connection().execute(_PRODUCT_BY_ID, {"product_id": product_id}).first()
         if row is None:
             return None
-        formats = self._formats_of(product_formats.c.product_id == product_id)
-        return _product(row._mapping, formats.get(product_id, ()))
+        found = self._connection().execute(_FORMATS_OF_PRODUCT, {"product_id": product_id})
+        return _product(row._mapping, [_format(format_row) for format_row in found.mappings()])
 
     def add(self, product: Product) -> Product:
         """Store a new product and its formats (a digital one if it has none)."""
@@ -468,12 +476,7 @@ class SqlProductRepository:
         return Format(format_id, format.kind, format.label, format.price)
 
     def _formats_of(self, condition: sa.ColumnElement[bool]) -> dict[int, list[Format]]:
-        # The digital download first ("digital" sorts before "print"), then sizes as added.
-        query = (
-            product_formats.select()
-            .where(condition)
-            .order_by(product_formats.c.product_id, product_formats.c.kind, product_formats.c.id)
-        )
+        query = product_formats.select().where(condition).order_by(*_FORMAT_ORDER)
         found: dict[int, list[Format]] = {}
         for row in self._connection().execute(query).mappings():
             found.setdefault(row["product_id"], []).append(_format(row))
