@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import shop
+from bench import memory, shop
 from bench.galera import start_cluster
 from bench.nginx import start_nginx
 from fakestripe.launcher import start_fake_stripe
@@ -130,9 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument(
+        "--shoppers",
+        type=int,
+        default=60,
+        help="accounts the clients buy and list as (12 until 2026-12-01: by the end of a long"
+        " soak each had hundreds of orders, and every order list carried them all)",
+    )
     parser.add_argument("--mysql-server", default=shop.DEFAULT_MYSQL_SERVER)
     parser.add_argument("--galera", action="store_true", help="kill a node of a Galera cluster")
     parser.add_argument("--down-seconds", type=float, default=10)
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace backend 2's allocations (bench/memory.py) and compare minute 5 with the end",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     name = "framesell_bench_soak"
@@ -148,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             urls = [cluster.url_with_fallback(name, own) for own in (0, 1)]
             url = urls[1]  # the survivor's node, for the counts
         apps = [shop.new_app(folder, f"app{n}", urls[n - 1], stripe.url) for n in (1, 2)]
+        traces = folder / "tracemalloc"
+        if args.tracemalloc:
+            apps[1].extra_env[memory.DIRECTORY_VARIABLE] = str(traces)
         args.cluster = cluster
         nginx = None
         try:
@@ -155,13 +170,16 @@ def main(argv: list[str] | None = None) -> int:
             for app in apps:
                 app.start()
             nginx = start_nginx(folder / "nginx", free_port(), [app.port for app in apps])
-            shoppers = [shop.new_shopper(nginx.url, f"soak{n}") for n in range(12)]
+            shoppers = [shop.new_shopper(nginx.url, f"soak{n}") for n in range(args.shoppers)]
             report = _soak(args, nginx.url, stripe.url, apps, shoppers, url)
             (OUT / "soak-client-side.json").write_text(json.dumps(report, indent=2, default=str))
             report["reconcile"] = framesell_command(
                 apps[1].ini, "reconcile", "--older-than", "0"
             ).strip()
             report["after_reconcile"] = _ledgers(url, stripe.url)
+            report["memory_verdict"] = _memory_verdict(report)
+            if args.tracemalloc:
+                report["tracemalloc"] = _traced_growth(traces)
             # Each backend's own log of the answers that were not a success.
             report["failed_log_lines"] = [
                 f"{app.log_path.stem}: {line}"
@@ -257,6 +275,7 @@ def _soak(
     return {
         "minutes": args.minutes,
         "clients": args.clients,
+        "shoppers": len(shoppers),
         "requests": len(outcomes),
         "by_kind_and_status": {f"{k} {s}": n for (k, s), n in sorted(by_kind.items())},
         "killed_pid": killed_pid,
@@ -279,6 +298,49 @@ def _soak(
         "client_201_ids": sorted(o.order_id for o in created if o.order_id is not None),
         "before_reconcile": _orders(database_url),
         "memory_mib": memory,
+    }
+
+
+SETTLED_AFTER_S = 300.0  # "after the first five minutes"
+
+
+def _memory_verdict(report: dict[str, Any]) -> dict[str, Any]:
+    """Each backend's resident size a minute at a time, and its growth after its first five
+    minutes: backend 2 from the start, backend 1 from its restart (it was killed midway)."""
+    samples: list[dict[str, Any]] = report["memory_mib"]
+    restarted = report["killed_at_s"] + report["restarted_after_s"]
+    verdict: dict[str, Any] = {}
+    for name, born in (("app1", restarted if not report.get("database_node") else 0.0),
+                       ("app2", 0.0)):
+        own = [(s["t"], s[name]) for s in samples if name in s and s["t"] >= born]
+        settled = [(t, v) for t, v in own if t >= born + SETTLED_AFTER_S]
+        per_minute: dict[int, float] = {}
+        for t, value in own:
+            per_minute.setdefault(int(t // 60), value)
+        entry: dict[str, Any] = {"per_minute_mib": per_minute}
+        if len(settled) >= 2:
+            first, last = settled[0], settled[-1]
+            entry.update(
+                {
+                    "from_s": first[0], "to_s": last[0], "from_mib": first[1], "to_mib": last[1],
+                    "growth_percent": round((last[1] - first[1]) / first[1] * 100, 2),
+                    "max_mib": max(v for _, v in settled),
+                }
+            )
+        verdict[name] = entry
+    return verdict  # fmt: skip
+
+
+def _traced_growth(folder: Path) -> dict[str, Any]:
+    """tracemalloc: backend 2's allocation sites that grew from minute 5 to its last snapshot."""
+    snapshots = sorted(folder.glob("minute-*.snapshot"))
+    settled = [p for p in snapshots if int(p.stem.split("-")[1]) >= SETTLED_AFTER_S / 60]
+    if len(settled) < 2:
+        return {"snapshots": [p.stem for p in snapshots], "error": "fewer than two after 5 min"}
+    return {
+        "snapshots": [p.stem for p in snapshots],
+        "minute_5_to_end": memory.growth(settled[0], settled[-1]),
+        "middle_to_end": memory.growth(settled[len(settled) // 2], settled[-1]),
     }
 
 
@@ -374,6 +436,7 @@ def _text(report: dict[str, Any]) -> str:
     rss = report["memory_mib"]
     lines = [
         f"soak: {report['minutes']} min, {report['clients']} client threads, "
+        f"{report.get('shoppers', 12)} shoppers, "
         f"{report['requests']} requests through nginx → 2 FrameSell processes → MariaDB",
         "requests by kind and status: "
         + ", ".join(f"{k}: {n}" for k, n in report["by_kind_and_status"].items()),
@@ -401,6 +464,27 @@ def _text(report: dict[str, Any]) -> str:
         + "; ".join(
             f"{s['t']:.0f}s " + " ".join(f"{k}={v}" for k, v in s.items() if k != "t")
             for s in rss[:: max(1, len(rss) // 12)]
+        ),
+        "memory after each backend's first five minutes: "
+        + "; ".join(
+            f"{name} {v['from_mib']} MiB at {v['from_s']:.0f} s → {v['to_mib']} MiB at "
+            f"{v['to_s']:.0f} s ({v['growth_percent']:+.2f} %, max {v['max_mib']})"
+            for name, v in report.get("memory_verdict", {}).items()
+            if "growth_percent" in v
+        ),
+        *(
+            [
+                "tracemalloc (backend 2), minute 5 → end: traced "
+                f"{t['traced_mib'][0]} → {t['traced_mib'][1]} MiB, grown {t['grown_kib']} KiB, "
+                f"shrunk {t['shrunk_kib']} KiB; sites that grew most:",
+                *[
+                    f"    +{site['kib']} KiB ({site['blocks']:+d} blocks) "
+                    + " ← ".join(site["where"][:4])
+                    for site in t["sites"]
+                ],
+            ]
+            if (t := report.get("tracemalloc", {}).get("minute_5_to_end"))
+            else []
         ),
         "backends' 5xx and error log lines:",
         *[f"    {line[:400]}" for line in report.get("failed_log_lines", [])],

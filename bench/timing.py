@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.memory import start_if_asked
 from framesell.adapters.stripe import StripeGateway
 from framesell.settings import Settings
 
@@ -78,7 +79,11 @@ def _dump_forever(totals: _Totals, path: Path) -> None:
 
 
 def timed_stripe_gateway(settings: Settings) -> TimedGateway:
-    """The production StripeGateway from ``settings``, wrapped to time its calls."""
+    """The production StripeGateway from ``settings``, wrapped to time its calls.
+
+    Also where a backend of the soak starts tracing its allocations, when asked (bench.memory).
+    """
+    start_if_asked()
     inner = StripeGateway(
         settings.stripe_secret_key,
         api_base=settings.stripe_api_base,
