@@ -5,7 +5,8 @@ the list's version in the database in the same transaction (``OrderRepository.li
 So a process that keeps a shopper's encoded list with the version it was read at serves it
 again after one primary-key read, whichever process made the last change. Entries are keyed
 by the user id the request's verified token names and hold only that user's list; the
-least recently used are dropped beyond ``MAX_KEPT_LISTS``.
+least recently used are dropped beyond ``MAX_KEPT_LISTS`` lists or ``MAX_KEPT_BYTES`` of
+encoded lists, and a list larger than ``MAX_LIST_BYTES`` is served but not kept.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from framesell.application.orders import OrderService
 from framesell.entrypoints.http.encoded import REVALIDATE_PRIVATE, EncodedJson
 from framesell.entrypoints.http.serializers import order_json
 
-# About 5 KB per list of ten orders: at most ~10 MB per process however many shoppers.
+# About 5 KB per list of ten orders. Bounded in count and in bytes, so a few shoppers with
+# thousands of orders cannot make a process grow: at most ~8 MiB of bodies per process.
 MAX_KEPT_LISTS = 2048
+MAX_KEPT_BYTES = 8 * 2**20
+MAX_LIST_BYTES = MAX_KEPT_BYTES // 16
 # Where each app keeps its lists (Pyramid's registry is a dict per app).
 _ENCODED_ORDER_LISTS = "framesell.encoded_order_lists"
 
@@ -38,15 +42,29 @@ class EncodedOrderList:
 class EncodedOrderLists:
     """The encoded order lists of the shoppers seen lately, each checked before it is served."""
 
-    def __init__(self, orders: OrderService, max_lists: int = MAX_KEPT_LISTS) -> None:
+    def __init__(
+        self,
+        orders: OrderService,
+        max_lists: int = MAX_KEPT_LISTS,
+        max_bytes: int = MAX_KEPT_BYTES,
+        max_list_bytes: int = MAX_LIST_BYTES,
+    ) -> None:
         self._orders = orders
         self._max_lists = max_lists
+        self._max_bytes = max_bytes
+        self._max_list_bytes = max_list_bytes
         self._lists: OrderedDict[int, EncodedOrderList] = OrderedDict()
+        self._bytes = 0  # the kept bodies' total size
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         """How many shoppers' lists are kept."""
         return len(self._lists)
+
+    @property
+    def kept_bytes(self) -> int:
+        """The kept lists' encoded bodies, in bytes."""
+        return self._bytes
 
     def current(self, user_id: int) -> EncodedJson:
         """The shopper's list as stored now: the kept copy if its version is still the
@@ -72,10 +90,15 @@ class EncodedOrderLists:
             # Two threads may both read a changed list; the later version wins.
             newer = self._lists.get(user_id)
             if newer is None or newer.version <= found.version:
-                self._lists[user_id] = EncodedOrderList(user_id, found.version, encoded)
-            self._lists.move_to_end(user_id)
-            while len(self._lists) > self._max_lists:
-                self._lists.popitem(last=False)
+                if newer is not None:
+                    self._bytes -= len(self._lists.pop(user_id).encoded.body)
+                if len(encoded.body) <= self._max_list_bytes:
+                    self._lists[user_id] = EncodedOrderList(user_id, found.version, encoded)
+                    self._bytes += len(encoded.body)
+            if user_id in self._lists:
+                self._lists.move_to_end(user_id)
+            while len(self._lists) > self._max_lists or self._bytes > self._max_bytes:
+                self._bytes -= len(self._lists.popitem(last=False)[1].encoded.body)
         return encoded
 
 
