@@ -1,10 +1,11 @@
 """Where a backend's memory goes during the soak: tracemalloc snapshots and their comparison.
 
 A backend started with ``BENCH_TRACEMALLOC_DIR`` set (``python -m bench.soak --tracemalloc``
-sets it for backend 2, the one never killed) starts ``tracemalloc`` with
-``FRAMES`` frames per allocation when the benchmark's gateway is built (bench.timing), and
-writes a snapshot every ``EVERY_SECONDS`` to that folder. ``growth`` compares two snapshots
-by allocation site: what grew, by how much, and from where.
+sets it for backend 1, so that backend 2's resident size is measured untraced) starts
+``tracemalloc`` with ``FRAMES`` frames per allocation when the benchmark's gateway is built
+(bench.timing), and writes a snapshot every ``EVERY_SECONDS`` to a folder of its own (its
+process id) in that folder: backend 1 is killed and started again midway. ``growth``
+compares two snapshots by allocation site: what grew, by how much, and from where.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def start_if_asked() -> None:
     target = os.environ.get(DIRECTORY_VARIABLE)
     if not target or tracemalloc.is_tracing():
         return
-    folder = Path(target)
+    folder = Path(target) / str(os.getpid())
     folder.mkdir(parents=True, exist_ok=True)
     tracemalloc.start(FRAMES)
     started = time.monotonic()

@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tracemalloc",
         action="store_true",
-        help="trace backend 2's allocations (bench/memory.py) and compare minute 5 with the end",
+        help="trace backend 1's allocations (bench/memory.py): its process started after the"
+        " kill, minute 5 against the end",
     )
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         apps = [shop.new_app(folder, f"app{n}", urls[n - 1], stripe.url) for n in (1, 2)]
         traces = folder / "tracemalloc"
         if args.tracemalloc:
-            apps[1].extra_env[memory.DIRECTORY_VARIABLE] = str(traces)
+            apps[0].extra_env[memory.DIRECTORY_VARIABLE] = str(traces)
         args.cluster = cluster
         nginx = None
         try:
@@ -332,8 +333,14 @@ def _memory_verdict(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _traced_growth(folder: Path) -> dict[str, Any]:
-    """tracemalloc: backend 2's allocation sites that grew from minute 5 to its last snapshot."""
-    snapshots = sorted(folder.glob("minute-*.snapshot"))
+    """tracemalloc: the allocation sites of backend 1's last process (started after the kill)
+    that grew from its minute 5 to its last snapshot."""
+    processes = sorted(
+        (p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
+    if not processes:
+        return {"error": "no snapshots"}
+    snapshots = sorted(processes[-1].glob("minute-*.snapshot"))
     settled = [p for p in snapshots if int(p.stem.split("-")[1]) >= SETTLED_AFTER_S / 60]
     if len(settled) < 2:
         return {"snapshots": [p.stem for p in snapshots], "error": "fewer than two after 5 min"}
@@ -474,7 +481,7 @@ def _text(report: dict[str, Any]) -> str:
         ),
         *(
             [
-                "tracemalloc (backend 2), minute 5 → end: traced "
+                "tracemalloc (backend 1 after its restart), its minute 5 → end: traced "
                 f"{t['traced_mib'][0]} → {t['traced_mib'][1]} MiB, grown {t['grown_kib']} KiB, "
                 f"shrunk {t['shrunk_kib']} KiB; sites that grew most:",
                 *[
