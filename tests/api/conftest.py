@@ -17,7 +17,7 @@ from framesell import main
 from framesell.bootstrap import Shop
 from framesell.domain.models import Product
 from framesell.domain.money import Money
-from framesell.entrypoints.http.fastlane import CatalogFastLane, filter_factory
+from framesell.entrypoints.http.fastlane import FastLane, filter_factory
 from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs
 
 JWT_SECRET = "api-tests-jwt-secret-of-at-least-32-bytes"
@@ -45,7 +45,7 @@ def unique_email(prefix: str = "shopper") -> str:
     return f"{prefix}{next(_numbers)}@example.com"
 
 
-def served(settings: dict[str, str]) -> CatalogFastLane:
+def served(settings: dict[str, str]) -> FastLane:
     """The app as production.ini's ``[pipeline:main]`` builds it: main() behind the catalog's
     fast lane (tests/api/test_ini_files.py holds the ini files to this)."""
     return filter_factory({})(main({}, **settings))

@@ -11,7 +11,7 @@ from pyramid.router import Router
 from webtest import TestApp
 
 from framesell.adapters.sql.migrate import upgrade_to_head
-from framesell.entrypoints.http.fastlane import CatalogFastLane
+from framesell.entrypoints.http.fastlane import FastLane
 from framesell.settings import ConfigurationError, Settings
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def test_each_ini_serves_the_shop_behind_the_catalogs_fast_lane(
     production_environment(environment)
     upgrade_to_head(os.environ["FRAMESELL_DATABASE_URL"])
     app = get_app(str(REPOSITORY / ini), "main")
-    assert isinstance(app, CatalogFastLane)
+    assert isinstance(app, FastLane)
     assert isinstance(app.router, Router)
     assert app.registry is app.router.registry
 

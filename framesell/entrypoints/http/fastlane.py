@@ -50,7 +50,7 @@ def _plain_catalog_get(environ: dict[str, Any]) -> bool:
     )
 
 
-class CatalogFastLane:
+class FastLane:
     """A WSGI filter: the router, with the catalog's plainest GET answered first."""
 
     def __init__(self, router: Router) -> None:
@@ -99,10 +99,10 @@ class CatalogFastLane:
 
 def filter_factory(
     global_config: dict[str, Any] | None, **settings: Any
-) -> Callable[[Router], CatalogFastLane]:
+) -> Callable[[Router], FastLane]:
     """The PasteDeploy filter factory (``egg:framesell#catalog_fast_lane``); no settings.
 
     The app it wraps must be FrameSell's router (``framesell:main``): the lane answers from
     that app's own shop.
     """
-    return CatalogFastLane
+    return FastLane
