@@ -51,6 +51,18 @@ def served(settings: dict[str, str]) -> FastLane:
     return filter_factory({})(main({}, **settings))
 
 
+class CountingRouter:
+    """Pyramid's router, counting the requests that reach it (put in a fast lane's place)."""
+
+    def __init__(self, router: Any) -> None:
+        self.router = router
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.calls += 1
+        return self.router(environ, start_response)
+
+
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> TestApp:
     """The whole WSGI app, built as pserve would build it."""

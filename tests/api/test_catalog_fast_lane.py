@@ -10,19 +10,7 @@ from webtest import TestApp
 
 from framesell.domain.models import Product
 from framesell.entrypoints.http.fastlane import FastLane
-from tests.api.conftest import SETTINGS, Captured, served
-
-
-class CountingRouter:
-    """Pyramid's router, counting the requests that reach it."""
-
-    def __init__(self, router: Any) -> None:
-        self.router = router
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.calls += 1
-        return self.router(environ, start_response)
+from tests.api.conftest import SETTINGS, Captured, CountingRouter, served
 
 
 @pytest.fixture
