@@ -46,8 +46,8 @@ def unique_email(prefix: str = "shopper") -> str:
 
 
 def served(settings: dict[str, str]) -> FastLane:
-    """The app as production.ini's ``[pipeline:main]`` builds it: main() behind the catalog's
-    fast lane (tests/api/test_ini_files.py holds the ini files to this)."""
+    """The app as production.ini's ``[pipeline:main]`` builds it: main() behind the fast lane
+    (tests/cli/test_ini_files.py holds the ini files to this)."""
     return filter_factory({})(main({}, **settings))
 
 

@@ -55,7 +55,7 @@ def test_development_ini_boots_and_serves_the_catalog(environment: pytest.Monkey
 
 
 @pytest.mark.parametrize("ini", ["development.ini", "production.ini"])
-def test_each_ini_serves_the_shop_behind_the_catalogs_fast_lane(
+def test_each_ini_serves_the_shop_behind_the_fast_lane(
     environment: pytest.MonkeyPatch, ini: str
 ) -> None:
     production_environment(environment)
