@@ -1,7 +1,7 @@
 """FrameSell's own cost per request, in process: the WSGI app called directly, no server.
 
 Where the microsecond figures in RESULTS.md come from. The app is built by ``framesell.main``
-behind the catalog's fast lane, as production.ini's pipeline serves it, on a scratch SQLite
+behind the fast lane, as production.ini's pipeline serves it, on a scratch SQLite
 file or MariaDB database, with the fake payment gateway and the JSON request log written to
 /dev/null; a catalog of 20 photos and a shopper with 10 orders.
 

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
 def main(global_config: dict[str, Any] | None, **settings: Any) -> Router:
     """The Pyramid/PasteDeploy app factory: settings → adapters → the shop → WSGI app.
 
-    The ini files' ``[pipeline:main]`` puts the catalog's fast lane in front of it
-    (``egg:framesell#catalog_fast_lane``).
+    The ini files' ``[pipeline:main]`` puts the fast lane (the catalog's and the order
+    list's plainest GETs) in front of it (``egg:framesell#catalog_fast_lane``).
     """
     from framesell.bootstrap import bootstrap
     from framesell.entrypoints.http import make_app

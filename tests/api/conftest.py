@@ -17,7 +17,7 @@ from framesell import main
 from framesell.bootstrap import Shop
 from framesell.domain.models import Product
 from framesell.domain.money import Money
-from framesell.entrypoints.http.fastlane import CatalogFastLane, filter_factory
+from framesell.entrypoints.http.fastlane import FastLane, filter_factory
 from framesell.entrypoints.logs import JsonFormatter, RedactSecrets, flush_access_logs
 
 JWT_SECRET = "api-tests-jwt-secret-of-at-least-32-bytes"
@@ -45,10 +45,22 @@ def unique_email(prefix: str = "shopper") -> str:
     return f"{prefix}{next(_numbers)}@example.com"
 
 
-def served(settings: dict[str, str]) -> CatalogFastLane:
-    """The app as production.ini's ``[pipeline:main]`` builds it: main() behind the catalog's
-    fast lane (tests/api/test_ini_files.py holds the ini files to this)."""
+def served(settings: dict[str, str]) -> FastLane:
+    """The app as production.ini's ``[pipeline:main]`` builds it: main() behind the fast lane
+    (tests/cli/test_ini_files.py holds the ini files to this)."""
     return filter_factory({})(main({}, **settings))
+
+
+class CountingRouter:
+    """Pyramid's router, counting the requests that reach it (put in a fast lane's place)."""
+
+    def __init__(self, router: Any) -> None:
+        self.router = router
+        self.calls = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.calls += 1
+        return self.router(environ, start_response)
 
 
 @pytest.fixture

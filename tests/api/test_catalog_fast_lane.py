@@ -9,24 +9,12 @@ import pytest
 from webtest import TestApp
 
 from framesell.domain.models import Product
-from framesell.entrypoints.http.fastlane import CatalogFastLane
-from tests.api.conftest import SETTINGS, Captured, served
-
-
-class CountingRouter:
-    """Pyramid's router, counting the requests that reach it."""
-
-    def __init__(self, router: Any) -> None:
-        self.router = router
-        self.calls = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.calls += 1
-        return self.router(environ, start_response)
+from framesell.entrypoints.http.fastlane import FastLane
+from tests.api.conftest import SETTINGS, Captured, CountingRouter, served
 
 
 @pytest.fixture
-def shop(add_product: Callable[..., Product]) -> tuple[CatalogFastLane, TestApp, TestApp]:
+def shop(add_product: Callable[..., Product]) -> tuple[FastLane, TestApp, TestApp]:
     """One app: through its fast lane, and straight through its router."""
     fast_lane = served({**SETTINGS, "framesell.cors_origins": "https://shop.example.com"})
     for number in range(3):
@@ -54,7 +42,7 @@ VARIANTS: dict[str, Callable[[str], dict[str, str]]] = {
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_the_fast_lane_answers_what_the_router_answers(
-    shop: tuple[CatalogFastLane, TestApp, TestApp],
+    shop: tuple[FastLane, TestApp, TestApp],
     logs: Captured,
     variant: str,
 ) -> None:
@@ -86,7 +74,7 @@ def test_the_fast_lane_answers_what_the_router_answers(
     ],
 )
 def test_only_the_plainest_catalog_gets_skip_the_router(
-    shop: tuple[CatalogFastLane, TestApp, TestApp], variant: str, by_fast_lane: bool
+    shop: tuple[FastLane, TestApp, TestApp], variant: str, by_fast_lane: bool
 ) -> None:
     fast_lane, through_lane, _ = shop
     etag = _etag(through_lane)
@@ -105,7 +93,7 @@ def test_only_the_plainest_catalog_gets_skip_the_router(
     ],
 )
 def test_other_requests_go_to_the_router(
-    shop: tuple[CatalogFastLane, TestApp, TestApp], request_args: dict[str, Any]
+    shop: tuple[FastLane, TestApp, TestApp], request_args: dict[str, Any]
 ) -> None:
     fast_lane, through_lane, _ = shop
     counting = fast_lane.router = CountingRouter(fast_lane.router)  # type: ignore[assignment]
@@ -116,7 +104,7 @@ def test_other_requests_go_to_the_router(
 
 
 def test_a_changed_catalog_is_served_by_the_fast_lane_at_once(
-    shop: tuple[CatalogFastLane, TestApp, TestApp],
+    shop: tuple[FastLane, TestApp, TestApp],
 ) -> None:
     fast_lane, through_lane, _ = shop
     before = through_lane.get("/api/product/")

@@ -11,7 +11,7 @@ from pyramid.router import Router
 from webtest import TestApp
 
 from framesell.adapters.sql.migrate import upgrade_to_head
-from framesell.entrypoints.http.fastlane import CatalogFastLane
+from framesell.entrypoints.http.fastlane import FastLane
 from framesell.settings import ConfigurationError, Settings
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -55,13 +55,13 @@ def test_development_ini_boots_and_serves_the_catalog(environment: pytest.Monkey
 
 
 @pytest.mark.parametrize("ini", ["development.ini", "production.ini"])
-def test_each_ini_serves_the_shop_behind_the_catalogs_fast_lane(
+def test_each_ini_serves_the_shop_behind_the_fast_lane(
     environment: pytest.MonkeyPatch, ini: str
 ) -> None:
     production_environment(environment)
     upgrade_to_head(os.environ["FRAMESELL_DATABASE_URL"])
     app = get_app(str(REPOSITORY / ini), "main")
-    assert isinstance(app, CatalogFastLane)
+    assert isinstance(app, FastLane)
     assert isinstance(app.router, Router)
     assert app.registry is app.router.registry
 

@@ -32,8 +32,8 @@ def includeme(config: Configurator) -> None:
 def make_app(shop: Any, settings: dict[str, Any] | None = None) -> Router:
     """Pyramid's router over an already-built shop (from ``framesell.bootstrap``).
 
-    The ini files put the catalog's fast lane (``fastlane.py``) in front of it, as a filter
-    of their ``[pipeline:main]``.
+    The ini files put the fast lane (``fastlane.py``) in front of it, as a filter of their
+    ``[pipeline:main]``.
     """
     with Configurator(settings=settings or {}) as config:
         config.registry.framesell_shop = shop  # for the tests and the CLI's peers

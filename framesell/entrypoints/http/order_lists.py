@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 from pyramid.request import Request
 
@@ -104,11 +106,14 @@ class EncodedOrderLists:
 
 def encoded_order_lists(request: Request) -> EncodedOrderLists:
     """This app's (so this process's) kept order lists."""
-    registry = request.registry
-    kept: EncodedOrderLists | None = registry.get(_ENCODED_ORDER_LISTS)
+    return kept_order_lists(request.shop.orders, request.registry)
+
+
+def kept_order_lists(orders: OrderService, cache: MutableMapping[str, Any]) -> EncodedOrderLists:
+    """The order lists kept in ``cache`` (the app's registry), made on first use: one store
+    per app, which the router's view and the fast lane (``fastlane.py``) both serve from."""
+    kept: EncodedOrderLists | None = cache.get(_ENCODED_ORDER_LISTS)
     if kept is None:
         # Two first requests may both make one; setdefault keeps the first for both.
-        kept = registry.setdefault(
-            _ENCODED_ORDER_LISTS, EncodedOrderLists(request.shop.orders)
-        )
+        kept = cache.setdefault(_ENCODED_ORDER_LISTS, EncodedOrderLists(orders))
     return kept
