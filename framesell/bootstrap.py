@@ -37,6 +37,7 @@ from framesell.application.ports import (
     EventCounter,
     LoginThrottle,
     Mailer,
+    OrderListVersions,
     PaymentEventParser,
     PaymentGateway,
     UnitOfWorkFactory,
@@ -62,6 +63,8 @@ class Storage:
     throttle: LoginThrottle = field(default_factory=MemoryLoginThrottle)
     # Declined payments and sign-ups, likewise shared (application/throttles.py).
     events: EventCounter = field(default_factory=MemoryEventCounter)
+    # Order list versions read outside a unit of work (None: through one).
+    list_versions: OrderListVersions | None = None
     # How often a process asks the store whether the catalog it keeps in memory changed;
     # memory storage is one process, where asking costs nothing, so it asks every time.
     catalog_recheck: timedelta = timedelta(0)
@@ -79,6 +82,7 @@ def _memory_storage(settings: Settings) -> Storage:
 def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.engine import database_is_reachable, make_engine
     from framesell.adapters.sql.migrate import new_revision, upgrade_to_head
+    from framesell.adapters.sql.order_lists import SqlOrderListVersions
     from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
@@ -91,10 +95,22 @@ def _sql_storage(settings: Settings) -> Storage:
     if settings.auto_migrate:
         migrate()
     engine = make_engine(settings.database_url)
+    # Lone reads on MySQL go through autocommit connections of their own (a small pool).
+    reader = (
+        make_engine(settings.database_url, isolation_level="AUTOCOMMIT", pool_size=READER_POOL)
+        if engine.dialect.name in ("mysql", "mariadb")
+        else engine
+    )
+
+    def close() -> None:
+        engine.dispose()
+        reader.dispose()
+
     return Storage(
         SqlUnitOfWorkFactory(engine, SystemClock()),
         ping=lambda: database_is_reachable(engine),
-        close=engine.dispose,
+        close=close,
+        list_versions=SqlOrderListVersions(reader),
         throttle=SqlLoginThrottle(engine),
         events=SqlEventCounter(engine),
         catalog_recheck=CATALOG_RECHECK,
@@ -102,6 +118,10 @@ def _sql_storage(settings: Settings) -> Storage:
         new_migration=new_migration,
     )
 
+
+# Connections for lone reads on MySQL (order list versions): fewer than the server's threads
+# suffice, each read holds one for a single round trip.
+READER_POOL = 4
 
 # Stripe's live-mode secret and restricted keys; events of the other mode are not applied.
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
@@ -261,6 +281,7 @@ def bootstrap(
         livemode=settings.stripe_secret_key.startswith(LIVE_KEY_PREFIXES),
         shipping_price=Money(settings.shipping_cents),
         mail=mail,
+        list_versions=storage.list_versions,
     )
     downloads = DownloadService(
         storage.uow,

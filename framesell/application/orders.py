@@ -12,6 +12,7 @@ from framesell.application.errors import PaymentEventTooEarly
 from framesell.application.mail import MailOutbox
 from framesell.application.ports import (
     Clock,
+    OrderListVersions,
     PaymentOutcome,
     PaymentResult,
     Payments,
@@ -168,8 +169,12 @@ class OrderService:
         livemode: bool = False,
         shipping_price: Money | None = None,
         mail: MailOutbox | None = None,
+        list_versions: OrderListVersions | None = None,
     ) -> None:
         self._uow = uow
+        # Order list versions read alone (one statement, no transaction); by default through
+        # a unit of work of their own.
+        self._list_versions = list_versions
         # The flat price added once to every order that ships prints.
         self._shipping_price = shipping_price if shipping_price is not None else Money(0)
         self._catalog = catalog
@@ -323,8 +328,11 @@ class OrderService:
         """The version of the account's order list, one primary-key read: whatever was
         derived from a list of this version is still current. NotAuthenticated if the
         account no longer exists."""
-        with self._uow() as uow:
-            version = uow.orders.list_version(user_id)
+        if self._list_versions is not None:
+            version = self._list_versions.version_of(user_id)
+        else:
+            with self._uow() as uow:
+                version = uow.orders.list_version(user_id)
         if version is None:
             raise NotAuthenticated(ACCOUNT_GONE)
         return version

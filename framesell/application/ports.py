@@ -433,6 +433,19 @@ class PaymentEventParser(Protocol):
         """Verify the signature (raise InvalidPaymentEvent) and read the event."""
 
 
+class OrderListVersions(Protocol):
+    """Each shopper's order list version read on its own, outside any unit of work.
+
+    The same value as ``OrderRepository.list_version``; a separate port because it is read
+    for every order list served, and one statement needs no transaction around it.
+    """
+
+    def version_of(self, user_id: int) -> int | None:
+        """The account's order list version (one primary-key read), or None if no such
+        account. StorageUnavailable when the store cannot be reached."""
+        ...
+
+
 class LoginThrottle(Protocol):
     """Remembers failed logins per key (an email, a client address) for every app process.
 
