@@ -95,9 +95,10 @@ def _sql_storage(settings: Settings) -> Storage:
     if settings.auto_migrate:
         migrate()
     engine = make_engine(settings.database_url)
-    # Lone reads on MySQL go through autocommit connections of their own (a small pool).
+    # Lone reads on MySQL go through autocommit connections of their own: a pool as large as
+    # the main one (a smaller one opened and closed an overflow connection per request).
     reader = (
-        make_engine(settings.database_url, isolation_level="AUTOCOMMIT", pool_size=READER_POOL)
+        make_engine(settings.database_url, isolation_level="AUTOCOMMIT")
         if engine.dialect.name in ("mysql", "mariadb")
         else engine
     )
@@ -118,10 +119,6 @@ def _sql_storage(settings: Settings) -> Storage:
         new_migration=new_migration,
     )
 
-
-# Connections for lone reads on MySQL (order list versions): fewer than the server's threads
-# suffice, each read holds one for a single round trip.
-READER_POOL = 4
 
 # Stripe's live-mode secret and restricted keys; events of the other mode are not applied.
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
