@@ -171,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
             for app in apps:
                 app.start()
             nginx = start_nginx(folder / "nginx", free_port(), [app.port for app in apps])
-            shoppers = [shop.new_shopper(nginx.url, f"soak{n}") for n in range(args.shoppers)]
+            # Each from its own address (TEST-NET-2): sign-ups are limited per address.
+            shoppers = [
+                shop.new_shopper(nginx.url, f"soak{n}", address=f"198.51.100.{n % 250 + 1}")
+                for n in range(args.shoppers)
+            ]
             report = _soak(args, nginx.url, stripe.url, apps, shoppers, url)
             (OUT / "soak-client-side.json").write_text(json.dumps(report, indent=2, default=str))
             report["reconcile"] = framesell_command(
