@@ -264,9 +264,11 @@ def _soak(
         elif killed_at is None and now - started >= seconds / 2:
             assert apps[0].process is not None
             killed_pid = apps[0].process.pid
+            # Taken before the kill: a request cut by it can be answered (502) before wait()
+            # returns, and must still count as in flight at the kill.
+            killed_at = time.monotonic()
             apps[0].process.kill()  # SIGKILL: no goodbye, requests in flight are cut
             apps[0].process.wait()
-            killed_at = time.monotonic()
             time.sleep(5)
             apps[0].start()
             restarted_at = time.monotonic()
