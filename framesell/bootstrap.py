@@ -82,7 +82,7 @@ def _memory_storage(settings: Settings) -> Storage:
 def _sql_storage(settings: Settings) -> Storage:
     from framesell.adapters.sql.engine import database_is_reachable, make_engine
     from framesell.adapters.sql.migrate import new_revision, upgrade_to_head
-    from framesell.adapters.sql.order_lists import SqlOrderListVersions
+    from framesell.adapters.sql.order_lists import SqlOrderListVersions, reader_engine
     from framesell.adapters.sql.throttle import SqlEventCounter, SqlLoginThrottle
     from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
@@ -95,17 +95,11 @@ def _sql_storage(settings: Settings) -> Storage:
     if settings.auto_migrate:
         migrate()
     engine = make_engine(settings.database_url)
-    # Lone reads on MySQL go through autocommit connections of their own: a pool as large as
-    # the main one (a smaller one opened and closed an overflow connection per request).
-    reader = (
-        make_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-        if engine.dialect.name in ("mysql", "mariadb")
-        else engine
-    )
+    reader = reader_engine(settings.database_url, engine)
 
     def close() -> None:
         engine.dispose()
-        reader.dispose()
+        reader.dispose()  # the same engine on SQLite: disposing twice is harmless
 
     return Storage(
         SqlUnitOfWorkFactory(engine, SystemClock()),

@@ -24,7 +24,14 @@ from framesell.entrypoints.http.fastlane import FastLane, filter_factory
 from framesell.entrypoints.http.orders import orders
 from framesell.entrypoints.http.security import SHOPPER
 from framesell.settings import Settings
-from tests.api.conftest import PASSWORD, SETTINGS, Captured, CountingRouter, unique_email
+from tests.api.conftest import (
+    PASSWORD,
+    SETTINGS,
+    Captured,
+    CountingRouter,
+    assert_same_answer_and_log_line,
+    unique_email,
+)
 
 PATH = "/api/order/"
 ALLOWED_ORIGIN = "https://shop.example.com"
@@ -181,14 +188,8 @@ def test_the_fast_lane_answers_an_order_list_as_the_router_does(
     status, path, headers = _arranged(lanes, variant)
     fast = lanes.through_lane.get(path, headers=headers, status="*")
     routed = lanes.through_router.get(path, headers=headers, status="*")
-    fast_line, routed_line = logs.requests()[-2:]
     assert routed.status_int == status
-    assert fast.status == routed.status
-    assert fast.headerlist == routed.headerlist
-    assert fast.body == routed.body
-    ignored = {"time": None, "duration_ms": None}
-    assert {**fast_line, **ignored} == {**routed_line, **ignored}
-    assert list(fast_line) == list(routed_line)
+    assert_same_answer_and_log_line(fast, routed, logs)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -249,10 +250,7 @@ def test_a_store_failure_is_answered_by_the_router(
     fast = lanes.through_lane.get(PATH, headers=headers, status=503)
     assert counting.calls == 1
     routed = lanes.through_router.get(PATH, headers=headers, status=503)
-    assert (fast.headerlist, fast.body) == (routed.headerlist, routed.body)
-    fast_line, routed_line = logs.requests()[-2:]
-    ignored = {"time": None, "duration_ms": None}
-    assert {**fast_line, **ignored} == {**routed_line, **ignored}
+    assert_same_answer_and_log_line(fast, routed, logs)
 
 
 def test_the_lane_serves_the_list_the_routers_view_kept(

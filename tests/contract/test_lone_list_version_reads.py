@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from framesell.adapters.sql.engine import make_engine
-from framesell.adapters.sql.order_lists import SqlOrderListVersions
+from framesell.adapters.sql.order_lists import SqlOrderListVersions, reader_engine
 from framesell.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from framesell.application.errors import StorageUnavailable
 from tests.contract.helpers import a_user, an_order, save_shopper_and_product
@@ -24,10 +24,10 @@ URLS = ["sqlite_url", pytest.param("mysql_url", marks=pytest.mark.mysql)]
 def _reader(url: str, **options: object) -> Engine:
     """The reader engine bootstrap builds: autocommit connections of its own on MySQL."""
     engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-        return engine
-    engine.dispose()
-    return make_engine(url, isolation_level="AUTOCOMMIT", **options)
+    reader = reader_engine(url, engine, **options)
+    if reader is not engine:
+        engine.dispose()
+    return reader
 
 
 @pytest.fixture(params=URLS)

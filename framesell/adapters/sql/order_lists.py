@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from framesell.adapters.sql.engine import make_engine
 from framesell.adapters.sql.tables import orders, users
 from framesell.application.errors import StorageUnavailable
 
@@ -56,6 +57,15 @@ def bump_for_order(connection: Connection, order_id: int) -> None:
     subquery that names its shopper waits for no one.
     """
     connection.execute(_BUMP_OF_ORDER, {"bumped_order": order_id})
+
+
+def reader_engine(url: str, engine: Engine, **options: Any) -> Engine:
+    """The engine for SqlOrderListVersions on the database ``engine`` uses: on MySQL a pool of
+    autocommit connections of its own (as large as the main pool by default: a smaller one
+    opened and closed an overflow connection per request), on SQLite ``engine`` itself."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return engine
+    return make_engine(url, isolation_level="AUTOCOMMIT", **options)
 
 
 # The driver's own SQL for the version read, per its parameter style (sqlite3: qmark,
